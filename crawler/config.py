@@ -1,0 +1,73 @@
+"""The one place linkwatch reads environment variables (LINKWATCH_*); everything else gets a Config."""
+
+from __future__ import annotations
+
+import shutil
+from functools import lru_cache
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Paths tried in order when LINKWATCH_CHROMIUM is unset (Debian, Ubuntu, Google's build).
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SQL_DIR = REPO_ROOT / "sql"
+DATA_FILES = Path(__file__).resolve().parent / "data"
+
+
+class Config(BaseSettings):
+    """linkwatch settings; each field is LINKWATCH_<NAME> in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="LINKWATCH_", extra="ignore")
+
+    database_url: str | None = None
+    """PostgreSQL URL. Unset: linkwatch runs its own embedded server under data_dir."""
+
+    data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("linkwatch")))
+    """Embedded database, WARC captures, spill files, crawl job state."""
+
+    chromium: str | None = None
+    """Path to a Chromium/Chrome binary for browser-rendered sources. Unset: found on PATH."""
+
+    user_agent: str = "linkwatch/0.1 (+set LINKWATCH_USER_AGENT to name your organisation)"
+    """User-Agent sent on every request; should name the operator and a contact."""
+
+    sources: Path = Path("sources.toml")
+    """Default sources file for `crawl` and `sources`."""
+
+    lexicon: Path = DATA_FILES / "lexicon.toml"
+    """Risk lexicon (terms, weights, notes) used for scoring and forum search keywords."""
+
+    redis_url: str | None = None
+    """Redis URL for the distributed crawl frontier (scrapy-redis). Unset: single-process crawl."""
+
+    reviewers_required: int = 1
+    """Distinct reviewers who must confirm a link before it counts as confirmed (two-person rule: 2)."""
+
+    telegram_url: str = "https://t.me"
+    discord_api_url: str = "https://discord.com/api/v10"
+    whatsapp_url: str = "https://chat.whatsapp.com"
+    kakao_url: str = "https://open.kakao.com"
+    line_url: str = "https://line.me"
+
+    timezone: str = "Asia/Seoul"
+    """Time zone for report weeks and the scheduler."""
+
+    def chromium_path(self) -> str | None:
+        """The Chromium binary to launch, or None when none is configured or installed."""
+        if self.chromium:
+            return self.chromium
+        for name in CHROMIUM_CANDIDATES:
+            found = shutil.which(name)
+            if found:
+                return found
+        return None
+
+
+@lru_cache(maxsize=1)
+def get_config() -> Config:
+    """The process-wide Config, read once from the environment."""
+    return Config()

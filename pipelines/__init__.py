@@ -1,0 +1,1 @@
+"""linkwatch storage side: Scrapy item pipelines, PostgreSQL access, migrations, evidence, exports."""

@@ -1,0 +1,41 @@
+"""Connections: resolves the database URL (configured or embedded) and opens psycopg connections."""
+
+from __future__ import annotations
+
+import psycopg
+
+from crawler.config import Config, get_config
+
+
+class DatabaseError(RuntimeError):
+    """Raised when the database cannot be reached or is not migrated; the message is for the user."""
+
+
+def database_url(config: Config | None = None, *, announce: bool = True) -> str:
+    """The configured LINKWATCH_DATABASE_URL, else the embedded server's (started on demand)."""
+    config = config or get_config()
+    if config.database_url:
+        return config.database_url
+    from pipelines import embedded
+
+    return embedded.start(config.data_dir, announce=announce)
+
+
+def connect(url: str, **kwargs: object) -> psycopg.Connection:
+    """A psycopg connection, with a one-sentence error when the server is unreachable."""
+    try:
+        return psycopg.connect(url, **kwargs)
+    except psycopg.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise DatabaseError(f"cannot connect to PostgreSQL ({first})") from exc
+
+
+def require_migrated(conn: psycopg.Connection) -> None:
+    """Raises DatabaseError when migrations are pending, naming the command that fixes it."""
+    from pipelines.migrate import pending
+
+    todo = pending(conn)
+    if todo:
+        raise DatabaseError(
+            f"the database needs {len(todo)} migration(s) ({todo[0].name}…); run `linkwatch db migrate`"
+        )

