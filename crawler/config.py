@@ -53,6 +53,26 @@ class Config(BaseSettings):
     kakao_url: str = "https://open.kakao.com"
     line_url: str = "https://line.me"
 
+    check_live_hours: float = 12
+    """Re-check a live link after this many hours."""
+    check_dead_hours: float = 168
+    """Re-check a dead link after this many hours (a dead invite can come back)."""
+    check_unknown_minutes: float = 30
+    """First re-check of an unknown result; doubles per consecutive unknown up to check_live_hours."""
+    check_concurrency: int = 8
+    """Liveness checks in flight at once."""
+    check_rate: float = 1.0
+    """Requests per second per platform for liveness checks; 0 turns the limit off."""
+    check_timeout: float = 20
+    """Seconds before one preview request gives up (the result is then unknown)."""
+
+    schedule_check_cron: str = "0 * * * *"
+    """Cron (5 fields, or 6 with seconds first) for `check --due` under `linkwatch schedule`."""
+    schedule_report_cron: str = "0 9 * * mon"
+    """Cron for `report weekly` under `linkwatch schedule`, in `timezone`."""
+    schedule_job_timeout: float = 6 * 3600
+    """Seconds a scheduled child process may run before it is killed and marked failed."""
+
     timezone: str = "Asia/Seoul"
     """Time zone for report weeks and the scheduler."""
 
