@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import psycopg
 
-from crawler.config import Config, get_config
+from crawler.config import SQL_DIR, Config, get_config
 
 
 class DatabaseError(RuntimeError):
@@ -39,3 +41,9 @@ def require_migrated(conn: psycopg.Connection) -> None:
         raise DatabaseError(
             f"the database needs {len(todo)} migration(s) ({todo[0].name}…); run `linkwatch db migrate`"
         )
+
+
+@cache
+def load_query(area: str, name: str) -> str:
+    """The text of sql/queries/<area>/<name>.sql (cached)."""
+    return (SQL_DIR / "queries" / area / f"{name}.sql").read_text(encoding="utf-8")

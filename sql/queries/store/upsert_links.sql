@@ -1,0 +1,22 @@
+-- One row per canonical URL: new links are inserted, known ones only move their seen range and
+-- keep the highest score. Sorted by canonical_url for a deterministic lock order.
+-- Returns (distinct links in the batch, links inserted for the first time).
+WITH batch AS (
+    SELECT s.canonical_url,
+           min(s.platform) AS platform, min(s.kind) AS kind, min(s.code) AS code,
+           min(p.fetched_at) AS first_seen, max(p.fetched_at) AS last_seen, max(s.score) AS score
+    FROM lw_stage_sightings s
+    JOIN lw_stage_pages p ON p.ord = s.page_ord
+    GROUP BY s.canonical_url
+), up AS (
+    INSERT INTO links (platform, kind, code, canonical_url, first_seen, last_seen, score)
+    SELECT platform, kind, code, canonical_url, first_seen, last_seen, score
+    FROM batch
+    ORDER BY canonical_url
+    ON CONFLICT (canonical_url) DO UPDATE
+    SET first_seen = least(links.first_seen, excluded.first_seen),
+        last_seen = greatest(links.last_seen, excluded.last_seen),
+        score = greatest(links.score, excluded.score)
+    RETURNING (xmax = 0) AS inserted
+)
+SELECT count(*), count(*) FILTER (WHERE inserted) FROM up
