@@ -1,0 +1,213 @@
+"""`linkwatch crawl`: crawls configured sources (or one URL ad hoc) into PostgreSQL, with live progress."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from crawler.config import Config, get_config
+from crawler.sources import Source, SourcesError, adhoc_source, load_sources
+
+
+@dataclass
+class RunResult:
+    """What one source's crawl did: its crawl_runs row, status and the figures stored there."""
+
+    source: str
+    run_id: int
+    status: str
+    figures: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def _search_keywords(config: Config, sources: list[Source]) -> list[str]:
+    if not any(s.search_urls for s in sources):
+        return []
+    from crawler.scoring import load_lexicon
+
+    return list(load_lexicon(config.lexicon).search_terms())
+
+
+def run_crawls(
+    sources: list[Source],
+    *,
+    database_url: str,
+    config: Config | None = None,
+    trigger: str = "manual",
+    resume: bool = False,
+    progress: bool = True,
+) -> list[RunResult]:
+    """Crawls the sources in this process (concurrently), each recorded in crawl_runs.
+
+    Each source's advisory lock is held on one connection for the whole crawl, so two crawls of one
+    source never overlap. Scrapy's JOBDIR (<data_dir>/jobs/<source>) keeps an interrupted crawl's
+    queue for `--resume`; a crawl that ends normally removes it.
+    """
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler import settings as project
+    from crawler.spiders.forum import ForumSpider
+    from pipelines import runs
+    from pipelines.db import connect, require_migrated
+
+    config = config or get_config()
+    keywords = _search_keywords(config, sources)
+    lock_conn = connect(database_url, autocommit=True)
+    started: list[tuple[Source, int, int, Path]] = []
+    results: list[RunResult] = []
+    try:
+        require_migrated(lock_conn)
+        for source in sources:
+            source_id = runs.upsert_source(lock_conn, source)
+            runs.lock_source(lock_conn, source_id, source.name)
+            jobdir = Path(config.data_dir) / "jobs" / source.name
+            if not resume and jobdir.exists():
+                shutil.rmtree(jobdir)
+            run_trigger = "resume" if resume and jobdir.exists() else trigger
+            run_id = runs.start_run(lock_conn, source_id, trigger=run_trigger, jobdir=str(jobdir))
+            started.append((source, source_id, run_id, jobdir))
+
+        process = CrawlerProcess(
+            {"TWISTED_REACTOR": project.TWISTED_REACTOR, "LOG_LEVEL": project.LOG_LEVEL},
+            install_root_handler=True,
+        )
+        crawlers = []
+        for source, _source_id, run_id, jobdir in started:
+            settings = project.crawl_settings(
+                source, config=config, database_url=database_url, run_id=run_id, jobdir=jobdir,
+                progress=progress,
+            )
+            spidercls = type(f"ForumSpider_{run_id}", (ForumSpider,), {"custom_settings": settings})
+            crawler = process.create_crawler(spidercls)
+            crawlers.append(crawler)
+            process.crawl(crawler, source=source, keywords=keywords)
+        began = time.monotonic()
+        process.start()
+        elapsed = time.monotonic() - began
+        for (source, _source_id, run_id, jobdir), crawler in zip(started, crawlers, strict=True):
+            stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
+            status = runs.status_for(stats.get("finish_reason"))
+            figures = runs.finish_run(lock_conn, run_id, status, stats)
+            if status == "finished" and jobdir.exists():
+                shutil.rmtree(jobdir, ignore_errors=True)
+            results.append(RunResult(source.name, run_id, status, figures, elapsed, stats))
+    except BaseException:
+        done = {r.run_id for r in results}
+        for _source, _sid, run_id, _jobdir in started:
+            if run_id not in done:
+                status = "interrupted" if sys.exc_info()[0] is KeyboardInterrupt else "failed"
+                runs.finish_run(lock_conn, run_id, status, {})
+        raise
+    finally:
+        lock_conn.close()  # releases every advisory lock taken above
+    return results
+
+
+def summary_lines(results: list[RunResult]) -> list[str]:
+    """One line per crawl for the end-of-run summary."""
+    lines = []
+    for r in results:
+        f = r.figures
+        rate = f.get("pages", 0) / r.seconds if r.seconds else 0.0
+        lines.append(
+            f"{r.source}: {r.status} (run {r.run_id}) · {f.get('pages', 0)} pages · "
+            f"{f.get('links', 0)} links ({f.get('new_links', 0)} new) · {f.get('errors', 0)} errors · "
+            f"{f.get('media_refused', 0)} media refused · {r.seconds:.1f}s ({rate:.1f} pages/s)"
+        )
+    return lines
+
+
+def _pick_sources(names: tuple[str, ...], path: Path) -> list[Source]:
+    try:
+        available = {s.name: s for s in load_sources(path)}
+    except SourcesError as exc:
+        raise click.ClickException(str(exc)) from None
+    missing = [n for n in names if n not in available]
+    if missing:
+        known = ", ".join(sorted(available)) or "none"
+        raise click.ClickException(f"no source named {missing[0]!r} in {path} (sources: {known})")
+    return [available[n] for n in dict.fromkeys(names)]
+
+
+@click.command()
+@click.argument("names", nargs=-1)
+@click.option("--sources", "sources_file", type=click.Path(path_type=Path), default=None,
+              help="Sources file (default: LINKWATCH_SOURCES or sources.toml).")
+@click.option("--url", help="Crawl this one site ad hoc instead of named sources.")
+@click.option("--render", type=click.Choice(["static", "browser"]), default=None,
+              help="With --url: fetch pages statically (default) or render them in Chromium.")
+@click.option("--allow", multiple=True,
+              help="With --url: only follow links matching this regex (repeatable).")
+@click.option("--max-pages", type=click.IntRange(min=1), default=None, help="Page budget per source.")
+@click.option("--resume", is_flag=True,
+              help="Continue an interrupted crawl (Scrapy JOBDIR) instead of starting over.")
+@click.option("--trigger", type=click.Choice(["manual", "schedule"]), default="manual", hidden=True)
+@click.option("--database-url",
+              help="PostgreSQL URL (default: LINKWATCH_DATABASE_URL, else the embedded server).")
+def crawl(
+    names: tuple[str, ...],
+    sources_file: Path | None,
+    url: str | None,
+    render: str | None,
+    allow: tuple[str, ...],
+    max_pages: int | None,
+    resume: bool,
+    trigger: str,
+    database_url: str | None,
+) -> None:
+    """Crawl sources NAME… from the sources file, or one site with --url.
+
+    Shows live progress on stderr and a summary at the end; each crawl is recorded in crawl_runs.
+    Ctrl-C stops cleanly (the run is marked interrupted); --resume continues it.
+    """
+    from pipelines.db import DatabaseError
+    from pipelines.db import database_url as resolve_url
+    from pipelines.runs import SourceLockedError
+
+    config = get_config()
+    if url and names:
+        raise click.UsageError("give source NAMEs or --url, not both")
+    if not url and not names:
+        raise click.UsageError("give at least one source NAME, or --url URL")
+    if not url and (render or allow):
+        raise click.UsageError("--render and --allow go with --url")
+    if url:
+        try:
+            sources = [adhoc_source(url, render=render or "static", allow=list(allow),
+                                    max_pages=max_pages or 200)]
+        except SourcesError as exc:
+            raise click.ClickException(str(exc)) from None
+    else:
+        sources = _pick_sources(names, sources_file or config.sources)
+        if max_pages:
+            sources = [s.model_copy(update={"max_pages": max_pages}) for s in sources]
+    for source in sources:
+        if source.render == "browser" and not config.chromium_path():
+            raise click.ClickException(
+                f"source {source.name!r} needs Chromium: install it (apt-get install chromium) "
+                "or set LINKWATCH_CHROMIUM"
+            )
+        if not source.enabled:
+            click.echo(f"note: source {source.name!r} is disabled; crawling it because you named it",
+                       err=True)
+    try:
+        db_url = database_url or resolve_url(config)
+        results = run_crawls(sources, database_url=db_url, config=config, trigger=trigger, resume=resume)
+    except (DatabaseError, SourceLockedError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in summary_lines(results):
+        click.echo(line)
+    if any(r.status == "interrupted" for r in results):
+        hint = " ".join(r.source for r in results) if not url else f"--url {url}"
+        click.echo(f"interrupted; continue with: linkwatch crawl {hint} --resume", err=True)
+        sys.exit(130)
+    failed = [r.source for r in results if r.status == "failed"]
+    if failed:
+        raise click.ClickException(f"crawl of {failed[0]!r} failed; see the log above")

@@ -1,0 +1,1 @@
+"""Scrapy extensions: live crawl progress on stderr."""

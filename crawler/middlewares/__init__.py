@@ -1,0 +1,1 @@
+"""Downloader middlewares: media refusal (by extension and by Content-Type)."""

@@ -1,0 +1,105 @@
+"""Scrapy settings for linkwatch crawls: project defaults here, per-source values from crawl_settings()."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+BOT_NAME = "linkwatch"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# Scrapy 2.13+ start API and the asyncio reactor (scrapy-playwright needs it; one reactor for all).
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+LOG_LEVEL = "WARNING"
+TELNETCONSOLE_ENABLED = False
+
+# Politeness (per source in crawl_settings).
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4  # default 8
+DOWNLOAD_DELAY = 0.5
+RANDOMIZE_DOWNLOAD_DELAY = True
+
+# Hostile sites: bounded size, time, redirects and retries (RetryMiddleware backs off per attempt).
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # default 1 GiB
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024  # default 32 MiB
+DOWNLOAD_TIMEOUT = 30  # default 180
+REDIRECT_MAX_TIMES = 5  # default 20
+METAREFRESH_MAXDELAY = 10
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+LINKWATCH_RETRY_BACKOFF_BASE = 1.0  # seconds before the first retry, doubled per attempt (backoff.py)
+LINKWATCH_RETRY_BACKOFF_MAX = 30.0
+COOKIES_ENABLED = False  # no sessions: linkwatch never logs in
+DEPTH_PRIORITY = 1  # breadth-first: boards before deep thread pages
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+
+# Under the asyncio reactor Scrapy creates CONCURRENT_ITEMS tasks per response (platform notes).
+CONCURRENT_ITEMS = 4  # default 100
+
+DOWNLOADER_MIDDLEWARES = {
+    # Before robots.txt (100) and everything else: a media URL never becomes a request.
+    "crawler.middlewares.media.MediaRefusalMiddleware": 50,
+    # Just after RetryMiddleware (550) puts a retry back: waits before it goes out again.
+    "crawler.middlewares.backoff.RetryBackoffMiddleware": 60,
+}
+EXTENSIONS = {
+    "crawler.extensions.progress.Progress": 500,
+}
+
+ITEM_PIPELINES = {
+    "pipelines.capture.CapturePipeline": 100,
+    "pipelines.normalise.NormalisePipeline": 200,
+    "pipelines.score.ScorePipeline": 300,
+    "pipelines.dedupe.DedupePipeline": 400,
+    "pipelines.store.StorePipeline": 800,
+}
+
+LINKWATCH_PROGRESS = True  # live progress line on stderr (crawler.extensions.progress)
+
+
+def crawl_settings(
+    source: Any,
+    *,
+    config: Any,
+    database_url: str,
+    run_id: int,
+    jobdir: Path | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """The settings for one source's crawl: project defaults overridden by the source and the config."""
+    import sys
+
+    values = {k: v for k, v in globals().items() if k.isupper()}
+    values.update(
+        {
+            "USER_AGENT": config.user_agent,
+            "ROBOTSTXT_OBEY": source.obey_robots,
+            "DOWNLOAD_DELAY": source.delay,
+            "AUTOTHROTTLE_START_DELAY": max(source.delay, 0.1),
+            "CONCURRENT_REQUESTS": max(source.concurrency * 2, 8),
+            "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
+            "AUTOTHROTTLE_TARGET_CONCURRENCY": float(source.concurrency),
+            "DEPTH_LIMIT": source.max_depth,
+            "LINKWATCH_DATABASE_URL": database_url,
+            "LINKWATCH_DATA_DIR": str(config.data_dir),
+            "LINKWATCH_RUN_ID": run_id,
+            "LINKWATCH_LEXICON": str(config.lexicon),
+            "LINKWATCH_SOURCE": source.name,
+            "LINKWATCH_PROGRESS": progress and sys.stderr is not None,
+        }
+    )
+    if jobdir is not None:
+        values["JOBDIR"] = str(jobdir)
+    if source.render == "browser":
+        from crawler.browser import playwright_settings
+
+        values.update(playwright_settings(config, concurrency=source.concurrency))
+    return values

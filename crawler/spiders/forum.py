@@ -1,0 +1,257 @@
+"""The generic forum spider: walks a source's boards and threads, hands each page to the extractor."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from selectolax.lexbor import LexborHTMLParser
+
+from crawler.extract import decode, extract, shortener_urls
+from crawler.items import PageItem
+from crawler.sources import Source
+from crawler.spiders.urls import Scope, canonical, is_media_type, strip_session
+
+logger = logging.getLogger(__name__)
+
+# Only elements a reader navigates through; img/video/audio/source/link rel=icon/og:image never are.
+FOLLOW_SELECTOR = "a[href], area[href], frame[src], iframe[src]"
+PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
+SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#", "about:", "blob:")
+SHORTENER_STATUSES = [301, 302, 303, 307, 308, 200, 404, 405]
+
+
+class ForumSpider(Spider):
+    """Crawls one Source: static pages through Scrapy, browser pages through scrapy-playwright.
+
+    Links already seen are skipped before a Request is built (the crawl's main CPU cost otherwise),
+    the page budget is counted here (`max_pages` requests at most), depth is tracked in
+    `lw_depth`. In browser mode every URL is first checked statically (headers only) so Chromium
+    never navigates to something that answers image/video/audio.
+    """
+
+    name = "forum"
+
+    def __init__(self, source: Source, keywords: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.source = source
+        self.keywords = list(keywords or [])
+        self.allowed_domains = list(source.allowed_domains)
+        self.scope = Scope(source.allowed_domains, source.allow, source.deny)
+        self.browser = source.render == "browser"
+        self.seen_raw: set[str] = set()
+        self.seen: set[str] = set()
+        self.page_steps: list[Any] = []
+        if self.browser:
+            from crawler.browser import page_steps
+
+            self.page_steps = page_steps(source.wait_for, source.click, source.scroll)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ForumSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.stats = crawler.stats
+        return spider
+
+    # -- budget ---------------------------------------------------------------------------------
+
+    def _take_budget(self) -> bool:
+        state = getattr(self, "state", None)
+        count = state.get("scheduled", 0) if state is not None else getattr(self, "_scheduled", 0)
+        if count >= self.source.max_pages:
+            self.stats.inc_value("linkwatch/page_limit_skipped")
+            return False
+        if state is not None:
+            state["scheduled"] = count + 1
+        else:
+            self._scheduled = count + 1
+        return True
+
+    # -- requests -------------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Request]:
+        urls = list(self.source.start_urls)
+        if self.source.search_urls and self.keywords:
+            urls += self.source.search_requests(self.keywords)
+        for url in urls:
+            request = self._page_request(url, depth=0, check_scope=False)
+            if request is not None:
+                yield request
+
+    def _page_request(self, url: str, depth: int, *, check_scope: bool = True) -> Request | None:
+        if url in self.seen_raw:
+            return None
+        self.seen_raw.add(url)
+        if check_scope and not self.scope.follows(url):
+            return None
+        key = canonical(url)
+        if key in self.seen:
+            return None
+        self.seen.add(key)
+        if depth > self.source.max_depth or not self._take_budget():
+            return None
+        target = strip_session(url).split("#", 1)[0]
+        meta = {"lw_depth": depth}
+        if self.browser:
+            meta["lw_preflight"] = True
+            return Request(target, callback=self.preflighted, errback=self.failed, meta=meta, priority=-depth)
+        return Request(target, callback=self.parse, errback=self.failed, meta=meta, priority=-depth)
+
+    def _render_request(self, response: Response) -> Request:
+        meta = {
+            "lw_depth": response.meta["lw_depth"],
+            "playwright": True,
+            "playwright_page_methods": list(self.page_steps),
+        }
+        # dont_filter: the preflight already took this URL's fingerprint.
+        return Request(
+            response.url,
+            callback=self.parse,
+            errback=self.failed,
+            meta=meta,
+            dont_filter=True,
+            priority=-response.meta["lw_depth"],
+        )
+
+    def preflighted(self, response: Response) -> Iterator[Request]:
+        """Browser mode: the URL answered with a page type, so Chromium may render it."""
+        ctype = _content_type(response)
+        if is_media_type(ctype) or ctype.split(";")[0].strip() not in PAGE_TYPES:
+            self.stats.inc_value("linkwatch/skipped_not_page")
+            return
+        yield self._render_request(response)
+
+    def failed(self, failure: Any) -> None:
+        from crawler.middlewares.media import MediaRefused
+
+        if failure.check(MediaRefused):
+            return
+        self.stats.inc_value("linkwatch/errors")
+        request = getattr(failure, "request", None)
+        logger.info("Failed %s: %s", getattr(request, "url", "?"), failure.getErrorMessage())
+
+    # -- pages ----------------------------------------------------------------------------------
+
+    def parse(self, response: Response) -> Iterator[Any]:
+        ctype = _content_type(response)
+        if ctype.split(";")[0].strip() not in PAGE_TYPES:
+            self.stats.inc_value("linkwatch/skipped_not_page")
+            return
+        rendered = "playwright" in response.flags
+        if rendered:
+            text = response.text
+            body = text.encode("utf-8")
+            ctype = "text/html; charset=utf-8"
+        else:
+            body = response.body
+            text = decode(body, ctype, self.source.encoding)
+        links = [link.as_dict() for link in extract(text, base_url=response.url)]
+        tree = LexborHTMLParser(text) if "html" in ctype or not ctype else None
+        item = PageItem(
+            url=response.url,
+            fetched_at=datetime.now(UTC),
+            status=response.status,
+            content_type=ctype,
+            body=body,
+            headers=[
+                (k.decode("latin-1"), v.decode("latin-1"))
+                for k, values in response.headers.items()
+                for v in values
+            ],
+            rendered=rendered,
+            title=_title(tree),
+            links=links,
+        )
+        self.stats.inc_value("linkwatch/pages")
+        if tree is not None:
+            yield from self._follow(tree, response)
+        pending = shortener_urls(text, response.url)
+        if pending:
+            yield self._shortener_request(item, list(dict.fromkeys(pending)))
+        else:
+            yield item
+
+    def _follow(self, tree: LexborHTMLParser, response: Response) -> Iterator[Request]:
+        depth = response.meta.get("lw_depth", 0) + 1
+        if depth > self.source.max_depth:
+            return
+        base = response.url
+        base_node = tree.css_first("base[href]")
+        if base_node is not None:
+            base = urljoin(base, (base_node.attributes.get("href") or "").strip())
+        for node in tree.css(FOLLOW_SELECTOR):
+            attrs = node.attributes
+            href = attrs.get("href") if node.tag in ("a", "area") else attrs.get("src")
+            if not href:
+                continue
+            href = href.strip()
+            if not href or href.lower().startswith(SKIP_SCHEMES):
+                continue
+            try:
+                url = urljoin(base, href)
+            except ValueError:
+                continue
+            request = self._page_request(url, depth)
+            if request is not None:
+                yield request
+
+    # -- shorteners -----------------------------------------------------------------------------
+
+    def _shortener_request(self, item: PageItem, pending: list[str]) -> Request:
+        """One HEAD request per shortener URL, chained; the page item is yielded after the last."""
+        return Request(
+            pending[0],
+            method="HEAD",
+            callback=self.shortener_resolved,
+            errback=self.shortener_failed,
+            dont_filter=True,
+            priority=10,
+            meta={
+                "dont_redirect": True,
+                "handle_httpstatus_list": SHORTENER_STATUSES,
+                "allow_offsite": True,
+                "dont_retry": True,
+                "lw_item": item,
+                "lw_pending": pending[1:],
+            },
+        )
+
+    def shortener_resolved(self, response: Response) -> Iterator[Any]:
+        item: PageItem = response.meta["lw_item"]
+        location = response.headers.get(b"Location")
+        self.stats.inc_value("linkwatch/shorteners_resolved")
+        if location:
+            target = urljoin(response.url, location.decode("latin-1").strip())
+            for link in extract(target):
+                found = link.as_dict()
+                found["raw"] = response.url
+                found["where"] = "redirect"
+                found["context"] = f"{response.url} → {target}"
+                item.links.append(found)
+        yield self._continue(item, response.meta["lw_pending"])
+
+    def shortener_failed(self, failure: Any) -> Iterator[Any]:
+        self.stats.inc_value("linkwatch/shorteners_failed")
+        request = failure.request
+        yield self._continue(request.meta["lw_item"], request.meta["lw_pending"])
+
+    def _continue(self, item: PageItem, pending: list[str]) -> Any:
+        return self._shortener_request(item, pending) if pending else item
+
+
+def _content_type(response: Response) -> str:
+    raw = response.headers.get(b"Content-Type") or b""
+    return raw.decode("latin-1").strip().lower()
+
+
+def _title(tree: LexborHTMLParser | None) -> str:
+    if tree is None:
+        return ""
+    node = tree.css_first("title")
+    return " ".join(node.text().split())[:500] if node is not None else ""
