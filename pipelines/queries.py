@@ -1,0 +1,166 @@
+"""Investigator queries: search links by filters, show one link with all its evidence, audit both."""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any, Literal
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from crawler.config import SQL_DIR
+
+STATUSES = ("new", "confirmed", "dismissed", "referred")
+SORTS = {
+    # Each order matches an index (links_score, links_last_seen_id) so a page is an index scan.
+    "score": "l.score DESC, l.id",
+    "last-seen": "l.last_seen DESC, l.id DESC",
+}
+
+
+class LinkNotFoundError(LookupError):
+    """Raised by find_link() when nothing (or more than one link) matches; the message is for the user."""
+
+
+@cache
+def load_sql(area: str, name: str) -> str:
+    """The text of sql/queries/<area>/<name>.sql."""
+    return (SQL_DIR / "queries" / area / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def actor(name: str | None) -> str:
+    """Who is acting: the name given, else the OS user."""
+    return name.strip() if name and name.strip() else getpass.getuser()
+
+
+def audit(conn: psycopg.Connection, who: str, action: str, target: str | None, detail: dict) -> None:
+    """Appends one audit_log row (the caller's transaction commits it)."""
+    conn.execute(
+        "INSERT INTO audit_log (actor, action, target, detail) VALUES (%s, %s, %s, %s)",
+        (who, action, target, Jsonb(detail)),
+    )
+
+
+def like_pattern(text: str) -> str:
+    """An ILIKE pattern matching `text` anywhere, with LIKE's own wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@dataclass
+class LinkFilters:
+    """What `linkwatch links` filters by; empty tuples and None mean "any"."""
+
+    platform: tuple[str, ...] = ()
+    kind: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    seen: Literal["first", "last"] = "last"
+    source: tuple[str, ...] = ()
+    text: str | None = None
+    min_score: float | None = None
+    live: bool = False
+    sort: str = "score"
+    limit: int = 50
+    offset: int = 0
+
+    def describe(self) -> dict[str, Any]:
+        """The filters as JSON-ready values for the audit log."""
+        out = {k: v for k, v in asdict(self).items() if v not in ((), None, False, {})}
+        for key in ("since", "until"):
+            if key in out:
+                out[key] = out[key].isoformat()
+        for key, value in out.items():
+            if isinstance(value, tuple):
+                out[key] = list(value)
+        return out
+
+
+def build_search(f: LinkFilters) -> tuple[sql.Composed, dict[str, Any]]:
+    """The search statement and its parameters for these filters."""
+    where: list[sql.Composable] = [sql.SQL("true")]
+    params: dict[str, Any] = {"limit": f.limit, "offset": f.offset}
+    if f.platform:
+        where.append(sql.SQL("l.platform = ANY(%(platform)s)"))
+        params["platform"] = list(f.platform)
+    if f.kind:
+        where.append(sql.SQL("l.kind = ANY(%(kind)s)"))
+        params["kind"] = list(f.kind)
+    if f.status:
+        where.append(sql.SQL("l.status = ANY(%(status)s)"))
+        params["status"] = list(f.status)
+    column = sql.Identifier("l", "first_seen" if f.seen == "first" else "last_seen")
+    if f.since is not None:
+        where.append(sql.SQL("{} >= %(since)s").format(column))
+        params["since"] = f.since
+    if f.until is not None:
+        where.append(sql.SQL("{} < %(until)s").format(column))
+        params["until"] = f.until
+    if f.min_score is not None:
+        where.append(sql.SQL("l.score >= %(min_score)s"))
+        params["min_score"] = f.min_score
+    if f.live:
+        where.append(sql.SQL("l.liveness = 'live'"))
+    if f.text:
+        where.append(sql.SQL(load_sql("links", "text_match")))
+        params["text"] = like_pattern(f.text)
+    if f.source:
+        where.append(sql.SQL(load_sql("links", "source_match")))
+        params["sources"] = list(f.source)
+    statement = sql.SQL(load_sql("links", "search")).format(
+        where=sql.SQL(" AND ").join(where), order=sql.SQL(SORTS[f.sort])
+    )
+    return statement, params
+
+
+def search(conn: psycopg.Connection, f: LinkFilters, who: str) -> list[dict[str, Any]]:
+    """One page of matching links (dicts), recording the query in the audit log."""
+    statement, params = build_search(f)
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(statement, params).fetchall()
+    audit(conn, who, "query", None, {"command": "links", "filters": f.describe(), "rows": len(rows)})
+    conn.commit()
+    return rows
+
+
+def find_link(conn: psycopg.Connection, ident: str) -> int:
+    """The id of the link an investigator named by id, canonical URL, raw form as written, or code."""
+    ident = ident.strip()
+    if ident.isdigit():
+        found = conn.execute("SELECT id FROM links WHERE id = %s", (int(ident),)).fetchall()
+    else:
+        found = []
+        for statement in (
+            "SELECT id FROM links WHERE canonical_url IN (%(i)s, rtrim(%(i)s, '/'), %(i)s || '/')",
+            "SELECT id FROM links WHERE code = %(i)s LIMIT 5",
+            "SELECT DISTINCT link_id FROM sightings WHERE raw = %(i)s LIMIT 5",
+        ):
+            found = conn.execute(statement, {"i": ident}).fetchall()
+            if found:
+                break
+    if not found:
+        raise LinkNotFoundError(f"no link matches {ident!r}; give a link id, its canonical URL or its code")
+    if len(found) > 1:
+        ids = ", ".join(str(r[0]) for r in found)
+        raise LinkNotFoundError(f"{ident!r} matches several links ({ids}); give the link id")
+    return int(found[0][0])
+
+
+def show(conn: psycopg.Connection, link_id: int, who: str) -> dict[str, Any]:
+    """The link with its sightings (and evidence pages), liveness checks, reviews and referrals."""
+    params = {"id": link_id}
+    with conn.cursor(row_factory=dict_row) as cur:
+        link = cur.execute(load_sql("links", "show_link"), params).fetchone()
+        if link is None:
+            raise LinkNotFoundError(f"no link with id {link_id}")
+        for part in ("sightings", "checks", "reviews", "referrals"):
+            link[part] = cur.execute(load_sql("links", f"show_{part}"), params).fetchall()
+    audit(conn, who, "show", str(link_id), {"command": "links show"})
+    conn.commit()
+    return link

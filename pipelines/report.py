@@ -1,0 +1,364 @@
+"""The weekly referral export for the regulator (CSV, XLSX, JSON lines, manifest) and takedown stats."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from pipelines.cells import neutralise
+from pipelines.queries import audit, load_sql
+from pipelines.review import CATEGORIES
+
+FORMATS = ("csv", "xlsx", "jsonl")
+MAX_POSTS = 20  # post URLs listed per link; the full count is its own column
+WEEK_RE = re.compile(r"^(\d{4})-?W(\d{2})$")
+
+# key, Korean header, English header, XLSX column width
+COLUMNS: tuple[tuple[str, str, str, int], ...] = (
+    ("ref", "참조번호", "referral_id", 18),
+    ("reason", "사유", "reason", 12),
+    ("platform", "플랫폼", "platform", 11),
+    ("kind", "유형", "kind", 10),
+    ("url", "URL", "canonical_url", 45),
+    ("code", "초대코드", "code", 22),
+    ("category", "분류", "category", 24),
+    ("first_seen", "최초 발견", "first_seen", 18),
+    ("last_seen", "최근 발견", "last_seen", 18),
+    ("liveness", "접속 가능 여부", "liveness", 12),
+    ("checked_at", "확인 시각", "checked_at", 18),
+    ("preview_title", "미리보기 제목", "preview_title", 36),
+    ("member_count", "참여자 수", "member_count", 11),
+    ("sightings", "발견 횟수", "sightings", 10),
+    ("post_count", "게시글 수", "post_count", 10),
+    ("post_urls", "게시글 URL", "post_urls", 60),
+    ("first_capture_sha256", "최초 수집본 SHA-256", "first_capture_sha256", 30),
+)
+LABELS_KO = {
+    "reason": {"new": "신규", "readvertised": "재게시"},
+    "liveness": {"live": "접속 가능", "dead": "삭제됨", "unknown": "확인 불가", "unchecked": "미확인"},
+    "category": {k: v[0] for k, v in CATEGORIES.items()},
+}
+DATE_KEYS = ("first_seen", "last_seen", "checked_at")
+
+
+class ReportError(ValueError):
+    """Raised by parse_week() and weekly() for bad input; the message is for the user."""
+
+
+@dataclass(frozen=True)
+class Week:
+    """An ISO week in the configured zone: [start, end) as aware datetimes."""
+
+    year: int
+    week: int
+    start: datetime
+    end: datetime
+
+    @property
+    def period(self) -> str:
+        return f"{self.year}-W{self.week:02d}"
+
+    def ref(self, n: int) -> str:
+        return f"LW-{self.year}W{self.week:02d}-{n:04d}"
+
+
+def make_week(year: int, week: int, tz: ZoneInfo) -> Week:
+    try:
+        monday = date.fromisocalendar(year, week, 1)
+    except ValueError as exc:
+        raise ReportError(f"{year}-W{week:02d} is not an ISO week") from exc
+    start = datetime.combine(monday, time(), tzinfo=tz)
+    end = datetime.combine(monday + timedelta(days=7), time(), tzinfo=tz)
+    return Week(year, week, start, end)
+
+
+def parse_week(text: str, tz: ZoneInfo) -> Week:
+    """YYYY-Www (e.g. 2026-W47) as a Week."""
+    m = WEEK_RE.match(text.strip())
+    if not m:
+        raise ReportError(f"{text!r} is not an ISO week like 2026-W47")
+    return make_week(int(m.group(1)), int(m.group(2)), tz)
+
+
+def last_complete_week(now: datetime, tz: ZoneInfo) -> Week:
+    """The most recent ISO week that has ended in the zone `tz`."""
+    today = now.astimezone(tz).date()
+    year, week, _ = (today - timedelta(days=today.weekday() + 7)).isocalendar()
+    return make_week(year, week, tz)
+
+
+@dataclass
+class Result:
+    """What weekly() did or, on a dry run, would do."""
+
+    week: Week
+    rows: list[dict[str, Any]]
+    files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
+    manifest: dict[str, Any] = field(default_factory=dict)
+    out_dir: Path | None = None
+    reused: bool = False
+    dry_run: bool = False
+
+
+def _fetch_rows(conn: psycopg.Connection, items: list[tuple[int, str, str, datetime | None]]) -> list[dict]:
+    """Export rows for (link_id, ref, reason, referred_at) items, in ref order."""
+    if not items:
+        return []
+    with conn.cursor(row_factory=dict_row) as cur:
+        found = cur.execute(load_sql("report", "rows"),
+                            {"ids": [i[0] for i in items], "max_posts": MAX_POSTS}).fetchall()
+    by_id = {r["id"]: r for r in found}
+    rows = []
+    for link_id, ref, reason, referred_at in items:
+        row = {"ref": ref, "reason": reason, "referred_at": referred_at, **by_id[link_id]}
+        row["post_urls"] = list(row["post_urls"] or [])
+        rows.append(row)
+    return rows
+
+
+def _record(conn: psycopg.Connection, week: Week, now: datetime, out_dir: Path | None) -> tuple[int, bool]:
+    """The referral id for the week, creating it (with its items, links → referred) when new."""
+    with conn.transaction():
+        # Serialises two exports of one week; the unique period is the last word either way.
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('linkwatch-referral'), %s)",
+                     (week.year * 100 + week.week,))
+        existing = conn.execute("SELECT id FROM referrals WHERE period = %s", (week.period,)).fetchone()
+        if existing:
+            return existing[0], True
+        candidates = conn.execute(load_sql("report", "candidates"), {"week_end": week.end}).fetchall()
+        referral_id = conn.execute(
+            "INSERT INTO referrals (period, created_at, updated_at, out_dir) VALUES (%s, %s, %s, %s) "
+            "RETURNING id", (week.period, now, now, str(out_dir) if out_dir else None),
+        ).fetchone()[0]
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO referral_items (referral_id, link_id, ref, reason, referred_at) "
+                "VALUES (%s, %s, %s, %s, %s)",
+                [(referral_id, link_id, week.ref(n), reason, now)
+                 for n, (link_id, reason, _) in enumerate(candidates, 1)],
+            )
+        conn.execute("UPDATE links SET status = 'referred' WHERE id = ANY(%s) AND status = 'confirmed'",
+                     ([c[0] for c in candidates],))
+    return referral_id, False
+
+
+def takedown(conn: psycopg.Connection) -> dict[str, Any]:
+    """Referred links: how many were found dead after referral, and median / p90 hours to that."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        out = dict(cur.execute(load_sql("report", "takedown")).fetchone())
+        to_ref = cur.execute(load_sql("report", "to_referral")).fetchone()
+    out["first_seen_to_referral_median_hours"] = to_ref["median_hours"]
+    out["first_seen_to_referral_p90_hours"] = to_ref["p90_hours"]
+    return {k: (round(v, 2) if isinstance(v, float) else v) for k, v in out.items()}
+
+
+# -- writers ---------------------------------------------------------------------------------------
+
+def _cell_text(key: str, value: Any, lang: str) -> Any:
+    if key == "post_urls":
+        value = "\n".join(value)
+    if lang == "ko" and key in LABELS_KO and value is not None:
+        value = LABELS_KO[key].get(value, value)
+    return value
+
+
+def _naive(value: datetime | None, tz: ZoneInfo) -> datetime | None:
+    return value.astimezone(tz).replace(tzinfo=None, microsecond=0) if value else None
+
+
+def write_csv(rows: list[dict], path: Path, lang: str, tz: ZoneInfo) -> None:
+    # UTF-8 with a BOM so spreadsheet programs read the Korean text correctly.
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\r\n")
+        writer.writerow([c[1] if lang == "ko" else c[2] for c in COLUMNS])
+        for row in rows:
+            out = []
+            for key, *_ in COLUMNS:
+                value = _cell_text(key, row[key], lang)
+                if isinstance(value, datetime):
+                    value = _naive(value, tz).isoformat(sep=" ")
+                out.append(neutralise(value) if isinstance(value, str) else ("" if value is None else value))
+            writer.writerow(out)
+
+
+def write_jsonl(rows: list[dict], path: Path, tz: ZoneInfo) -> None:
+    with path.open("w", encoding="utf-8", newline="\n") as fh:
+        for row in rows:
+            record = {key: row[key] for key, *_ in COLUMNS}
+            for key in DATE_KEYS:
+                record[key] = record[key].astimezone(tz).isoformat() if record[key] else None
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def write_xlsx(rows: list[dict], path: Path, lang: str, tz: ZoneInfo, stamp: datetime) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("referrals" if lang == "en" else "신고목록")
+    ws.freeze_panes = "A2"
+    for i, (_, _, _, width) in enumerate(COLUMNS, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(rows) + 1}"
+    bold = Font(bold=True)
+
+    def text_cell(value: str, font: Font | None = None) -> WriteOnlyCell:
+        cell = WriteOnlyCell(ws, value=neutralise(value))
+        cell.data_type = "s"  # a string, never a formula, whatever it starts with
+        if font:
+            cell.font = font
+        return cell
+
+    ws.append([text_cell(c[1] if lang == "ko" else c[2], bold) for c in COLUMNS])
+    for row in rows:
+        out = []
+        for key, *_ in COLUMNS:
+            value = _cell_text(key, row[key], lang)
+            if isinstance(value, datetime):
+                cell = WriteOnlyCell(ws, value=_naive(value, tz))
+                cell.number_format = "yyyy-mm-dd hh:mm:ss"
+            elif isinstance(value, str):
+                cell = text_cell(value)
+            else:
+                cell = WriteOnlyCell(ws, value=value)
+            out.append(cell)
+        ws.append(out)
+    fixed = stamp.astimezone(ZoneInfo("UTC")).replace(tzinfo=None, microsecond=0)
+    wb.properties.created = fixed
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    path.write_bytes(_deterministic_zip(buffer.getvalue(), fixed))
+
+
+def _deterministic_zip(data: bytes, stamp: datetime) -> bytes:
+    """The same workbook re-zipped with fixed entry times and modified date, so a re-run is byte-identical."""
+    out = io.BytesIO()
+    modified = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                                 rb"\g<1>" + modified.encode() + rb"\g<2>", content)
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(entry, content)
+    return out.getvalue()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# -- the export ------------------------------------------------------------------------------------
+
+def weekly(
+    conn: psycopg.Connection,
+    week: Week,
+    out_dir: Path,
+    *,
+    formats: tuple[str, ...] = FORMATS,
+    lang: str = "ko",
+    tz: ZoneInfo,
+    who: str,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> Result:
+    """Records the week's referral (once) and writes its files; a re-run rewrites the same files.
+
+    `now` is when the referral is recorded (tests pass it to place a referral inside a past week).
+    """
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise ReportError(f"unknown format {', '.join(unknown) or '(none)'}; use csv, xlsx, jsonl")
+    if lang not in ("ko", "en"):
+        raise ReportError(f"unknown language {lang!r}; use ko or en")
+    now = now or datetime.now(tz)
+    if dry_run:
+        existing = conn.execute("SELECT id FROM referrals WHERE period = %s", (week.period,)).fetchone()
+        if existing:
+            items = conn.execute("SELECT link_id, ref, reason, referred_at FROM referral_items "
+                                 "WHERE referral_id = %s ORDER BY ref", (existing[0],)).fetchall()
+        else:
+            candidates = conn.execute(load_sql("report", "candidates"), {"week_end": week.end}).fetchall()
+            items = [(c[0], week.ref(n), c[1], None) for n, c in enumerate(candidates, 1)]
+        return Result(week, _fetch_rows(conn, items), dry_run=True, reused=bool(existing))
+
+    referral_id, reused = _record(conn, week, now, out_dir)
+    items = conn.execute("SELECT link_id, ref, reason, referred_at FROM referral_items "
+                         "WHERE referral_id = %s ORDER BY ref", (referral_id,)).fetchall()
+    created_at = conn.execute("SELECT created_at FROM referrals WHERE id = %s", (referral_id,)).fetchone()[0]
+    rows = _fetch_rows(conn, items)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"linkwatch-referral-{week.period}"
+    files: dict[str, str] = {}
+    for fmt in FORMATS:
+        if fmt not in formats:
+            continue
+        path = out_dir / f"{stem}.{fmt}"
+        if fmt == "csv":
+            write_csv(rows, path, lang, tz)
+        elif fmt == "jsonl":
+            write_jsonl(rows, path, tz)
+        else:
+            write_xlsx(rows, path, lang, tz, created_at)
+        files[path.name] = sha256_file(path)
+    counts = {
+        "links": len(rows),
+        "new": sum(r["reason"] == "new" for r in rows),
+        "readvertised": sum(r["reason"] == "readvertised" for r in rows),
+        "live": sum(r["liveness"] == "live" for r in rows),
+        "by_platform": dict(sorted(_count(rows, "platform").items())),
+        "by_category": dict(sorted(_count(rows, "category").items())),
+    }
+    manifest = {
+        "period": week.period,
+        "week_start": week.start.isoformat(),
+        "week_end": week.end.isoformat(),
+        "timezone": str(tz),
+        "referral_created_at": created_at.astimezone(tz).isoformat(),
+        "language": lang,
+        "files": {name: {"sha256": digest, "bytes": (out_dir / name).stat().st_size}
+                  for name, digest in files.items()},
+        "counts": counts,
+        "takedown": takedown(conn),
+    }
+    (out_dir / f"{stem}-manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    with conn.transaction():
+        conn.execute(
+            "UPDATE referrals SET out_dir = %s, files = %s, counts = %s, updated_at = now() WHERE id = %s",
+            (str(out_dir), Jsonb(files), Jsonb(counts), referral_id),
+        )
+        audit(conn, who, "export", week.period, {"out_dir": str(out_dir), "files": files,
+                                                 "counts": counts, "rerun": reused})
+    return Result(week, rows, files, manifest, out_dir, reused)
+
+
+def _count(rows: list[dict], key: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for row in rows:
+        name = row[key] or "(none)"
+        out[name] = out.get(name, 0) + 1
+    return out

@@ -1,0 +1,6 @@
+SELECT
+    l.id, l.platform, l.kind, l.code, l.canonical_url AS url,
+    l.first_seen, l.last_seen, l.sightings, l.score, l.status, l.category,
+    l.liveness, l.checked_at, l.dead_at, l.preview_title, l.preview_description, l.member_count
+FROM links l
+WHERE l.id = %(id)s

@@ -1,0 +1,292 @@
+"""`linkwatch links` and `links show` against real PostgreSQL: every filter, formats, audit, the views."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from crawler.cli import main
+from pipelines.queries import LinkFilters, build_search
+
+T0 = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)  # a Monday, 12:00 in Seoul
+
+
+class Seed:
+    """Inserts synthetic rows (made-up codes) straight into the test database; one connection."""
+
+    def __init__(self, url: str) -> None:
+        self.conn = psycopg.connect(url, autocommit=True)
+        self.n = 0
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def source(self, name: str) -> int:
+        src = self.conn.execute(
+            "INSERT INTO sources (name) VALUES (%s) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name "
+            "RETURNING id", (name,)).fetchone()[0]
+        return self.conn.execute("INSERT INTO crawl_runs (source_id, status) VALUES (%s, 'finished') "
+                                 "RETURNING id", (src,)).fetchone()[0]
+
+    def page(self, url: str, *, title: str = "게시판", run: int | None = None,
+             at: datetime = T0) -> int:
+        self.n += 1
+        return self.conn.execute(
+            "INSERT INTO pages (url, sha256, fetched_at, http_status, title, crawl_run_id) "
+            "VALUES (%s, %s, %s, 200, %s, %s) RETURNING id",
+            (url, f"{self.n:064x}", at, title, run)).fetchone()[0]
+
+    def link(self, code: str, *, platform: str = "telegram", kind: str = "invite", score: float = 1.0,
+             status: str = "new", first: datetime = T0, last: datetime | None = None,
+             liveness: str = "unchecked", preview_title: str | None = None, category: str | None = None,
+             member_count: int | None = None, url: str | None = None) -> int:
+        return self.conn.execute(
+            "INSERT INTO links (platform, kind, code, canonical_url, first_seen, last_seen, score, status, "
+            "liveness, preview_title, category, member_count, checked_at) "
+            "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s, CASE WHEN %s <> 'unchecked' THEN %s END) "
+            "RETURNING id",
+            (platform, kind, code, url or f"https://t.me/+{code}", first, last or first, score, status,
+             liveness, preview_title, category, member_count, liveness, last or first)).fetchone()[0]
+
+    def sighting(self, link_id: int, page_id: int, *, at: datetime = T0, context: str = "",
+                 raw: str | None = None, run: int | None = None) -> int:
+        sid = self.conn.execute(
+            "INSERT INTO sightings (link_id, page_id, crawl_run_id, seen_at, raw, context) "
+            "VALUES (%s, %s, %s, %s, COALESCE(%s, (SELECT canonical_url FROM links WHERE id = %s)), %s) "
+            "RETURNING id", (link_id, page_id, run, at, raw, link_id, context)).fetchone()[0]
+        self.conn.execute(
+            "UPDATE links SET sightings = sightings + 1, last_seen = greatest(last_seen, %s) WHERE id = %s",
+            (at, link_id))
+        return sid
+
+    def check(self, link_id: int, result: str, at: datetime, title: str | None = None) -> None:
+        self.conn.execute("INSERT INTO link_checks (link_id, checked_at, result, title) "
+                          "VALUES (%s, %s, %s, %s)", (link_id, at, result, title))
+        self.conn.execute("UPDATE links SET liveness = %s, checked_at = %s WHERE id = %s",
+                          (result, at, link_id))
+
+
+@pytest.fixture
+def seed(db: str):
+    s = Seed(db)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def corpus(seed: Seed) -> dict[str, int]:
+    """A small, varied set of links: two sources, Korean context, several platforms and states."""
+    forum_a = seed.source("forum-a")
+    forum_b = seed.source("forum-b")
+    pa = seed.page("http://forum-a.test/board/1", title="자유게시판 홍보글", run=forum_a)
+    pb = seed.page("http://forum-b.test/t/9", title="neutral thread", run=forum_b)
+    ids = {
+        "tg": seed.link("SYNTHtg0001", score=9.5, status="new", liveness="live", preview_title="합성 테스트방"),
+        "dc": seed.link("synthdc01", platform="discord", kind="invite", score=4.0, status="confirmed",
+                        url="https://discord.gg/synthdc01", first=T0 + timedelta(days=3)),
+        "kk": seed.link("synthkk01", platform="kakao", kind="room", score=2.0, status="dismissed",
+                        url="https://open.kakao.com/o/synthkk01", first=T0 + timedelta(days=6),
+                        liveness="dead"),
+        "ch": seed.link("synth_channel", kind="channel", score=7.0, status="referred",
+                        url="https://t.me/synth_channel", first=T0 - timedelta(days=20)),
+    }
+    seed.sighting(ids["tg"], pa, at=T0, context="지인 능욕 딥페이크 방 참여 링크", run=forum_a)
+    seed.sighting(ids["dc"], pb, at=T0 + timedelta(days=3), context="study group 50% off_sale", run=forum_b)
+    seed.sighting(ids["kk"], pb, at=T0 + timedelta(days=6), context="neutral chat", run=forum_b)
+    seed.sighting(ids["ch"], pa, at=T0 + timedelta(days=8), context="채널 공지", run=forum_a)
+    return ids
+
+
+def run(args: list[str], **kw) -> tuple[int, str]:
+    result = CliRunner().invoke(main, args, catch_exceptions=False, **kw)
+    return result.exit_code, result.output
+
+
+def ids_of(args: list[str]) -> list[int]:
+    code, out = run(["links", "--format", "jsonl", *args])
+    assert code == 0, out
+    return [json.loads(line)["id"] for line in out.splitlines() if line.strip()]
+
+
+def test_default_sort_is_score(lw_env, corpus) -> None:
+    assert ids_of([]) == [corpus["tg"], corpus["ch"], corpus["dc"], corpus["kk"]]
+
+
+def test_sort_by_last_seen(lw_env, corpus) -> None:
+    assert ids_of(["--sort", "last-seen"]) == [corpus["ch"], corpus["kk"], corpus["dc"], corpus["tg"]]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--platform", "discord"], ["dc"]),
+        (["--platform", "discord", "--platform", "kakao"], ["dc", "kk"]),
+        (["--kind", "channel"], ["ch"]),
+        (["--status", "new"], ["tg"]),
+        (["--status", "confirmed"], ["dc"]),
+        (["--status", "dismissed"], ["kk"]),
+        (["--status", "referred"], ["ch"]),
+        (["--source", "forum-b"], ["dc", "kk"]),
+        (["--source", "forum-a"], ["tg", "ch"]),
+        (["--text", "딥페이크"], ["tg"]),          # sighting context, Korean substring
+        (["--text", "홍보"], ["tg", "ch"]),         # page title (both seen on that page)
+        (["--text", "테스트방"], ["tg"]),            # preview title
+        (["--text", "50%"], ["dc"]),                # LIKE wildcards are literal
+        (["--text", "f_s"], ["dc"]),
+        (["--text", "nothing-like-this"], []),
+        (["--min-score", "5"], ["tg", "ch"]),
+        (["--live"], ["tg"]),
+        (["--since", "2026-11-05"], ["ch", "kk", "dc"]),                      # last seen (default)
+        (["--since", "2026-11-05", "--seen", "first"], ["dc", "kk"]),
+        (["--until", "2026-11-05", "--seen", "first"], ["tg", "ch", "dc"]),   # the day is inclusive
+        (["--since", "2026-11-03", "--until", "2026-11-05"], ["dc"]),
+        (["--platform", "telegram", "--status", "new", "--live", "--text", "능욕"], ["tg"]),
+    ],
+)
+def test_filters(lw_env, corpus, args, expected) -> None:
+    assert sorted(ids_of(args)) == sorted(corpus[k] for k in expected)
+
+
+def test_paging_with_limit_and_offset(lw_env, corpus) -> None:
+    first = ids_of(["--limit", "2"])
+    second = ids_of(["--limit", "2", "--offset", "2"])
+    assert first + second == ids_of([])
+    assert len(first) == 2
+
+
+def test_jsonl_fields(lw_env, corpus) -> None:
+    code, out = run(["links", "--format", "jsonl", "--platform", "telegram", "--kind", "invite"])
+    assert code == 0
+    row = json.loads(out.splitlines()[0])
+    for key in ("id", "platform", "kind", "code", "url", "first_seen", "last_seen", "sightings", "score",
+                "status"):
+        assert key in row
+    assert row["code"] == "SYNTHtg0001"
+    assert row["url"] == "https://t.me/+SYNTHtg0001"
+    assert row["first_seen"] == "2026-11-02T12:00:00+09:00"
+    assert row["sightings"] == 1
+
+
+def test_csv_neutralises_hostile_cells(lw_env, seed) -> None:
+    seed.link("synthcsv1", preview_title="=HYPERLINK(\"http://evil.test\",\"x\")")
+    code, out = run(["links", "--format", "csv"])
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows[0]["preview_title"] == "'=HYPERLINK(\"http://evil.test\",\"x\")"
+
+
+def test_table_aligns_korean_and_escapes_markup(lw_env, seed) -> None:
+    seed.link("synthwide1", preview_title="한국어 제목 [bold]x[/bold]", score=2)
+    seed.link("synthnarrow", preview_title="ascii title", score=1)
+    code, out = run(["links"])
+    assert code == 0
+    assert "[bold]x[/bold]" in out  # rich markup in crawled text is shown, not interpreted
+    from rich.cells import cell_len
+
+    lines = [ln for ln in out.splitlines() if "synthwide1" in ln or "synthnarrow" in ln]
+    assert len(lines) == 2
+    # Wide Hangul takes two cells each: both rows have the same display width, so columns line up.
+    assert cell_len(lines[0].rstrip()) > 0
+    bars = [[cell_len(ln[:i]) for i, ch in enumerate(ln) if ch == "│"] for ln in lines]
+    assert bars[0] == bars[1]
+
+
+def test_bad_date_is_a_usage_error(lw_env, corpus) -> None:
+    result = CliRunner().invoke(main, ["links", "--since", "yesterday"])
+    assert result.exit_code == 2
+    assert "is not a date" in result.output
+
+
+def test_search_is_audited(lw_env, corpus) -> None:
+    code, _ = run(["links", "--platform", "discord", "--text", "study", "--reviewer", "inv-kim"])
+    assert code == 0
+    with psycopg.connect(lw_env["LINKWATCH_DATABASE_URL"]) as conn:
+        who, action, detail = conn.execute(
+            "SELECT actor, action, detail FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    assert (who, action) == ("inv-kim", "query")
+    assert detail["filters"]["platform"] == ["discord"]
+    assert detail["filters"]["text"] == "study"
+    assert detail["rows"] == 1
+
+
+def test_korean_text_search_uses_trigram_indexes(db, seed) -> None:
+    # Enough rows that an index is worth it, then forbid sequential scans to prove the index applies.
+    for i in range(300):
+        lid = seed.link(f"synthbulk{i:04d}")
+        seed.sighting(lid, seed.page(f"http://bulk.test/{i}"), context=f"무관한 글 {i}")
+    statement, params = build_search(LinkFilters(text="딥페이크"))
+    with psycopg.connect(db) as conn:
+        conn.execute("ANALYZE")
+        # Tiny tables make full scans (sequential, or a whole primary-key index) look cheapest;
+        # with both off, only an index with a condition on the text is left to the planner.
+        conn.execute("SET enable_seqscan = off")
+        conn.execute("SET enable_indexscan = off")
+        plan = "\n".join(r[0] for r in conn.execute(
+            b"EXPLAIN " + statement.as_bytes(conn), params).fetchall())
+    assert "sightings_context_trgm" in plan
+    assert "pages_title_trgm" in plan
+    assert "links_preview_title_trgm" in plan
+
+
+def test_show_text_lists_everything(lw_env, seed, corpus) -> None:
+    lid = corpus["tg"]
+    seed.check(lid, "live", T0 + timedelta(days=1), title="합성 테스트방")
+    with psycopg.connect(lw_env["LINKWATCH_DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("INSERT INTO reviews (link_id, reviewer, decision, category) "
+                     "VALUES (%s, 'rev-a', 'confirm', 'other')", (lid,))
+    code, out = run(["links", "show", str(lid)])
+    assert code == 0, out
+    assert "http://forum-a.test/board/1" in out
+    assert "지인 능욕 딥페이크 방 참여 링크" in out
+    assert f"{1:064x}" in out  # the page's sha256
+    assert "liveness checks (1)" in out
+    assert "rev-a" in out
+    assert "referrals (0)" in out
+
+
+def test_show_by_url_and_code_and_json(lw_env, corpus) -> None:
+    for ident in ("https://discord.gg/synthdc01", "synthdc01"):
+        code, out = run(["links", "show", ident, "--format", "json"])
+        assert code == 0, out
+        data = json.loads(out)
+        assert data["id"] == corpus["dc"]
+        assert data["sightings"][0]["page_url"] == "http://forum-b.test/t/9"
+        assert data["sightings"][0]["context"] == "study group 50% off_sale"
+
+
+def test_show_unknown_link_is_one_sentence(lw_env, corpus) -> None:
+    result = CliRunner().invoke(main, ["links", "show", "https://t.me/+nope"])
+    assert result.exit_code == 1
+    assert "no link matches" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_show_escapes_terminal_control_sequences(lw_env, seed) -> None:
+    lid = seed.link("synthesc1")
+    seed.sighting(lid, seed.page("http://x.test/1"), context="hi \x1b[2J\x1b]0;pwned\x07 there")
+    code, out = run(["links", "show", str(lid)])
+    assert code == 0
+    assert "\x1b" not in out
+    assert "\x07" not in out
+
+
+def test_readonly_role_can_read_views_but_not_write(db, corpus) -> None:
+    with psycopg.connect(db) as conn:
+        conn.execute("SET ROLE linkwatch_readonly")
+        links = conn.execute("SELECT count(*) FROM v_links").fetchone()[0]
+        sightings = conn.execute("SELECT source, page_url FROM v_sightings ORDER BY id").fetchall()
+        conn.execute("SELECT count(*) FROM v_referrals").fetchone()
+        assert links == 4
+        assert sightings[0] == ("forum-a", "http://forum-a.test/board/1")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE links SET score = 0")
+        conn.rollback()
+        conn.execute("SET ROLE linkwatch_readonly")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT count(*) FROM audit_log")
