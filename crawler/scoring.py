@@ -65,14 +65,14 @@ class Lexicon:
         return [t.term for t in self.terms if t.search]
 
 
-def _term(index: int, entry: object) -> Term:
-    where = f"term #{index}"
+def _term(origin: str, index: int, entry: object) -> Term:
+    where = f"{origin}: term #{index}"
     if not isinstance(entry, dict):
         raise LexiconError(f"{where} must be a table with term, weight and note")
     name = entry.get("term")
     if not isinstance(name, str) or not fold(name):
         raise LexiconError(f"{where} needs a non-empty string `term`")
-    where = f"term #{index} ({name!r})"
+    where = f"{origin}: term #{index} ({name!r})"
     unknown = sorted(set(entry) - _TERM_KEYS)
     if unknown:
         raise LexiconError(f"{where} has unknown field `{unknown[0]}` (allowed: term, weight, note, search)")
@@ -102,7 +102,7 @@ def parse_lexicon(text: str, origin: str = "lexicon") -> Lexicon:
     entries = data.get("term")
     if not isinstance(entries, list) or not entries:
         raise LexiconError(f"{origin} has no [[term]] entries")
-    terms = [_term(i, e) for i, e in enumerate(entries, start=1)]
+    terms = [_term(origin, i, e) for i, e in enumerate(entries, start=1)]
     seen: dict[str, str] = {}
     for t in terms:
         key = fold(t.term)

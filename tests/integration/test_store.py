@@ -1,0 +1,177 @@
+"""store_batch() and StorePipeline against real PostgreSQL: counts, idempotency, flushing, bad data."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from scrapy.utils.test import get_crawler
+
+from crawler.items import PageItem
+from pipelines.spill import pending_spills
+from pipelines.store import StorePipeline, store_batch
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def make_page(i: int, codes: list[int], *, when: datetime = T0, score: float = 0.5) -> PageItem:
+    """A synthetic page `i` advertising made-up invite codes FAKE<n>."""
+    return PageItem(
+        url=f"http://forum.test/thread/{i}", fetched_at=when, status=200, content_type="text/html",
+        body=None, title=f"스레드 {i}", sha256=f"{i:064x}", warc_file="warc/1.warc.gz", warc_offset=i,
+        warc_length=10,
+        links=[
+            {
+                "platform": "telegram", "kind": "invite", "code": f"FAKE{c}", "url": f"https://t.me/+FAKE{c}",
+                "raw": f"t.me/+FAKE{c}", "obfuscated": c % 2 == 0, "where": "href",
+                "context": f"문맥 {i} {c}", "score": score,
+            }
+            for c in codes
+        ],
+    )
+
+
+def counts(conn: psycopg.Connection) -> dict[str, Any]:
+    row = conn.execute(
+        "SELECT (SELECT count(*) FROM pages), (SELECT count(*) FROM links), "
+        "(SELECT count(*) FROM sightings), (SELECT coalesce(sum(sightings), 0) FROM links)"
+    ).fetchone()
+    return dict(zip(("pages", "links", "sightings", "links_sightings_sum"), row, strict=True))
+
+
+def snapshot(conn: psycopg.Connection) -> list[tuple]:
+    return conn.execute(
+        "SELECT l.canonical_url, l.first_seen, l.last_seen, l.sightings, l.score, "
+        "array_agg(s.page_id || ':' || s.score ORDER BY s.page_id) "
+        "FROM links l JOIN sightings s ON s.link_id = l.id GROUP BY l.id ORDER BY l.canonical_url"
+    ).fetchall()
+
+
+def test_store_batch_counts(db: str) -> None:
+    pages = [make_page(1, [1, 2, 3]), make_page(2, [3, 4]), make_page(3, [])]
+    with psycopg.connect(db, autocommit=True) as conn:
+        result = store_batch(conn, pages, None)
+        assert (result.pages, result.links_found, result.links_new, result.sightings_new) == (3, 4, 4, 5)
+        assert counts(conn) == {"pages": 3, "links": 4, "sightings": 5, "links_sightings_sum": 5}
+        sightings = conn.execute(
+            "SELECT sightings FROM links WHERE canonical_url = 'https://t.me/+FAKE3'"
+        ).fetchone()[0]
+        assert sightings == 2
+        page = conn.execute("SELECT title, warc_file, warc_offset FROM pages WHERE url LIKE '%/2'").fetchone()
+        assert page == ("스레드 2", "warc/1.warc.gz", 2)
+
+
+def test_restoring_the_same_pages_changes_nothing(db: str) -> None:
+    pages = [make_page(i, [i, i + 1, i + 2]) for i in range(20)]
+    with psycopg.connect(db, autocommit=True) as conn:
+        store_batch(conn, pages, None)
+        before, totals = snapshot(conn), counts(conn)
+        again = store_batch(conn, pages, None)
+        assert (again.links_new, again.sightings_new) == (0, 0)
+        assert again.links_found == 22
+        assert snapshot(conn) == before
+        assert counts(conn) == totals
+
+
+def test_a_later_crawl_moves_only_last_seen(db: str) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        store_batch(conn, [make_page(1, [1, 2])], None)
+        before = conn.execute("SELECT id, first_seen, sightings, score FROM links ORDER BY id").fetchall()
+        later = T0 + timedelta(days=3)
+        store_batch(conn, [make_page(1, [1, 2], when=later)], None)  # same bytes: same page version
+        after = conn.execute("SELECT id, first_seen, sightings, score FROM links ORDER BY id").fetchall()
+        assert after == before
+        assert {r[0] for r in conn.execute("SELECT last_seen FROM links")} == {later}
+        assert counts(conn)["pages"] == 1
+
+
+def test_new_page_version_adds_sightings_and_keeps_the_highest_score(db: str) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        store_batch(conn, [make_page(1, [1], score=0.7)], None)
+        newer = make_page(1, [1], when=T0 + timedelta(hours=1), score=0.2)
+        newer.sha256 = "f" * 64  # the thread changed: a new page version
+        older = make_page(9, [1], when=T0 - timedelta(days=1), score=0.1)  # e.g. a replayed spill
+        result = store_batch(conn, [newer, older], None)
+        assert result.sightings_new == 2
+        row = conn.execute("SELECT first_seen, last_seen, sightings, score FROM links").fetchone()
+        assert row == (T0 - timedelta(days=1), T0 + timedelta(hours=1), 3, 0.7)
+        scores = [r[0] for r in conn.execute("SELECT score FROM sightings ORDER BY page_id")]
+        assert scores == [0.7, 0.2, 0.1]
+
+
+def test_duplicates_inside_one_batch_collapse(db: str) -> None:
+    page = make_page(1, [1, 1, 2])
+    with psycopg.connect(db, autocommit=True) as conn:
+        result = store_batch(conn, [page, make_page(1, [1, 2])], None)
+        assert (result.links_new, result.sightings_new) == (2, 2)
+        assert counts(conn) == {"pages": 1, "links": 2, "sightings": 2, "links_sightings_sum": 2}
+
+
+def test_run_id_is_recorded(db: str) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        source = conn.execute("INSERT INTO sources (name) VALUES ('test-forum') RETURNING id").fetchone()[0]
+        run = conn.execute(
+            "INSERT INTO crawl_runs (source_id) VALUES (%s) RETURNING id", (source,)
+        ).fetchone()[0]
+        store_batch(conn, [make_page(1, [1])], run)
+        assert conn.execute("SELECT crawl_run_id FROM pages").fetchone()[0] == run
+        assert conn.execute("SELECT crawl_run_id FROM sightings").fetchone()[0] == run
+
+
+def pipeline(db: str, data_dir: Path, **settings: Any) -> tuple[StorePipeline, Any]:
+    crawler = get_crawler(settings_dict={
+        "LINKWATCH_DATABASE_URL": db, "LINKWATCH_DATA_DIR": str(data_dir), **settings,
+    })
+    crawler.stats.open_spider()
+    pipe = StorePipeline.from_crawler(crawler)
+    pipe.open_spider()
+    return pipe, crawler.stats
+
+
+def test_pipeline_flushes_by_size_and_at_close(db: str, tmp_path: Path) -> None:
+    pipe, stats = pipeline(db, tmp_path, LINKWATCH_STORE_BATCH_SIZE=4, LINKWATCH_STORE_FLUSH_SECONDS=60)
+    for i in range(10):
+        pipe.process_item(make_page(i, [i, 100]))
+    deadline = time.monotonic() + 10
+    while stats.get_value("linkwatch/batches", 0) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert stats.get_value("linkwatch/batches") == 2  # 8 pages by size, 2 still buffered
+    pipe.close_spider()
+    assert stats.get_value("linkwatch/batches") == 3
+    assert stats.get_value("linkwatch/pages_stored") == 10
+    assert stats.get_value("linkwatch/links_new") == 11
+    assert stats.get_value("linkwatch/sightings_new") == 20
+    with psycopg.connect(db) as conn:
+        assert counts(conn) == {"pages": 10, "links": 11, "sightings": 20, "links_sightings_sum": 20}
+
+
+def test_pipeline_flushes_by_time(db: str, tmp_path: Path) -> None:
+    pipe, stats = pipeline(db, tmp_path, LINKWATCH_STORE_BATCH_SIZE=1000, LINKWATCH_STORE_FLUSH_SECONDS=0.2)
+    pipe.process_item(make_page(1, [1]))
+    deadline = time.monotonic() + 10
+    while not stats.get_value("linkwatch/batches") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with psycopg.connect(db) as conn:
+        assert counts(conn)["pages"] == 1  # stored while the crawl is still open
+    pipe.close_spider()
+    assert stats.get_value("linkwatch/batches") == 1
+
+
+def test_a_page_postgresql_rejects_is_set_aside_and_the_rest_stored(db: str, tmp_path: Path) -> None:
+    pipe, stats = pipeline(db, tmp_path, LINKWATCH_STORE_BATCH_SIZE=100)
+    bad = make_page(5, [5])
+    bad.links[0]["context"] = "NUL \x00 slipped past normalise"
+    for i in range(8):
+        pipe.process_item(bad if i == 5 else make_page(i, [i]))
+    pipe.close_spider()
+    assert stats.get_value("linkwatch/dropped/db_rejected") == 1
+    assert stats.get_value("linkwatch/pages_stored") == 7
+    rejected = list((tmp_path / "spill" / "rejected").glob("*.jsonl"))
+    assert len(rejected) == 1
+    assert "thread/5" in rejected[0].read_text()
+    assert pending_spills(tmp_path) == []
+    with psycopg.connect(db) as conn:
+        assert counts(conn)["pages"] == 7
