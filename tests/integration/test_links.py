@@ -87,7 +87,8 @@ def corpus(seed: Seed) -> dict[str, int]:
     pa = seed.page("http://forum-a.test/board/1", title="자유게시판 홍보글", run=forum_a)
     pb = seed.page("http://forum-b.test/t/9", title="neutral thread", run=forum_b)
     ids = {
-        "tg": seed.link("SYNTHtg0001", score=9.5, status="new", liveness="live", preview_title="합성 테스트방"),
+        "tg": seed.link("SYNTHtg0001", score=9.5, status="new", liveness="live",
+                        preview_title="합성 테스트방"),
         "dc": seed.link("synthdc01", platform="discord", kind="invite", score=4.0, status="confirmed",
                         url="https://discord.gg/synthdc01", first=T0 + timedelta(days=3)),
         "kk": seed.link("synthkk01", platform="kakao", kind="room", score=2.0, status="dismissed",
