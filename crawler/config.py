@@ -76,6 +76,9 @@ class Config(BaseSettings):
     timezone: str = "Asia/Seoul"
     """Time zone for report weeks and the scheduler."""
 
+    bench_database_url: str | None = None
+    """Database for `bench.query` (created if missing, filled with synthetic rows). Unset: embedded."""
+
     def chromium_path(self) -> str | None:
         """The Chromium binary to launch, or None when none is configured or installed."""
         if self.chromium:
