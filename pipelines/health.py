@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 
 import psutil
@@ -68,13 +68,31 @@ def reap_stale_runs(conn: psycopg.Connection, host: str | None = None) -> list[i
     return closed
 
 
-def fail_runs_of_pid(conn: psycopg.Connection, pid: int, reason: str, host: str | None = None) -> list[int]:
-    """Marks 'failed' the runs a killed child (pid) left 'running' on this host."""
+def close_runs_of_pid(
+    conn: psycopg.Connection, pid: int, reason: str, *, status: str = "failed",
+    host: str | None = None, since: datetime | None = None,
+) -> list[int]:
+    """Closes the crawl runs a child (pid) started since `since` and left open, as status.
+
+    'failed' (a hung child killed after its timeout) also overrides the 'interrupted' the child
+    may have written itself on SIGTERM: the run did not end on its own.
+    """
+    overridable = ("running", "interrupted") if status == "failed" else ("running",)
     rows = conn.execute(
-        "SELECT id FROM crawl_runs WHERE status = 'running' AND pid = %s AND host = %s",
-        (pid, host or hostname()),
+        "SELECT id FROM crawl_runs WHERE pid = %s AND host = %s AND started_at >= %s"
+        " AND status = ANY(%s)",
+        (pid, host or hostname(), since or datetime.min.replace(tzinfo=UTC), list(overridable)),
     ).fetchall()
-    closed = [r[0] for r in rows if close_run(conn, r[0], "failed", reason, "scheduler")]
+    closed = []
+    for (run_id,) in rows:
+        cur = conn.execute(
+            "UPDATE crawl_runs SET status = %s, finished_at = COALESCE(finished_at, now()),"
+            " stats = stats || jsonb_build_object('closed_by', 'scheduler', 'reason', %s::text)"
+            " WHERE id = %s AND status = ANY(%s)",
+            (status, reason, run_id, list(overridable)),
+        )
+        if cur.rowcount:
+            closed.append(run_id)
     conn.commit()
     return closed
 
