@@ -1,0 +1,121 @@
+"""Open-channel link extractor: finds invite links (Telegram, Discord, Kakao, …) in HTML or text.
+
+Pure: stdlib, lxml and charset-normalizer only (no Scrapy/Twisted; a test imports it in a fresh
+process to prove it). Rules: ../shared/invite-rules.md. The platform table is
+`crawler.extract.platforms.PLATFORMS`.
+
+`where` says how the link was seen. When a link is seen in several places, the strongest wins, in
+this order: `href` (an anchor's href names it directly), `meta` (meta refresh), `redirect` (inside
+a forum redirector's query value), `attr` (any other attribute: data-href, data-url, title,
+onclick, …), `text` (visible text, or script/comment text). `raw`, `where` and `context` come from
+that occurrence; a plain (undisguised) occurrence is preferred over a disguised one, and
+`obfuscated` is true only when every occurrence was disguised.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+from crawler.extract.charset import decode
+from crawler.extract.page import Occurrence, context_at, unescape, walk
+from crawler.extract.prefilter import maybe_links
+from crawler.extract.resolve import parse_url
+from crawler.extract.scan import scan
+from crawler.extract.shorteners import shortener_urls
+
+__all__ = ["WHERE", "Link", "decode", "extract", "parse_url", "shortener_urls"]
+
+WHERE = ("href", "meta", "redirect", "attr", "text")  # strongest first
+_RANK = {w: i for i, w in enumerate(WHERE)}
+_TAG = re.compile(r"<(?:!--|!doctype|/?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One open-channel link found in a page; `url` is its canonical URL."""
+
+    platform: str
+    kind: str
+    code: str
+    url: str
+    raw: str
+    obfuscated: bool
+    where: str
+    context: str
+
+    def as_dict(self) -> dict[str, object]:
+        """The fields as a plain dict (JSON-ready)."""
+        return asdict(self)
+
+
+def is_html(text: str, content_type: str | None = None) -> bool:
+    """HTML when the content type says so, plain text when it says text/plain, else: has a tag."""
+    if content_type:
+        ct = content_type.lower()
+        if "html" in ct or "xml" in ct:
+            return True
+        if "text/plain" in ct:
+            return False
+    return _TAG.search(text) is not None
+
+
+def _text_occurrences(text: str) -> list[Occurrence]:
+    out = []
+    for hit in scan(text):
+        where = "redirect" if hit.redirect else "text"
+        context = context_at(text, hit.start)
+        out.append(Occurrence(hit.start, hit.found, where, hit.raw, hit.obfuscated, context))
+    return out
+
+
+def _merge(occurrences: list[Occurrence]) -> list[Link]:
+    first: dict[str, float] = {}
+    best: dict[str, Occurrence] = {}
+    plain: dict[str, bool] = {}
+    for occ in occurrences:
+        url = occ.found[3]
+        first[url] = min(first.get(url, occ.key), occ.key)
+        plain[url] = plain.get(url, False) or not occ.obfuscated
+        cur = best.get(url)
+        if cur is None or (occ.obfuscated, _RANK[occ.where], occ.key) < (
+            cur.obfuscated,
+            _RANK[cur.where],
+            cur.key,
+        ):
+            best[url] = occ
+    links = []
+    for url in sorted(first, key=first.__getitem__):
+        occ = best[url]
+        platform, kind, code, canonical = occ.found
+        links.append(Link(platform, kind, code, canonical, occ.raw, not plain[url], occ.where, occ.context))
+    return links
+
+
+def extract(
+    content: str | bytes,
+    base_url: str | None = None,
+    *,
+    content_type: str | None = None,
+    encoding: str | None = None,
+) -> list[Link]:
+    """Open-channel links in an HTML page or plain text: one per canonical URL, in order of appearance."""
+    text = decode(content, content_type, encoding) if isinstance(content, bytes) else content
+    if not maybe_links(text) and not _base_is_platform(base_url):
+        return []
+    if is_html(text, content_type):
+        occurrences = walk(text, base_url)
+        if occurrences is not None:
+            return _merge(occurrences)
+    return _merge(_text_occurrences(unescape(text)))
+
+
+def _base_is_platform(base_url: str | None) -> bool:
+    """A page on a platform host (t.me previews) can hold relative links the prefilter cannot see."""
+    if not base_url:
+        return False
+    from crawler.extract.platforms import platform_for
+    from crawler.extract.urls import split_url
+
+    parts = split_url(base_url)
+    return parts is not None and platform_for(parts) is not None

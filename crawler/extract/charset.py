@@ -1,0 +1,69 @@
+"""Bytes to text: BOM, declared charset (header or <meta>), UTF-8, CP949, then detection; never raises."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+_HEADER_CHARSET = re.compile(rb"charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]{1,40})", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"<meta[^>]{0,512}?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]{1,40})", re.IGNORECASE)
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+# Korean pages often declare euc-kr but use CP949 (its superset, UHC); decoding as cp949 loses nothing.
+_ALIASES = dict.fromkeys(("euc-kr", "euckr", "ks_c_5601-1987", "ksc5601", "x-windows-949", "uhc"), "cp949")
+_DETECT_SAMPLE = 65536
+
+
+def _codec(name: str | bytes | None) -> str | None:
+    if not name:
+        return None
+    if isinstance(name, bytes):
+        name = name.decode("ascii", "replace")
+    name = name.strip().lower()
+    name = _ALIASES.get(name, name)
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def declared_charset(body: bytes, content_type: str | None = None) -> str | None:
+    """The codec named by the Content-Type header, else by a <meta> in the first 4 KB; None if neither."""
+    if content_type:
+        m = _HEADER_CHARSET.search(content_type.encode("latin-1", "replace"))
+        if m and (codec := _codec(m.group(1))):
+            return codec
+    m = _META_CHARSET.search(body[:4096])
+    return _codec(m.group(1)) if m else None
+
+
+def decode(body: bytes, content_type: str | None = None, encoding: str | None = None) -> str:
+    """Page bytes to text: `encoding`, BOM, declared charset, UTF-8, CP949, detection; bad bytes -> U+FFFD."""
+    if isinstance(body, str):
+        return body
+    codec = _codec(encoding)
+    if codec is None:
+        for bom, name in _BOMS:
+            if body.startswith(bom):
+                return body[len(bom) :].decode(name, "replace")
+        codec = declared_charset(body, content_type)
+    if codec is not None:
+        try:
+            return body.decode(codec, "replace")
+        except (LookupError, ValueError):  # a codec that cannot decode at all (e.g. a rot13-style text codec)
+            pass
+    for guess in ("utf-8", "cp949"):
+        try:
+            return body.decode(guess)
+        except UnicodeDecodeError:
+            continue
+    return body.decode(_detect(body), "replace")
+
+
+def _detect(body: bytes) -> str:
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(body[:_DETECT_SAMPLE]).best()
+    except Exception:  # detection is a best effort on hostile bytes; UTF-8 with replacement is the fallback
+        return "utf-8"
+    return _codec(best.encoding if best else None) or "utf-8"

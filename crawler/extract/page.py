@@ -1,0 +1,222 @@
+"""Walk an HTML page in document order: attributes, meta refresh, visible text (markup splits joined)."""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from lxml import etree
+
+from crawler.extract.platforms import Found
+from crawler.extract.prefilter import maybe_links
+from crawler.extract.resolve import resolve
+from crawler.extract.scan import ANCHOR, Hit, scan
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """A link seen once somewhere in a page; `key` orders occurrences by appearance."""
+
+    key: float
+    found: Found
+    where: str
+    raw: str
+    obfuscated: bool
+    context: str
+
+
+# Elements whose start and end break a line of visible text (so `<p>a</p><p>b</p>` is not "ab").
+BLOCK = frozenset(
+    (
+        "address", "article", "aside", "blockquote", "body", "br", "button", "caption", "dd", "details",
+        "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2",
+        "h3", "h4", "h5", "h6", "head", "header", "hr", "html", "iframe", "img", "input", "li", "main",
+        "nav", "ol", "option", "p", "pre", "section", "select", "summary", "table", "tbody", "td",
+        "textarea", "tfoot", "th", "thead", "title", "tr", "ul",
+    )
+)  # fmt: skip
+INVISIBLE = frozenset({"script", "style", "template"})
+URL_ATTRS = ("href", "data-href", "data-url", "data-link", "src", "action", "formaction")
+_REFRESH_URL = re.compile(r"(?i)url\s*=\s*['\"]?([^'\"]*)")
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*>")
+_WS = re.compile(r"\s+")
+CONTEXT_MAX = 300
+
+
+def _collapse(s: str) -> str:
+    return _WS.sub(" ", s)
+
+
+def context_at(buf: str, pos: int) -> str:
+    """The line (block) of `buf` around `pos`, widened to neighbours when short; collapsed, <= 300 chars."""
+    pos = min(max(pos, 0), len(buf))
+    lo = buf.rfind("\n", max(0, pos - 1000), pos)
+    lo = lo + 1 if lo >= 0 else max(0, pos - 1000)
+    hi = buf.find("\n", pos, pos + 1000)
+    hi = hi if hi >= 0 else min(len(buf), pos + 1000)
+    for _ in range(4):  # a line that is only the link: take the post text around it
+        if len(buf[lo:hi].strip()) >= 80:
+            break
+        if lo > 0:
+            p = buf.rfind("\n", max(0, lo - 400), lo - 1)
+            lo = p + 1 if p >= 0 else max(0, lo - 400)
+        if hi < len(buf):
+            n = buf.find("\n", hi + 1, hi + 400)
+            hi = n if n >= 0 else min(len(buf), hi + 400)
+    left = _collapse(buf[lo:pos]).lstrip()
+    right = _collapse(buf[pos:hi]).rstrip()
+    if left.endswith(" ") and right.startswith(" "):
+        right = right[1:]
+    if len(left) + len(right) <= CONTEXT_MAX:
+        return left + right
+    keep_left = min(len(left), CONTEXT_MAX // 3)
+    keep_left = max(keep_left, CONTEXT_MAX - len(right))
+    return (left[len(left) - keep_left :] + right)[:CONTEXT_MAX].strip()
+
+
+class _Buffer:
+    """Concatenated text pieces, each remembering its order key and its position in the visible text."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.offsets: list[int] = []
+        self.keys: list[int] = []
+        self.vis: list[int] = []
+        self.length = 0
+
+    def add(self, text: str, key: int, vis_pos: int, sep: str = "") -> None:
+        self.offsets.append(self.length)
+        self.keys.append(key)
+        self.vis.append(vis_pos)
+        self.parts.append(text + sep)
+        self.length += len(text) + len(sep)
+
+    def locate(self, pos: int) -> tuple[int, int, int]:
+        """(order key, offset inside the piece, visible-text position) for a buffer offset."""
+        i = max(0, bisect_right(self.offsets, pos) - 1)
+        return self.keys[i], pos - self.offsets[i], self.vis[i]
+
+
+def _parse(text: str) -> etree._Element | None:
+    text = _XML_DECL.sub("", text, count=1).replace("\x00", "\ufffd")
+    parser = etree.HTMLParser(recover=True, no_network=True, huge_tree=True, remove_comments=False)
+    try:
+        return etree.fromstring(text, parser)
+    except (etree.LxmlError, ValueError):
+        return None
+
+
+def walk(text: str, base_url: str | None) -> list[Occurrence] | None:
+    """Occurrences in an HTML page, or None when it does not parse (the caller scans it as text)."""
+    root = _parse(text)
+    if root is None:
+        return None
+    for el in root.iter("base"):
+        if el.get("href"):
+            base_url = urljoin(base_url or "", el.get("href"))
+            break
+    visible = _Buffer()  # visible text, with a line break at every block boundary
+    attrs = _Buffer()  # attribute values, one per line
+    hidden = _Buffer()  # scripts, styles, comments
+    direct: list[tuple[int, str, str, int]] = []  # (key, url, where, visible pos) judged as whole URLs
+    key = 0
+    skip_depth = 0
+
+    def text_piece(s: str) -> None:
+        nonlocal key
+        key += 1
+        if skip_depth:
+            hidden.add(s, key, visible.length, "\n")
+        else:
+            visible.add(s, key, visible.length)
+
+    for event, el in etree.iterwalk(root, events=("start", "end", "comment", "pi")):
+        tag = el.tag
+        if not isinstance(tag, str):  # comment or processing instruction: not visible
+            key += 1
+            if el.text:
+                hidden.add(el.text, key, visible.length, "\n")
+            if el.tail:
+                text_piece(el.tail)
+            continue
+        tag = tag.lower()
+        if event == "start":
+            key += 1
+            if tag in BLOCK:
+                visible.add("\n", key, visible.length)
+            for name, value in el.items():
+                if value:
+                    _attribute(name.lower(), value, el, key, visible.length, base_url, attrs, direct)
+            if tag in INVISIBLE:
+                skip_depth += 1
+            if el.text:
+                text_piece(el.text)
+        else:
+            if tag in INVISIBLE:
+                skip_depth -= 1
+            if tag in BLOCK:
+                visible.add("\n", key, visible.length)
+            if el.tail:
+                text_piece(el.tail)
+    return _collect("".join(visible.parts), visible, attrs, hidden, direct)
+
+
+def _attribute(
+    name: str,
+    value: str,
+    el: etree._Element,
+    key: int,
+    vis_pos: int,
+    base_url: str | None,
+    attrs: _Buffer,
+    direct: list[tuple[int, str, str, int]],
+) -> None:
+    attrs.add(value, key, vis_pos, "\n")
+    if name in URL_ATTRS and (base_url or ANCHOR.search(value)):
+        url = urljoin(base_url, value.strip()) if base_url else value.strip()
+        direct.append((key, url, "href" if name == "href" else "attr", vis_pos))
+    elif name == "content" and (el.get("http-equiv") or "").lower() == "refresh":
+        m = _REFRESH_URL.search(value)
+        if m and m.group(1).strip():
+            url = m.group(1).strip()
+            direct.append((key, urljoin(base_url, url) if base_url else url, "meta", vis_pos))
+
+
+def _collect(
+    vis_text: str, visible: _Buffer, attrs: _Buffer, hidden: _Buffer, direct: list[tuple[int, str, str, int]]
+) -> list[Occurrence]:
+    out: list[Occurrence] = []
+    for key, url, where, vis_pos in direct:
+        for found, redirect in resolve(url):
+            w = "redirect" if redirect and where == "href" else where
+            out.append(Occurrence(key, found, w, url, False, context_at(vis_text, vis_pos)))
+
+    def from_buffer(buf: _Buffer, where: str, is_visible: bool) -> None:
+        if not buf.parts:
+            return
+        text = "".join(buf.parts)
+        if not maybe_links(text):
+            return
+        for hit in scan(text):
+            key, inner, vis_pos = buf.locate(hit.start)
+            # a split link starts in one piece and may span several; order by the piece it starts in
+            ctx_pos = vis_pos + inner if is_visible else vis_pos
+            w = "redirect" if hit.redirect else where
+            out.append(_occ(key + inner / (len(text) + 1), hit, w, context_at(vis_text, ctx_pos)))
+
+    from_buffer(visible, "text", True)
+    from_buffer(attrs, "attr", False)
+    from_buffer(hidden, "text", False)
+    return out
+
+
+def _occ(key: float, hit: Hit, where: str, context: str) -> Occurrence:
+    return Occurrence(key, hit.found, where, hit.raw, hit.obfuscated, context)
+
+
+def unescape(text: str) -> str:
+    """HTML entities decoded (plain text that is HTML-escaped markup: rules "Cutting codes" step 1)."""
+    return htmllib.unescape(text) if "&" in text else text

@@ -1,0 +1,58 @@
+"""Judge one URL, unwrapping forum redirectors (a query value that is itself a URL) to a bounded depth."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from crawler.extract.platforms import KNOWN_HOSTS, Found, judge
+from crawler.extract.urls import query_pairs, split_url
+
+MAX_DEPTH = 4  # go.php?u=<redirect?to=<t.me…>> nests rarely beyond two levels
+MAX_URL = 65536  # longer "URLs" are junk or attacks; never parsed
+_LOOKS_URL = re.compile(
+    r"(?i)(?:https?|sgnl|tg|line|matrix):|(?:www\.)?(?:[a-z0-9-]+\.)?(?:"
+    + "|".join(re.escape(h) for h in KNOWN_HOSTS)
+    + r")(?:[/:?#]|$)"
+)
+_B64 = re.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")
+
+
+def _b64_url(value: str) -> str | None:
+    """A base64 (standard or url-safe) value that decodes to an http(s) URL, else None."""
+    if not _B64.fullmatch(value) or not value.startswith("aHR0c"):
+        return None
+    raw = value.rstrip("=").replace("-", "+").replace("_", "/")
+    try:
+        text = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    return text if text.startswith(("http://", "https://")) else None
+
+
+def resolve(url: str, depth: int = 0) -> list[tuple[Found, bool]]:
+    """Links in `url`: itself if it is one, else those inside its query values. bool = via redirect."""
+    if len(url) > MAX_URL:
+        return []
+    parts = split_url(url)
+    if parts is None:
+        return []
+    found = judge(parts, url)
+    if found is not None:
+        return [(found, depth > 0)]
+    if depth >= MAX_DEPTH or not (parts.query or "=" in parts.fragment):
+        return []
+    out: list[tuple[Found, bool]] = []
+    for query in (parts.query, parts.fragment.partition("?")[2] if "=" in parts.fragment else ""):
+        for _key, value in query_pairs(query):
+            inner = value if _LOOKS_URL.match(value) else _b64_url(value)
+            if inner:
+                out.extend((f, True) for f, _ in resolve(inner, depth + 1))
+    return out
+
+
+def parse_url(url: str) -> Found | None:
+    """One URL -> (platform, kind, code, canonical URL), unwrapping redirectors; None if not a link."""
+    found = resolve(url)
+    return found[0][0] if found else None

@@ -1,0 +1,148 @@
+"""Cut candidate URLs out of running text (TDLib fix_url style) and judge them; linear in the text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from crawler.extract.normalize import Normalised
+from crawler.extract.platforms import KNOWN_HOSTS, Found, valid_username
+from crawler.extract.resolve import MAX_URL, resolve
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One link occurrence in a text: where it starts/ends in the text as written, and how it was written."""
+
+    start: int
+    end: int
+    found: Found
+    redirect: bool
+    raw: str
+    obfuscated: bool
+
+
+def _dotted(host: str) -> str:
+    return re.escape(host).replace(r"\.", r"(?:\.|%2[eE])")
+
+
+_HOSTS = sorted(KNOWN_HOSTS, key=len, reverse=True)
+# Anything that can be part of a link we judge; the scanner only looks at tokens holding one of these.
+ANCHOR = re.compile(
+    r"(?i)t(?:\.|%2e)me\b|telegram(?:\.|%2e)(?:me|dog)|discord|kakao(?:\.|%2e)com|line(?:\.|%2e)me"
+    r"|\bline:|whatsapp(?:\.|%2e)com|signal(?:\.|%2e)group|\bsgnl:|matrix(?:\.|%2e)to|\bmatrix:"
+    r"|element(?:\.|%2e)io|band(?:\.|%2e)us|\btg:|public_key=|(?-i:aHR0cHM6Ly|aHR0cDovL)"
+)
+_HOST_IN_TOKEN = re.compile("(?i)" + "|".join(_dotted(h) for h in _HOSTS))
+_SCHEME_IN_TOKEN = re.compile(r"(?i)(?<![A-Za-z0-9+.-])(?:https?|sgnl|tg|line|matrix):")
+# Rules "Cutting codes out of running text": a token is a run of ASCII URL characters; whitespace,
+# non-ASCII, quotes, angle, square and curly brackets end it.
+_TOKEN_CHARS = r"!#-;=?-Z\\^-z|~"  # noqa: S105 - a character class, not a secret
+_TOKEN = re.compile(f"[{_TOKEN_CHARS}]+")
+_TOKEN_REV = re.compile(f"[{_TOKEN_CHARS}]*")
+_HOSTCH = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")
+_TRAIL = ".:;,('?!`"
+_LEFT_MAX = 8192
+# Rules "Normalisation" 4: a platform word right before a bare @username.
+_HANDLE = re.compile(
+    r"(?i)(?:텔레그램|telegram)(?:[ \t]{0,3}(?:아이디|id))?[ \t]{0,3}[:：]?[ \t]{0,3}"
+    r"@(?P<name>[A-Za-z][A-Za-z0-9_]{4,31})(?![A-Za-z0-9_-])"
+)
+
+
+def _host_start(token: str, i: int) -> int | None:
+    """Where a scheme-less URL whose known host matched at token[i] starts, or None if it is not a start."""
+    h = i
+    while h > 0 and i - h < 253:
+        if token[h - 1] in _HOSTCH:
+            h -= 1
+        elif h >= 3 and token[h - 3 : h].lower() == "%2e":
+            h -= 3
+        else:
+            break
+    before = token[h - 1] if h > 0 else ""
+    if before in ("%", "@"):
+        return None  # inside a percent-encoded value (`%2Ft.me`) or userinfo: the outer URL is judged
+    if before == "/":
+        if token[max(0, h - 3) : h] == "://":
+            return None  # covered by the scheme start
+        if token[max(0, h - 2) : h] != "//":
+            return None  # a path segment of another URL
+    return h
+
+
+def _starts(token: str) -> list[int]:
+    starts = {m.start() for m in _SCHEME_IN_TOKEN.finditer(token)}
+    for m in _HOST_IN_TOKEN.finditer(token):
+        h = _host_start(token, m.start())
+        if h is not None:
+            starts.add(h)
+    if not starts:
+        first = re.search(r"[A-Za-z0-9]", token)
+        if first:
+            starts.add(first.start())
+    return sorted(starts)
+
+
+def clean(candidate: str) -> str:
+    """TDLib fix_url: cut at an unbalanced closing bracket, then strip trailing punctuation."""
+    if ")" in candidate:
+        depth = 0
+        for i, ch in enumerate(candidate):
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                if depth == 0:
+                    candidate = candidate[:i]
+                    break
+                depth -= 1
+    return candidate.rstrip(_TRAIL)
+
+
+def _candidates(text: str) -> list[tuple[int, str]]:
+    """(offset, cleaned URL) for each candidate in the text, in order, in linear time."""
+    out: list[tuple[int, str]] = []
+    pos = 0
+    n = len(text)
+    while pos < n:
+        m = ANCHOR.search(text, pos)
+        if m is None:
+            break
+        a = m.start()
+        left_from = max(pos, a - _LEFT_MAX)
+        back = _TOKEN_REV.match(text[left_from:a][::-1])
+        tok_start = a - (back.end() if back else 0)
+        tm = _TOKEN.match(text, a)
+        tok_end = tm.end() if tm else m.end()
+        pos = max(tok_end, m.end())
+        token = text[tok_start:tok_end]
+        starts = _starts(token)
+        for k, s in enumerate(starts):
+            e = starts[k + 1] if k + 1 < len(starts) else len(token)
+            if e - s > MAX_URL:
+                continue
+            cand = clean(token[s:e])
+            if cand:
+                out.append((tok_start + s, cand))
+    return out
+
+
+def scan(text: str) -> list[Hit]:
+    """Every link occurrence in `text` (already entity-decoded), in order of appearance."""
+    norm = Normalised(text)
+    t = norm.text
+    hits: list[Hit] = []
+    for off, cand in _candidates(t):
+        for found, redirect in resolve(cand):
+            s, e = norm.span(off, off + len(cand))
+            raw = text[s:e]
+            hits.append(Hit(s, e, found, redirect, raw, raw != cand))
+    if "@" in t:
+        for m in _HANDLE.finditer(t):
+            name = m.group("name")
+            if valid_username(name):
+                s, e = norm.span(m.start(), m.end())
+                found = ("telegram", "public_channel", name, f"https://t.me/{name}")
+                hits.append(Hit(s, e, found, False, text[s:e], True))
+    hits.sort(key=lambda h: h.start)
+    return hits
