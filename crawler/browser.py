@@ -42,7 +42,8 @@ async ({waitFor, click, scroll, timeout}) => {
   for (let i = 0; i < scroll; i++) {
     const h = document.body ? document.body.scrollHeight : 0;
     window.scrollTo(0, h);
-    await until(() => document.body && document.body.scrollHeight > h, 1500);
+    // Nothing more arrived: the board has ended (or never scrolls); stop early.
+    if (!(await until(() => document.body && document.body.scrollHeight > h, 1500))) break;
   }
   if (click.length || scroll) await sleep(100);
   return true;
@@ -51,8 +52,11 @@ async ({waitFor, click, scroll, timeout}) => {
 
 
 def abort_request(request: Any) -> bool:
-    """PLAYWRIGHT_ABORT_REQUEST: abort images, media and fonts before they leave the browser."""
-    return request.resource_type in ABORTED_RESOURCE_TYPES
+    """PLAYWRIGHT_ABORT_REQUEST: abort images, media and fonts (by type, and by URL extension for
+    requests Chromium labels "other", such as a favicon) before they leave the browser."""
+    from crawler.spiders.urls import is_media_url
+
+    return request.resource_type in ABORTED_RESOURCE_TYPES or is_media_url(request.url)
 
 
 def playwright_settings(config: Config, *, concurrency: int = 4) -> dict[str, Any]:
@@ -78,7 +82,7 @@ def playwright_settings(config: Config, *, concurrency: int = 4) -> dict[str, An
     }
 
 
-def page_steps(wait_for: str | None, click: list[str], scroll: int, timeout_ms: int = 5000) -> list[Any]:
+def page_steps(wait_for: str | None, click: list[str], scroll: int, timeout_ms: int = 3000) -> list[Any]:
     """The playwright_page_methods for a source's wait/click/scroll steps (empty when none)."""
     if not (wait_for or click or scroll):
         return []

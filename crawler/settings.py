@@ -23,7 +23,7 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4  # default 8
 DOWNLOAD_DELAY = 0.5
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5  # ±50%
 
 # Hostile sites: bounded size, time, redirects and retries (RetryMiddleware backs off per attempt).
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # default 1 GiB
@@ -37,7 +37,7 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 LINKWATCH_RETRY_BACKOFF_BASE = 1.0  # seconds before the first retry, doubled per attempt (backoff.py)
 LINKWATCH_RETRY_BACKOFF_MAX = 30.0
 COOKIES_ENABLED = False  # no sessions: linkwatch never logs in
-DEPTH_PRIORITY = 1  # breadth-first: boards before deep thread pages
+DEPTH_PRIORITY = 0  # the spider sets priority = -depth itself (breadth-first)
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
@@ -87,7 +87,8 @@ def crawl_settings(
             "CONCURRENT_REQUESTS": max(source.concurrency * 2, 8),
             "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
             "AUTOTHROTTLE_TARGET_CONCURRENCY": float(source.concurrency),
-            "DEPTH_LIMIT": source.max_depth,
+            # The spider counts depth itself (lw_depth): a browser page is two requests deep.
+            "DEPTH_LIMIT": 0,
             "LINKWATCH_DATABASE_URL": database_url,
             "LINKWATCH_DATA_DIR": str(config.data_dir),
             "LINKWATCH_RUN_ID": run_id,

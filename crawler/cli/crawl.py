@@ -75,8 +75,7 @@ def run_crawls(
             started.append((source, source_id, run_id, jobdir))
 
         process = CrawlerProcess(
-            {"TWISTED_REACTOR": project.TWISTED_REACTOR, "LOG_LEVEL": project.LOG_LEVEL},
-            install_root_handler=True,
+            {"TWISTED_REACTOR": project.TWISTED_REACTOR, "LOG_LEVEL": project.LOG_LEVEL}
         )
         crawlers = []
         for source, _source_id, run_id, jobdir in started:

@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import urljoin
 
 from scrapy import Request, Spider
-from scrapy.crawler import Crawler
 from scrapy.http import Response
 from selectolax.lexbor import LexborHTMLParser
 
@@ -53,11 +52,9 @@ class ForumSpider(Spider):
 
             self.page_steps = page_steps(source.wait_for, source.click, source.scroll)
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ForumSpider:
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.stats = crawler.stats
-        return spider
+    @property
+    def stats(self) -> Any:
+        return self.crawler.stats
 
     # -- budget ---------------------------------------------------------------------------------
 
@@ -128,9 +125,11 @@ class ForumSpider(Spider):
         yield self._render_request(response)
 
     def failed(self, failure: Any) -> None:
-        from crawler.middlewares.media import MediaRefused
+        from scrapy.exceptions import IgnoreRequest
 
-        if failure.check(MediaRefused):
+        if failure.check(IgnoreRequest):
+            # robots.txt, offsite redirects, refused media: decisions, not errors.
+            self.stats.inc_value("linkwatch/ignored")
             return
         self.stats.inc_value("linkwatch/errors")
         request = getattr(failure, "request", None)

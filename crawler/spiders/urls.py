@@ -89,4 +89,14 @@ class Scope:
             return False
         if any(p.search(url) for p in self.deny):
             return False
+        if parts.query and self._leaves_site(parts.query):
+            return False
         return not self.allow or any(p.search(url) for p in self.allow)
+
+    def _leaves_site(self, query: str) -> bool:
+        """A forum redirector (`/go?url=https%3A%2F%2Ft.me…`): the extractor reads the target from
+        the href; fetching it would only be redirected off the site."""
+        for _key, value in parse_qsl(query, keep_blank_values=True):
+            if value[:8].lower().startswith(("http://", "https://")):
+                return not host_allowed(urlsplit(value).hostname, self.domains)
+        return False
