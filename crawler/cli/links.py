@@ -195,6 +195,9 @@ def capture_parts(capture: object) -> tuple[str, str]:
         headers = headers.decode("iso-8859-1")
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="replace")
+    status = getattr(capture, "status", None)
+    if status:
+        headers = f"HTTP {status}\n{headers or ''}"
     return str(headers or ""), str(body or "")
 
 
@@ -249,7 +252,7 @@ def show(ident: str, fmt: str, capture: bool, reviewer: str | None, database_url
         captures: dict[int, object] = {}
         if capture:
             try:
-                from pipelines.warc import read_page_capture
+                from pipelines.warc import CaptureError, read_page_capture
             except ImportError as exc:
                 raise click.ClickException(
                     "reading captured pages is not available in this installation (pipelines.warc)"
@@ -259,7 +262,7 @@ def show(ident: str, fmt: str, capture: bool, reviewer: str | None, database_url
                 if s["page_id"] not in captures:
                     try:
                         captures[s["page_id"]] = read_page_capture(conn, data_dir, s["page_id"])
-                    except Exception as exc:  # one unreadable capture must not hide the rest
+                    except CaptureError as exc:  # one unreadable capture must not hide the rest
                         captures[s["page_id"]] = exc
     if fmt == "json":
         if capture:

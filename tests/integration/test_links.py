@@ -291,3 +291,36 @@ def test_readonly_role_can_read_views_but_not_write(db, corpus) -> None:
         conn.execute("SET ROLE linkwatch_readonly")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT count(*) FROM audit_log")
+
+
+def test_show_capture_prints_the_verified_evidence_page(lw_env, seed) -> None:
+    from pathlib import Path
+
+    from pipelines.warc import write_response
+
+    data_dir = Path(lw_env["LINKWATCH_DATA_DIR"])
+    body = "<html><title>증거</title><p>synthetic post t.me/+SYNTHcap01</p></html>".encode()
+    offset, _, digest = write_response(data_dir / "warc" / "t.warc.gz", "http://cap.test/p/1", 200,
+                                       [("Content-Type", "text/html; charset=utf-8")], body)
+    lid = seed.link("SYNTHcap01")
+    with psycopg.connect(lw_env["LINKWATCH_DATABASE_URL"], autocommit=True) as conn:
+        good = conn.execute(
+            "INSERT INTO pages (url, sha256, fetched_at, warc_file, warc_offset) "
+            "VALUES ('http://cap.test/p/1', %s, now(), 'warc/t.warc.gz', %s) RETURNING id",
+            (digest, offset)).fetchone()[0]
+        tampered = conn.execute(
+            "INSERT INTO pages (url, sha256, fetched_at, warc_file, warc_offset) "
+            "VALUES ('http://cap.test/p/2', %s, now(), 'warc/t.warc.gz', %s) RETURNING id",
+            ("0" * 64, offset)).fetchone()[0]
+    seed.sighting(lid, good, context="cap")
+    seed.sighting(lid, tampered, context="cap2")
+    code, out = run(["links", "show", str(lid), "--capture"])
+    assert code == 0, out
+    assert "HTTP 200" in out
+    assert "Content-Type: text/html; charset=utf-8" in out
+    assert "synthetic post t.me/+SYNTHcap01" in out
+    assert "capture unreadable" in out  # the tampered page's digest does not match
+    code, out = run(["links", "show", str(lid), "--capture", "--format", "json"])
+    data = json.loads(out)
+    assert "SYNTHcap01" in data["captures"][str(good)]["body"]
+    assert "sha256" in data["captures"][str(tampered)]["error"]
