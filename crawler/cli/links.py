@@ -150,7 +150,7 @@ def print_jsonl(rows: list[dict[str, Any]]) -> None:
 @click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True,
               help="Links per page.")
 @click.option("--offset", type=click.IntRange(0), default=0, show_default=True,
-              help="Skip this many links (the next page is --offset LIMIT).")
+              help="Skip this many links (page 2 of 50 is --offset 50).")
 @click.option("--reviewer", help="Who is asking, for the audit log (default: the OS user).")
 @click.option("--database-url", help=DB_HELP)
 @click.pass_context
