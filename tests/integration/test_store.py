@@ -175,3 +175,15 @@ def test_a_page_postgresql_rejects_is_set_aside_and_the_rest_stored(db: str, tmp
     assert pending_spills(tmp_path) == []
     with psycopg.connect(db) as conn:
         assert counts(conn)["pages"] == 7
+
+
+def test_a_new_link_on_a_stored_page_version_is_counted(db: str) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        store_batch(conn, [make_page(1, [1])], None)
+        # Same bytes, but the extractor now also finds FAKE2 (e.g. a new platform rule).
+        result = store_batch(conn, [make_page(1, [1, 2]), make_page(2, [2])], None)
+        assert (result.links_found, result.links_new, result.sightings_new) == (2, 1, 2)
+        assert counts(conn) == {"pages": 2, "links": 2, "sightings": 3, "links_sightings_sum": 3}
+        assert conn.execute(
+            "SELECT sightings FROM links WHERE code = 'FAKE2'"
+        ).fetchone()[0] == 2

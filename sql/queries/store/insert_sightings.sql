@@ -1,5 +1,7 @@
--- One sighting per (link, page version); a repeat adds nothing. links.sightings grows by exactly the
--- sightings inserted here. Returns the number inserted.
+-- One sighting per (link, page version); a repeat adds nothing. Sightings on new page versions were
+-- already counted by upsert_links; the rare new sighting on an already-stored version (e.g. a link
+-- the extractor did not know before) is counted here, on rows this batch already holds locked.
+-- Returns the number of sightings inserted.
 WITH ins AS (
     INSERT INTO sightings (link_id, page_id, crawl_run_id, seen_at, raw, obfuscated, found_in,
                            context, score)
@@ -11,12 +13,17 @@ WITH ins AS (
     JOIN links l ON l.canonical_url = s.canonical_url
     ORDER BY l.id, p.page_id, s.score DESC, s.obfuscated
     ON CONFLICT (link_id, page_id) DO NOTHING
-    RETURNING link_id
+    RETURNING link_id, page_id
+), on_old_pages AS (
+    SELECT link_id, count(*) AS n
+    FROM ins
+    WHERE page_id NOT IN (SELECT page_id FROM lw_stage_pages WHERE is_new)
+    GROUP BY link_id
 ), counted AS (
     UPDATE links
-    SET sightings = links.sightings + c.n
-    FROM (SELECT link_id, count(*) AS n FROM ins GROUP BY link_id) c
-    WHERE links.id = c.link_id
+    SET sightings = links.sightings + o.n
+    FROM on_old_pages o
+    WHERE links.id = o.link_id
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM counted)

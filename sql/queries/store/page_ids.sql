@@ -1,5 +1,5 @@
--- Every staged page gets the id of its version, new or already stored.
+-- Staged pages whose version was already stored get its id.
 UPDATE lw_stage_pages s
 SET page_id = p.id
 FROM pages p
-WHERE p.url = s.url AND p.sha256 = s.sha256
+WHERE s.page_id IS NULL AND p.url = s.url AND p.sha256 = s.sha256

@@ -12,7 +12,8 @@ CREATE TEMP TABLE IF NOT EXISTS lw_stage_pages (
     warc_file     text,
     warc_offset   bigint,
     warc_length   bigint,
-    page_id       bigint
+    page_id       bigint,
+    is_new        boolean NOT NULL DEFAULT false   -- inserted by this batch: its sightings are all new
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS lw_stage_sightings (
     page_ord       integer NOT NULL,

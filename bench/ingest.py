@@ -1,0 +1,149 @@
+"""Ingest benchmark: sightings/s through the batched store vs row-by-row INSERTs, same data, same run.
+
+    .venv/bin/python -m bench.ingest [--database-url URL] [--pages 1000] [--links 20] [--runs 5]
+
+Creates a throwaway database on the server (LINKWATCH_DATABASE_URL, --database-url, or the embedded
+server), migrates it, times both writers on identical synthetic pages (made-up invite codes; about half
+of each run's links were already stored by earlier pages), and prints the median of the runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+from psycopg import sql
+
+from crawler.items import PageItem
+from pipelines.db import database_url
+from pipelines.migrate import migrate
+from pipelines.store import store_batch
+
+TABLES = "pages, links, sightings"
+
+
+def synthetic_pages(n_pages: int, links_per_page: int) -> list[PageItem]:
+    """Forum-like pages: each link code reappears on a few pages, so upserts hit existing rows."""
+    pool = max(1, n_pages * links_per_page // 4)
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    pages = []
+    for i in range(n_pages):
+        links = []
+        for j in range(links_per_page):
+            code = f"BENCH{(i * 7919 + j * 104729) % pool:07d}"
+            links.append({
+                "platform": "telegram", "kind": "invite", "code": code, "url": f"https://t.me/+{code}",
+                "raw": f"t.me/+{code}", "obfuscated": False, "where": "href",
+                "context": f"게시글 {i} 링크 {j} 입장 문의 텔레 방 샘플 문맥 " * 3, "score": 0.4,
+            })
+        pages.append(PageItem(
+            url=f"http://bench.test/thread/{i}", fetched_at=t0 + timedelta(seconds=i), status=200,
+            content_type="text/html", body=None, title=f"벤치 스레드 {i}", sha256=f"{i:064x}",
+            warc_file="warc/bench.warc.gz", warc_offset=i * 1000, warc_length=1000, links=links,
+        ))
+    return pages
+
+
+def store_row_by_row(conn: psycopg.Connection, pages: list[PageItem], run_id: int | None) -> int:
+    """The baseline: the same upserts as store_batch, one INSERT per page, link and sighting."""
+    inserted = 0
+    with conn.transaction():
+        for p in pages:
+            conn.execute(
+                "INSERT INTO pages (url, sha256, fetched_at, http_status, content_type, title, rendered, "
+                "crawl_run_id, warc_file, warc_offset, warc_length) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (url, sha256) DO NOTHING",
+                (p.url, p.sha256, p.fetched_at, p.status, p.content_type, p.title, p.rendered, run_id,
+                 p.warc_file, p.warc_offset, p.warc_length),
+            )
+            page_id = conn.execute(
+                "SELECT id FROM pages WHERE url = %s AND sha256 = %s", (p.url, p.sha256)
+            ).fetchone()[0]
+            for link in p.links:
+                link_id = conn.execute(
+                    "INSERT INTO links (platform, kind, code, canonical_url, first_seen, last_seen, score) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (canonical_url) DO UPDATE SET "
+                    "first_seen = least(links.first_seen, excluded.first_seen), "
+                    "last_seen = greatest(links.last_seen, excluded.last_seen), "
+                    "score = greatest(links.score, excluded.score) RETURNING id",
+                    (link["platform"], link["kind"], link["code"], link["url"], p.fetched_at, p.fetched_at,
+                     link["score"]),
+                ).fetchone()[0]
+                row = conn.execute(
+                    "INSERT INTO sightings (link_id, page_id, crawl_run_id, seen_at, raw, obfuscated, "
+                    "found_in, context, score) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (link_id, page_id) DO NOTHING RETURNING 1",
+                    (link_id, page_id, run_id, p.fetched_at, link["raw"], link["obfuscated"],
+                     link["where"], link["context"], link["score"]),
+                ).fetchone()
+                if row:
+                    conn.execute("UPDATE links SET sightings = sightings + 1 WHERE id = %s", (link_id,))
+                    inserted += 1
+    return inserted
+
+
+def run_once(url: str, pages: list[PageItem], batch_size: int, batched: bool) -> tuple[float, int]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+        conn.execute("VACUUM ANALYZE pages, links, sightings")
+        sightings = 0
+        start = time.perf_counter()
+        for i in range(0, len(pages), batch_size):
+            chunk = pages[i : i + batch_size]
+            if batched:
+                sightings += store_batch(conn, chunk, None).sightings_new
+            else:
+                sightings += store_row_by_row(conn, chunk, None)
+        elapsed = time.perf_counter() - start
+    return elapsed, sightings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="server to create the throwaway database on")
+    parser.add_argument("--pages", type=int, default=1000)
+    parser.add_argument("--links", type=int, default=20, help="links per page")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=100, help="pages per batch (both writers)")
+    args = parser.parse_args()
+
+    admin = args.database_url or database_url()
+    name = f"lw_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = psycopg.conninfo.make_conninfo(admin, dbname=name)
+    try:
+        migrate(url)
+        pages = synthetic_pages(args.pages, args.links)
+        results: dict[str, list[float]] = {"batched": [], "row-by-row": []}
+        expected = None
+        for run in range(args.runs):
+            # Alternate the order so neither writer always runs on a warmer cache.
+            order = [("batched", True), ("row-by-row", False)]
+            for label, batched in order if run % 2 == 0 else order[::-1]:
+                elapsed, sightings = run_once(url, pages, args.batch_size, batched)
+                expected = expected or sightings
+                if sightings != expected:
+                    raise SystemExit(f"{label} stored {sightings} sightings, expected {expected}")
+                results[label].append(sightings / elapsed)
+                print(f"run {run + 1}: {label:<10} {sightings:>7} sightings in {elapsed:6.2f} s "
+                      f"= {sightings / elapsed:>9,.0f}/s")
+        fast = statistics.median(results["batched"])
+        slow = statistics.median(results["row-by-row"])
+        print()
+        print(f"{args.pages} pages x {args.links} links, batches of {args.batch_size} pages, "
+              f"median of {args.runs} runs")
+        print(f"  batched store (COPY + INSERT ... SELECT ... ON CONFLICT): {fast:>9,.0f} sightings/s")
+        print(f"  row-by-row INSERT ... ON CONFLICT (baseline)            : {slow:>9,.0f} sightings/s")
+        print(f"  speed-up: {fast / slow:.1f}x")
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+if __name__ == "__main__":
+    main()
