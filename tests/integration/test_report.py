@@ -191,16 +191,40 @@ def test_xlsx_read_back(lw_env, week45, tmp_path) -> None:
     assert rows[1][5] == "'" + HOSTILE["code"]
 
 
+def escapes_workbook(path: Path) -> None:
+    """One row whose text looks like Excel's own _xHHHH_ escapes, markup and a CR."""
+    from pipelines.report import COLUMNS, sheet_rows, write_xlsx
+
+    row = {key: None for key, *_ in COLUMNS}
+    row.update(ref="LW-2026W45-0001", reason="new", preview_title="_x003D_1+1 <b>&amp;</b>",
+               code="a\rb", post_urls=["http://x.test/1"], member_count=7, first_seen=W45)
+    write_xlsx(sheet_rows([row], "en", SEOUL), path, "en", W45)
+
+
+def test_xlsx_escapes_read_back(tmp_path) -> None:
+    escapes_workbook(tmp_path / "x.xlsx")
+    values = next(openpyxl.load_workbook(tmp_path / "x.xlsx").active.iter_rows(min_row=2, values_only=True))
+    # openpyxl does not decode the spec's _xHHHH_ escapes in inline strings; Excel and LibreOffice
+    # do, so a literal "_x003D_" is stored as "_x005F_x003D_" (the LibreOffice test reads it back).
+    assert values[11] == "_x005F_x003D_1+1 <b>&amp;</b>"
+    assert values[5] == "a\rb"
+    assert values[12] == 7
+    assert values[7] == datetime(2026, 11, 2, 0, 0)
+
+
 def test_xlsx_converted_by_libreoffice(lw_env, week45, tmp_path) -> None:
     cli(["weekly", "--week", "2026-W45", "--out", str(tmp_path), "--lang", "en", "--format", "xlsx"])
+    escapes_workbook(tmp_path / "escapes.xlsx")
     converted = tmp_path / "lo"
     profile = tmp_path / "lo-profile"
     subprocess.run(
         ["/usr/bin/soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
          "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1", "--outdir", str(converted),
-         str(tmp_path / "linkwatch-referral-2026-W45.xlsx")],
+         str(tmp_path / "linkwatch-referral-2026-W45.xlsx"), str(tmp_path / "escapes.xlsx")],
         check=True, timeout=180, capture_output=True,
     )
+    escaped = list(csv.reader(io.StringIO((converted / "escapes.csv").read_text("utf-8"))))
+    assert escaped[1][11] == "_x003D_1+1 <b>&amp;</b>"
     rows = list(csv.reader(io.StringIO((converted / "linkwatch-referral-2026-W45.csv").read_text("utf-8"))))
     assert rows[0][0] == "referral_id"
     assert rows[1][11] == "합성 테스트방"
@@ -286,3 +310,4 @@ def test_default_week_and_out_dir(lw_env, seed) -> None:
     folder = Path(lw_env["LINKWATCH_DATA_DIR"]) / "reports" / period
     assert (folder / f"linkwatch-referral-{period}.jsonl").read_text() == ""
     assert (folder / f"linkwatch-referral-{period}-manifest.json").exists()
+
