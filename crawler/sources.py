@@ -21,7 +21,8 @@ class SourcesError(ValueError):
 class Source(BaseModel):
     """One watched forum: where to start, what to follow, how to render, how politely to crawl."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: "no" is not false and "3" is not 3 (a typo should fail, not be guessed at)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     name: str = Field(pattern=NAME_RE)
     start_urls: list[str] = Field(min_length=1)
