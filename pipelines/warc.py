@@ -117,7 +117,7 @@ def read_capture(
         fh.seek(offset)
         try:
             record = next(iter(ArchiveIterator(fh)), None)
-            if record is None or record.rec_type != "response":
+            if record is None or not record.format.startswith("warc") or record.rec_type != "response":
                 raise CaptureError(f"no WARC response record at offset {offset} of {path}")
             body = record.content_stream().read()
         except CaptureError:
