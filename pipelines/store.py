@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psycopg
 from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider
 
 from crawler.config import get_config
 from crawler.items import PageItem
@@ -104,6 +105,7 @@ class Store:
         self.run_id = run_id
         self.stats = stats
         self.conn: psycopg.Connection | None = None
+        self.not_migrated: str | None = None  # the reason, when the server is up but the schema is behind
         self._next_attempt = 0.0
 
     def _inc(self, key: str, n: int = 1) -> None:
@@ -129,11 +131,24 @@ class Store:
             return True
         if not force and time.monotonic() < self._next_attempt:
             return False
+        self.conn = None
         try:
-            self.conn = connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
-            require_migrated(self.conn)
+            conn = connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
         except CONNECTION_ERRORS as exc:
             log.warning("PostgreSQL unavailable, spilling batches under %s: %s", self.spill_dir, exc)
+            self._drop_connection()
+            return False
+        self.conn = conn
+        self.not_migrated = None
+        try:
+            require_migrated(conn)
+        except DatabaseError as exc:  # reachable, but the schema is behind: keep spilling, say why
+            self.not_migrated = str(exc)
+            log.error("%s; spilling batches under %s meanwhile", exc, self.spill_dir)
+            self._drop_connection()
+            return False
+        except CONNECTION_ERRORS as exc:
+            log.warning("PostgreSQL dropped while connecting; spilling under %s: %s", self.spill_dir, exc)
             self._drop_connection()
             return False
         return self.replay()
@@ -252,8 +267,11 @@ class StorePipeline:
         )
 
     def open_spider(self) -> None:
-        # Connect (and replay earlier runs' spills) before the first page; an outage only warns.
+        # Connect (and replay earlier runs' spills) before the first page; an outage only warns,
+        # but a reachable database with pending migrations is a setup error to fix first.
         self.store.ensure_connected(force=True)
+        if self.store.not_migrated:
+            raise CloseSpider(self.store.not_migrated)
         self._writer = threading.Thread(target=self._run_writer, name="linkwatch-store", daemon=True)
         self._writer.start()
 

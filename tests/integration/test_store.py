@@ -187,3 +187,25 @@ def test_a_new_link_on_a_stored_page_version_is_counted(db: str) -> None:
         assert conn.execute(
             "SELECT sightings FROM links WHERE code = 'FAKE2'"
         ).fetchone()[0] == 2
+
+
+def test_pipeline_refuses_an_unmigrated_database(pg_admin_url: str, tmp_path: Path) -> None:
+    import secrets
+
+    import pytest
+    from psycopg import sql
+    from scrapy.exceptions import CloseSpider
+
+    name = f"lw_unmigrated_{secrets.token_hex(4)}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        url = psycopg.conninfo.make_conninfo(pg_admin_url, dbname=name)
+        settings = {"LINKWATCH_DATABASE_URL": url, "LINKWATCH_DATA_DIR": str(tmp_path)}
+        pipe = StorePipeline.from_crawler(get_crawler(settings_dict=settings))
+        with pytest.raises(CloseSpider) as info:
+            pipe.open_spider()
+        assert "run `linkwatch db migrate`" in info.value.reason
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
