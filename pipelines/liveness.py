@@ -236,38 +236,59 @@ class Fetcher:
 
 
 class Recorder:
-    """Writes each check to link_checks and the link, one statement pair per check."""
+    """Writes checks to link_checks and the links in small batches (one transaction per batch).
 
-    def __init__(self, conn: psycopg.AsyncConnection, policy: Policy) -> None:
+    A batch is written when it holds `batch` checks or `max_delay` seconds after its first one, so a
+    rate-limited run still records as it goes; a crash loses at most one batch, whose links are
+    simply due again when their lease expires.
+    """
+
+    def __init__(self, conn: psycopg.AsyncConnection, policy: Policy, batch: int = 50,
+                 max_delay: float = 1.0) -> None:
         self.conn = conn
         self.policy = policy
+        self.batch = batch
+        self.max_delay = max_delay
+        self.pending: list[dict[str, object]] = []
+        self.first_pending = 0.0
         self.lock = asyncio.Lock()
 
     async def record(self, link: LinkRow, preview: Preview, has_preview: bool) -> datetime | None:
-        async with self.lock:
-            now = datetime.now(UTC)
-            streak = 1
-            if preview.result == UNKNOWN and has_preview:
+        """Queues one check; returns the link's next due time."""
+        now = datetime.now(UTC)
+        streak = 1
+        if preview.result == UNKNOWN and has_preview:
+            async with self.lock:
                 cur = await self.conn.execute(_sql("unknown_streak"), {"link_id": link.id})
                 streak = (await cur.fetchone())[0] + 1
-            next_at = self.policy.next_check(preview.result, now, unknown_streak=streak,
-                                             has_preview=has_preview)
-            await self.conn.execute(
-                _sql("record"),
-                {
-                    "link_id": link.id,
-                    "checked_at": now,
-                    "result": preview.result,
-                    "http_status": preview.http_status,
-                    "title": preview.title,
-                    "description": preview.description,
-                    "member_count": preview.member_count,
-                    "detail": clean_text(preview.detail, 300),
-                    "next_check_at": next_at,
-                },
-            )
+        next_at = self.policy.next_check(preview.result, now, unknown_streak=streak,
+                                         has_preview=has_preview)
+        if not self.pending:
+            self.first_pending = time.monotonic()
+        self.pending.append({
+            "link_id": link.id,
+            "checked_at": now,
+            "result": preview.result,
+            "http_status": preview.http_status,
+            "title": preview.title,
+            "description": preview.description,
+            "member_count": preview.member_count,
+            "detail": clean_text(preview.detail, 300),
+            "next_check_at": next_at,
+        })
+        if len(self.pending) >= self.batch or time.monotonic() - self.first_pending >= self.max_delay:
+            await self.flush()
+        return next_at
+
+    async def flush(self) -> None:
+        """Writes every queued check in one transaction."""
+        async with self.lock:
+            if not self.pending:
+                return
+            rows, self.pending = self.pending, []
+            async with self.conn.cursor() as cur:
+                await cur.executemany(_sql("record"), rows)
             await self.conn.commit()
-            return next_at
 
 
 async def check_links(
@@ -306,13 +327,19 @@ async def check_links(
                 if target is None:
                     preview = Preview(UNKNOWN, detail=NO_PREVIEW)
                 else:
-                    preview = await fetcher.check(target)
+                    try:
+                        preview = await fetcher.check(target)
+                    except Exception as exc:  # a hostile answer must cost one check, not the run
+                        preview = Preview(UNKNOWN, detail=f"checker error: {type(exc).__name__}")
                 next_at = await recorder.record(link, preview, target is not None)
                 summary.results[preview.result] += 1
                 if on_result is not None:
                     on_result(CheckOutcome(link, preview, next_at))
 
-        await asyncio.gather(*(worker() for _ in range(max(1, settings.concurrency))))
+        try:
+            await asyncio.gather(*(worker() for _ in range(max(1, settings.concurrency))))
+        finally:
+            await recorder.flush()
         summary.requests = fetcher.requests
     summary.elapsed = time.monotonic() - started
     return summary

@@ -42,6 +42,7 @@ from __future__ import annotations
 import html
 import json
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
@@ -112,7 +113,8 @@ def _prefix(code: str) -> str:
 class FakePreviews:
     """The fake server: start(), bases()/env() for linkwatch, requests log, stop()."""
 
-    def __init__(self) -> None:
+    def __init__(self, latency: float = 0.0) -> None:
+        self.latency = latency  # seconds added to every answer, to model a remote server's round trip
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.hits: Counter[str] = Counter()
         self.retry_after = "1"
@@ -128,6 +130,8 @@ class FakePreviews:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out in two writes; without this, Nagle + delayed ACK add ~40 ms
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
                 fake.handle(self)
@@ -172,6 +176,8 @@ class FakePreviews:
             self.requests.append((h.command, h.path, dict(h.headers.items())))
             self.hits[path] += 1
             hits = self.hits[path]
+        if self.latency:
+            time.sleep(self.latency)
         parts = [unquote(p) for p in path.split("/") if p]
         if not parts:
             return self.send(h, 404, "text/plain", "not found")
@@ -255,3 +261,17 @@ class FakePreviews:
             h.send_header(key, value)
         h.end_headers()
         h.wfile.write(data)
+
+
+def main() -> None:
+    """`python tests/fakes/previews.py [LATENCY_SECONDS]`: serve until stdin closes; prints the base URL."""
+    import sys
+
+    fake = FakePreviews(latency=float(sys.argv[1]) if len(sys.argv) > 1 else 0.0).start()
+    print(fake.base, flush=True)
+    sys.stdin.read()
+    fake.stop()
+
+
+if __name__ == "__main__":
+    main()
