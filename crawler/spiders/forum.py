@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.http import Response
 from selectolax.lexbor import LexborHTMLParser
 
@@ -56,6 +56,38 @@ class ForumSpider(Spider):
     def stats(self) -> Any:
         return self.crawler.stats
 
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ForumSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._reached_downloader, signal=signals.request_reached_downloader)
+        # e.g. a redirect back to a page already seen: the dupefilter drops it, no callback runs
+        crawler.signals.connect(spider._dropped, signal=signals.request_dropped)
+        return spider
+
+    # -- in-flight pages (resume) ---------------------------------------------------------------
+    # Scrapy's JOBDIR keeps the queue, but a request being downloaded at Ctrl-C is neither queued
+    # nor done (and its URL is already in the dupefilter): without this it would be lost on resume.
+
+    def _inflight(self) -> dict[str, int] | None:
+        state = getattr(self, "state", None)
+        return state.setdefault("inflight", {}) if state is not None else None
+
+    def _reached_downloader(self, request: Request, spider: Spider) -> None:
+        key = request.meta.get("lw_key")
+        inflight = self._inflight() if spider is self else None
+        if key is not None and inflight is not None:
+            inflight[key] = request.meta.get("lw_depth", 0)
+
+    def _dropped(self, request: Request, spider: Spider) -> None:
+        if spider is self:
+            self._done(request)
+
+    def _done(self, request: Request | None) -> None:
+        key = request.meta.get("lw_key") if request is not None else None
+        inflight = self._inflight()
+        if key is not None and inflight is not None:
+            inflight.pop(key, None)
+
     # -- budget ---------------------------------------------------------------------------------
 
     def _take_budget(self) -> bool:
@@ -73,6 +105,12 @@ class ForumSpider(Spider):
     # -- requests -------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Request]:
+        inflight = self._inflight() or {}
+        for url, depth in list(inflight.items()):
+            # Resumed crawl: pages that were downloading when the last run stopped.
+            self.seen_raw.add(url)
+            self.seen.add(canonical(url))
+            yield self._build(url, depth, dont_filter=True)
         urls = list(self.source.start_urls)
         if self.source.search_urls and self.keywords:
             urls += self.source.search_requests(self.keywords)
@@ -93,16 +131,22 @@ class ForumSpider(Spider):
         self.seen.add(key)
         if depth > self.source.max_depth or not self._take_budget():
             return None
-        target = strip_session(url).split("#", 1)[0]
-        meta = {"lw_depth": depth}
+        return self._build(strip_session(url).split("#", 1)[0], depth)
+
+    def _build(self, url: str, depth: int, *, dont_filter: bool = False) -> Request:
+        meta = {"lw_depth": depth, "lw_key": url}
+        callback = self.parse
         if self.browser:
             meta["lw_preflight"] = True
-            return Request(target, callback=self.preflighted, errback=self.failed, meta=meta, priority=-depth)
-        return Request(target, callback=self.parse, errback=self.failed, meta=meta, priority=-depth)
+            callback = self.preflighted
+        return Request(
+            url, callback=callback, errback=self.failed, meta=meta, priority=-depth, dont_filter=dont_filter
+        )
 
     def _render_request(self, response: Response) -> Request:
         meta = {
             "lw_depth": response.meta["lw_depth"],
+            "lw_key": response.meta.get("lw_key"),
             "playwright": True,
             "playwright_page_methods": list(self.page_steps),
         }
@@ -121,12 +165,14 @@ class ForumSpider(Spider):
         ctype = _content_type(response)
         if is_media_type(ctype) or ctype.split(";")[0].strip() not in PAGE_TYPES:
             self.stats.inc_value("linkwatch/skipped_not_page")
+            self._done(response.request)
             return
         yield self._render_request(response)
 
     def failed(self, failure: Any) -> None:
         from scrapy.exceptions import IgnoreRequest
 
+        self._done(getattr(failure, "request", None))
         if failure.check(IgnoreRequest):
             # robots.txt, offsite redirects, refused media: decisions, not errors.
             self.stats.inc_value("linkwatch/ignored")
@@ -141,6 +187,7 @@ class ForumSpider(Spider):
         ctype = _content_type(response)
         if ctype.split(";")[0].strip() not in PAGE_TYPES:
             self.stats.inc_value("linkwatch/skipped_not_page")
+            self._done(response.request)
             return
         rendered = "playwright" in response.flags
         if rendered:
@@ -170,6 +217,7 @@ class ForumSpider(Spider):
         self.stats.inc_value("linkwatch/pages")
         if tree is not None:
             yield from self._follow(tree, response)
+        self._done(response.request)
         pending = shortener_urls(text, response.url)
         if pending:
             yield self._shortener_request(item, list(dict.fromkeys(pending)))

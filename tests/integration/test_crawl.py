@@ -11,7 +11,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-_spec = importlib.util.spec_from_file_location("lw_test_forum", Path(__file__).parents[1] / "site" / "forum.py")
+_FORUM = Path(__file__).parents[1] / "site" / "forum.py"
+_spec = importlib.util.spec_from_file_location("lw_test_forum", _FORUM)
 forum_site = importlib.util.module_from_spec(_spec)
 sys.modules["lw_test_forum"] = forum_site
 _spec.loader.exec_module(forum_site)
@@ -92,13 +93,16 @@ def test_static_crawl_finds_every_visible_link_and_nothing_forbidden(forum, lw_e
     assert forum.media_requests() == []
     assert forum.media_bodies() == []
     attach = [r for r in forum.requests() if r.path.startswith("/attach/")]
-    assert len(attach) == 1 and attach[0].body_sent is False
+    assert len(attach) == 1
+    assert attach[0].body_sent is False
 
     # traps stay bounded
     assert len(forum.paths("/calendar")) <= 2 * MAX_DEPTH
-    assert len(forum.paths("/sess/page1")) == 1 and len(forum.paths("/sess/page2")) == 1
+    assert len(forum.paths("/sess/page1")) == 1
+    assert len(forum.paths("/sess/page2")) == 1
     assert len(forum.paths("/loop/")) <= 6
-    assert len(forum.paths("/huge")) == 1 and forum_site.HUGE_CODE not in found
+    assert len(forum.paths("/huge")) == 1
+    assert forum_site.HUGE_CODE not in found
     assert len(forum.paths("/flaky")) == 2  # 500, then a retry that got the page
     assert len(forum.paths("/slow")) == 1
     assert forum.paths("/go") == []  # redirectors off the site are read, not fetched
@@ -107,20 +111,24 @@ def test_static_crawl_finds_every_visible_link_and_nothing_forbidden(forum, lw_e
     assert len(thread_paths) == len(set(thread_paths)) == 18
 
     (run,) = runs(db)
-    assert run["status"] == "finished" and run["source"] == "tf" and run["finished_at"] is not None
+    assert run["status"] == "finished"
+    assert run["source"] == "tf"
+    assert run["finished_at"] is not None
     assert run["pages"] == count(db, "SELECT count(*) FROM pages WHERE crawl_run_id = %s", run["id"]) > 30
     assert run["new_links"] == len(found) == count(db, "SELECT count(*) FROM links")
     assert run["links"] >= run["new_links"]
     assert run["media_refused"] == 1
     assert run["errors"] >= 1  # the huge page
-    assert run["bytes"] > 0 and run["stats"]["finish_reason"] == "finished"
+    assert run["bytes"] > 0
+    assert run["stats"]["finish_reason"] == "finished"
 
     # a re-crawl adds nothing
     sightings = count(db, "SELECT count(*) FROM sightings")
     again = run_linkwatch(["crawl", "tf", "--sources", str(sources)], lw_env)
     assert again.returncode == 0, again.stderr
     second = runs(db)[-1]
-    assert second["status"] == "finished" and second["new_links"] == 0
+    assert second["status"] == "finished"
+    assert second["new_links"] == 0
     assert codes(db) == found
     # only pages whose bytes changed (fresh session ids on each visit) are new versions
     with psycopg.connect(db) as conn:
@@ -137,9 +145,12 @@ def test_adhoc_crawl_respects_the_page_budget(forum, lw_env) -> None:
     result = run_linkwatch(["crawl", "--url", forum.url + "/board/1?page=1", "--max-pages", "4"], lw_env)
     assert result.returncode == 0, result.stderr
     (run,) = runs(db)
-    assert run["source"] == "127.0.0.1" and run["adhoc"] is True and run["status"] == "finished"
+    assert run["source"] == "127.0.0.1"
+    assert run["adhoc"] is True
+    assert run["status"] == "finished"
     pages = [p for p in forum.paths() if p != "/robots.txt"]
-    assert len(pages) == 4 and run["pages"] == 4
+    assert len(pages) == 4
+    assert run["pages"] == 4
 
 
 def test_allow_limits_what_is_followed(forum, lw_env) -> None:
@@ -171,11 +182,14 @@ def test_bad_input_is_one_clear_sentence(lw_env, tmp_path) -> None:
     sources = tmp_path / "sources.toml"
     sources.write_text('[[source]]\nname = "a"\nstart_urls = ["http://127.0.0.1:9/"]\n', encoding="utf-8")
     unknown = run_linkwatch(["crawl", "nope", "--sources", str(sources)], lw_env)
-    assert unknown.returncode == 1 and "no source named 'nope'" in unknown.stderr
+    assert unknown.returncode == 1
+    assert "no source named 'nope'" in unknown.stderr
     neither = run_linkwatch(["crawl"], lw_env)
-    assert neither.returncode == 2 and "give at least one source NAME" in neither.stderr
+    assert neither.returncode == 2
+    assert "give at least one source NAME" in neither.stderr
     bad = run_linkwatch(["crawl", "--url", "notaurl"], lw_env)
-    assert bad.returncode == 1 and "is not an http(s) URL" in bad.stderr
+    assert bad.returncode == 1
+    assert "is not an http(s) URL" in bad.stderr
     for r in (unknown, neither, bad):
         assert "Traceback" not in r.stderr
 
@@ -191,7 +205,8 @@ def test_pending_migrations_are_reported(pg_admin_url, lw_env, tmp_path) -> None
         url = psycopg.conninfo.make_conninfo(pg_admin_url, dbname=name)
         result = run_linkwatch(["crawl", "--url", "http://127.0.0.1:9/", "--database-url", url], lw_env)
         assert result.returncode == 1
-        assert "run `linkwatch db migrate`" in result.stderr and "Traceback" not in result.stderr
+        assert "run `linkwatch db migrate`" in result.stderr
+        assert "Traceback" not in result.stderr
     finally:
         with psycopg.connect(pg_admin_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
