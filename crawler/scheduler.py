@@ -146,7 +146,7 @@ class Runner:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: threading.Event = field(default_factory=threading.Event)
 
-    def _say(self, message: str) -> None:
+    def say(self, message: str) -> None:
         log.info(message)
         if self.on_event is not None:
             self.on_event(message)
@@ -178,7 +178,7 @@ class Runner:
             if not got:
                 detail = "already running (another scheduler holds it)"
                 self._record_skip(conn, job, scheduled_for, detail)
-                self._say(f"{job.name}: skipped, {detail}")
+                self.say(f"{job.name}: skipped, {detail}")
                 return JobResult(job.name, "skipped", None, 0.0, detail)
             try:
                 return self._run_locked(conn, job, scheduled_for, began)
@@ -206,7 +206,7 @@ class Runner:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%S")
         log_path = self.log_dir / f"{job.name.replace(':', '-')}-{stamp}-{job_run_id}.log"
-        self._say(f"{job.name}: started (log {log_path})")
+        self.say(f"{job.name}: started (log {log_path})")
         outcome, exit_code, detail = "failed", None, ""
         try:
             with open(log_path, "wb") as out:
@@ -251,7 +251,7 @@ class Runner:
             (outcome, exit_code, detail, job_run_id),
         )
         seconds = time.monotonic() - began
-        self._say(f"{job.name}: {outcome} (exit {exit_code}) after {seconds:.1f}s")
+        self.say(f"{job.name}: {outcome} (exit {exit_code}) after {seconds:.1f}s")
         return JobResult(job.name, outcome, exit_code, seconds, detail)
 
     def _stop(self, proc: subprocess.Popen) -> int | None:
@@ -291,27 +291,59 @@ def run_once(runner: Runner, jobs: list[Job], tz: tzinfo) -> list[JobResult]:
     return [runner.run(job, when) for job, when in runner.due_jobs(jobs, now, tz)]
 
 
-def serve(runner: Runner, jobs: list[Job], tz: tzinfo, stop: threading.Event,
-          max_workers: int = 4) -> None:
-    """Runs jobs on their cron schedules until stop is set; jobs missed while down run once at start."""
+def _apply(scheduler: BackgroundScheduler, runner: Runner, jobs: list[Job], tz: tzinfo,
+           current: dict[str, Job]) -> dict[str, Job]:
+    """Adds new or changed jobs (due ones run now), removes dropped ones; returns the new set."""
+    now = datetime.now(tz)
+    due = {job.name: when for job, when in runner.due_jobs(jobs, now, tz)}
+    wanted = {job.name: job for job in jobs}
+    for name in set(current) - set(wanted):
+        scheduler.remove_job(name)
+    for job in jobs:
+        if current.get(job.name) == job:
+            continue
+        kwargs: dict[str, object] = {}
+        if job.name in due:
+            kwargs["next_run_time"] = now  # missed while down (or never run): once now, then on schedule
+        scheduler.add_job(runner.run, cron_trigger(job.cron, tz), args=[job], id=job.name,
+                          name=job.name, replace_existing=True, **kwargs)
+    return wanted
+
+
+def serve(runner: Runner, jobs: list[Job], tz: tzinfo, stop: threading.Event, max_workers: int = 4,
+          reload: Callable[[], list[Job]] | None = None, watch: Path | None = None) -> None:
+    """Runs jobs on their cron schedules until stop is set; jobs missed while down run once at start.
+
+    When `watch` (the sources file) changes, `reload()` gives the new job list: added or changed
+    sources are scheduled, removed or disabled ones dropped; a bad file keeps the old schedule.
+    """
     scheduler = BackgroundScheduler(
         timezone=tz,
         executors={"default": {"type": "threadpool", "max_workers": max_workers}},
         # coalesce: a backlog of missed fire times runs once; max_instances: never twice at once here.
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
     )
-    now = datetime.now(tz)
-    due = {job.name: when for job, when in runner.due_jobs(jobs, now, tz)}
-    for job in jobs:
-        kwargs: dict[str, object] = {}
-        if job.name in due:
-            kwargs["next_run_time"] = now  # missed while down: run once now, then on schedule
-        scheduler.add_job(runner.run, cron_trigger(job.cron, tz), args=[job], id=job.name,
-                          name=job.name, **kwargs)
+    current = _apply(scheduler, runner, jobs, tz, {})
     scheduler.start()
+
+    def stamp() -> float | None:
+        try:
+            return watch.stat().st_mtime_ns if watch is not None else None
+        except OSError:
+            return None
+
+    seen = stamp()
     try:
-        while not stop.wait(0.5):
-            pass
+        while not stop.wait(1.0):
+            if reload is None or stamp() == seen:
+                continue
+            seen = stamp()
+            try:
+                current = _apply(scheduler, runner, reload(), tz, current)
+            except ScheduleError as exc:
+                runner.say(f"sources file not reloaded, keeping the schedule: {exc}")
+                continue
+            runner.say("sources file reloaded: " + ", ".join(sorted(current)))
     finally:
         runner.stop_all()
         scheduler.shutdown(wait=True)

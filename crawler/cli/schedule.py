@@ -44,6 +44,7 @@ def schedule(once: bool, list_only: bool, sources_file: Path | None, check_cron:
     a crawl also holds its source's lock. Runs missed while the scheduler was down run once at start.
     Every job is logged in the job_runs table (start, end, outcome, exit code, output tail) and
     its output is kept under <data dir>/logs/schedule/. Cron fields: 5, or 6 with seconds first.
+    The sources file is re-read when it changes (no restart needed).
     """
     from crawler import scheduler as sch
     from crawler.config import get_config
@@ -119,5 +120,6 @@ def schedule(once: bool, list_only: bool, sources_file: Path | None, check_cron:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     say(f"scheduling {len(jobs)} job(s): " + ", ".join(f"{j.name} [{j.cron}]" for j in jobs))
-    sch.serve(runner, jobs, tz, stop, max_workers=workers)
+    sch.serve(runner, jobs, tz, stop, max_workers=workers, reload=lambda: sch.build_jobs(options, tz),
+              watch=sources_file)
     say("stopped")

@@ -285,6 +285,33 @@ def test_stopping_the_scheduler_interrupts_its_crawl(work: dict[str, object]) ->
         assert conn.execute("SELECT status FROM crawl_runs").fetchone()[0] == "interrupted"
 
 
+def test_changed_sources_file_is_picked_up_without_restart(work: dict[str, object]) -> None:
+    db = work["db"]
+    argv = schedule_argv(work, "--check-cron", "off", seconds=0.1)
+    path = Path(argv[argv.index("--sources") + 1])
+    proc = start_scheduler(argv, work)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(j == "crawl:alpha" and o == "ok"
+                                                      for j, o, _, _ in job_runs(db)):
+            time.sleep(0.3)
+        path.write_text(path.read_text() + '[[source]]\nname = "beta"\n'
+                        'start_urls = ["http://127.0.0.1:9/"]\nschedule = "0 3 * * *"\n')
+        while time.monotonic() < deadline and not any(j == "crawl:beta" and o == "ok"
+                                                      for j, o, _, _ in job_runs(db)):
+            time.sleep(0.3)
+        path.write_text("not [valid toml")
+        time.sleep(2.5)
+    finally:
+        code, err = stop_scheduler(proc)
+    assert code == 0, err
+    jobs = [(j, o) for j, o, _, _ in job_runs(db)]
+    assert ("crawl:beta", "ok") in jobs  # new source, never run: due at once
+    assert jobs.count(("crawl:alpha", "ok")) == 1
+    assert "sources file reloaded: crawl:alpha, crawl:beta" in err
+    assert "not reloaded, keeping the schedule" in err
+
+
 def test_bad_cron_and_missing_sources_file_are_one_sentence(work: dict[str, object]) -> None:
     bad = run([LINKWATCH, "schedule", "--once", "--check-cron", "every hour"], work)
     assert bad.returncode == 1
