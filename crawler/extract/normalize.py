@@ -20,6 +20,7 @@ ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"
 _DOTS = "\u3002\uff61"
 # NFKC would turn these into "..."/".."; the rules say the ellipsis ends a URL, so keep it.
 _KEEP = frozenset("\u2026\u2025")
+ALWAYS_CHANGED = frozenset(ZERO_WIDTH + _DOTS)  # changed although NFKC leaves them alone
 # Runs worth NFKC-normalising: non-ASCII except Hangul, kana and CJK ideographs (NFKC leaves them as is).
 _SPECIAL = re.compile(r"[^\x00-\x7f\uac00-\ud7a3\u1100-\u11ff\u3131-\u318e\u3040-\u30ff\u4e00-\u9fff]+")
 
@@ -33,6 +34,14 @@ def _char(c: str) -> str:
     if c in _KEEP:
         return c
     return unicodedata.normalize("NFKC", c)
+
+
+def visible_change(c: str) -> str | None:
+    """What stage 1 turns the character `c` into, or None when it leaves it alone."""
+    if not _SPECIAL.fullmatch(c):
+        return None
+    new = _char(c)
+    return None if new == c else new
 
 
 def _stage1(m: re.Match[str]) -> str:

@@ -11,7 +11,6 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from crawler.extract.platforms import Found
-from crawler.extract.prefilter import maybe_links
 from crawler.extract.resolve import resolve
 from crawler.extract.scan import ANCHOR, Hit, scan
 
@@ -198,8 +197,6 @@ def _collect(
         if not buf.parts:
             return
         text = "".join(buf.parts)
-        if not maybe_links(text):
-            return
         for hit in scan(text):
             key, inner, vis_pos = buf.locate(hit.start)
             # a split link starts in one piece and may span several; order by the piece it starts in

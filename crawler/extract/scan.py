@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from crawler.extract.normalize import Normalised
 from crawler.extract.platforms import KNOWN_HOSTS, Found, valid_username
+from crawler.extract.prefilter import maybe_links
 from crawler.extract.resolve import MAX_URL, resolve
 
 
@@ -127,8 +128,33 @@ def _candidates(text: str) -> list[tuple[int, str]]:
     return out
 
 
+CHUNK = 4096  # scan in pieces ending at a line break; the prefilter skips pieces with no candidate
+
+
+def _chunks(text: str) -> list[tuple[int, int]]:
+    """Spans covering `text`, cut after a line break (no link, handle or disguise spans one)."""
+    spans = []
+    start = 0
+    n = len(text)
+    while start < n:
+        cut = text.find("\n", min(start + CHUNK, n))
+        end = n if cut < 0 else cut + 1
+        spans.append((start, end))
+        start = end
+    return spans
+
+
 def scan(text: str) -> list[Hit]:
     """Every link occurrence in `text` (already entity-decoded), in order of appearance."""
+    hits: list[Hit] = []
+    for start, end in _chunks(text):
+        piece = text[start:end] if (start, end) != (0, len(text)) else text
+        if maybe_links(piece):
+            hits.extend(_scan_piece(piece, start))
+    return hits
+
+
+def _scan_piece(text: str, offset: int) -> list[Hit]:
     norm = Normalised(text)
     t = norm.text
     hits: list[Hit] = []
@@ -136,13 +162,13 @@ def scan(text: str) -> list[Hit]:
         for found, redirect in resolve(cand):
             s, e = norm.span(off, off + len(cand))
             raw = text[s:e]
-            hits.append(Hit(s, e, found, redirect, raw, raw != cand))
+            hits.append(Hit(s + offset, e + offset, found, redirect, raw, raw != cand))
     if "@" in t:
         for m in _HANDLE.finditer(t):
             name = m.group("name")
             if valid_username(name):
                 s, e = norm.span(m.start(), m.end())
                 found = ("telegram", "public_channel", name, f"https://t.me/{name}")
-                hits.append(Hit(s, e, found, False, text[s:e], True))
+                hits.append(Hit(s + offset, e + offset, found, False, text[s:e], True))
     hits.sort(key=lambda h: h.start)
     return hits
