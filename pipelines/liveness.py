@@ -291,13 +291,33 @@ class Recorder:
             await self.conn.commit()
 
 
+@dataclass(frozen=True)
+class DueSpec:
+    """`check --due`: claim due links in chunks while checking, so each lease stays short."""
+
+    platform: str | None = None
+    limit: int | None = None
+    chunk: int = 100
+
+
+async def _claim(conn: psycopg.AsyncConnection, spec: DueSpec, n: int) -> list[LinkRow]:
+    cur = await conn.execute(
+        _sql("claim_due"), {"platform": spec.platform, "limit": n, "lease_seconds": LEASE_SECONDS}
+    )
+    rows = await cur.fetchall()
+    await conn.commit()
+    rows.sort(key=lambda r: (r[5] != "unchecked", r[6], r[0]))
+    return [LinkRow(*r[:6]) for r in rows]
+
+
 async def check_links(
     database_url: str,
     links: list[LinkRow],
     settings: CheckSettings,
     on_result: Callable[[CheckOutcome], None] | None = None,
+    due: DueSpec | None = None,
 ) -> Summary:
-    """Checks links with bounded concurrency and records every result; returns the counts."""
+    """Checks links (and, with `due`, every due link) with bounded concurrency; records each result."""
     summary = Summary()
     started = time.monotonic()
     queue: asyncio.Queue[LinkRow] = asyncio.Queue()
@@ -316,13 +336,33 @@ async def check_links(
     ):
         fetcher = Fetcher(settings, client)
         recorder = Recorder(conn, settings.policy)
+        claim_lock = asyncio.Lock()
+        state = {"remaining": due.limit if due else 0, "exhausted": due is None}
 
-        async def worker() -> None:
+        async def next_link() -> LinkRow | None:
             while True:
                 try:
-                    link = queue.get_nowait()
+                    return queue.get_nowait()
                 except asyncio.QueueEmpty:
-                    return
+                    if state["exhausted"]:
+                        return None
+                async with claim_lock:
+                    if not queue.empty() or state["exhausted"]:
+                        continue
+                    n = due.chunk if due.limit is None else min(due.chunk, state["remaining"])
+                    rows = []
+                    if n > 0:
+                        async with recorder.lock:
+                            rows = await _claim(conn, due, n)
+                    if not rows:
+                        state["exhausted"] = True
+                    if due.limit is not None:
+                        state["remaining"] -= len(rows)
+                    for row in rows:
+                        queue.put_nowait(row)
+
+        async def worker() -> None:
+            while (link := await next_link()) is not None:
                 target = target_for(link.platform, link.kind, link.code, settings.bases)
                 if target is None:
                     preview = Preview(UNKNOWN, detail=NO_PREVIEW)
@@ -350,9 +390,10 @@ def run_checks(
     links: list[LinkRow],
     settings: CheckSettings,
     on_result: Callable[[CheckOutcome], None] | None = None,
+    due: DueSpec | None = None,
 ) -> Summary:
     """check_links() from synchronous code."""
-    return asyncio.run(check_links(database_url, links, settings, on_result))
+    return asyncio.run(check_links(database_url, links, settings, on_result, due))
 
 
 def all_links(

@@ -29,6 +29,7 @@ def check(links: tuple[str, ...], due: bool, platform: str | None, limit: int | 
     with backoff). Never joins a chat and never fetches an image. Prints one line per check:
     id, result, member count, title, detail.
     """
+    import psycopg
     from rich.console import Console
 
     from crawler.config import get_config
@@ -55,16 +56,20 @@ def check(links: tuple[str, ...], due: bool, platform: str | None, limit: int | 
                 if platform:
                     rows = [r for r in rows if r.platform == platform]
             elif due:
-                rows = liveness.claim_due(conn, platform=platform, limit=limit)
+                rows = []  # claimed in chunks while checking (short leases)
             else:
                 rows = liveness.all_links(conn, platform=platform, limit=limit)
     except db.DatabaseError as exc:
         raise click.ClickException(str(exc)) from exc
-    if not rows:
+    if not rows and not due:
         err.print("no links to check")
         return
+    spec = liveness.DueSpec(platform=platform, limit=limit) if due else None
+    done = [0]
 
     def show(outcome: liveness.CheckOutcome) -> None:
+        done[0] += 1
+        status.update(f"checked {done[0]}" + (f"/{len(rows)}" if rows else "") + " link(s)…")
         p = outcome.preview
         if as_json:
             click.echo(json.dumps({
@@ -77,11 +82,15 @@ def check(links: tuple[str, ...], due: bool, platform: str | None, limit: int | 
             members = "" if p.member_count is None else str(p.member_count)
             click.echo(f"{outcome.link.id}\t{p.result}\t{members}\t{p.title or ''}\t{p.detail or ''}")
 
-    with err.status(f"checking {len(rows)} link(s)…"):
+    with err.status("checking due links…" if due else f"checking {len(rows)} link(s)…") as status:
         try:
-            summary = liveness.run_checks(url, rows, settings, show)
-        except OSError as exc:
-            raise click.ClickException(f"checks stopped: {exc}") from exc
+            summary = liveness.run_checks(url, rows, settings, show, spec)
+        except (OSError, psycopg.Error) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise click.ClickException(f"checks stopped: {first}") from exc
+    if due and not summary.checked:
+        err.print("no links to check")
+        return
     counts = ", ".join(f"{summary.results[k]} {k}" for k in ("live", "dead", "unknown"))
     rate_s = summary.checked / summary.elapsed if summary.elapsed else 0.0
     err.print(f"checked {summary.checked} link(s) in {summary.elapsed:.1f}s ({rate_s:.1f}/s): {counts}")

@@ -241,6 +241,19 @@ def test_due_selection_order_and_policy(db: str, fake: FakePreviews) -> None:
     assert policy.next_check("unknown", now, unknown_streak=30) == now + timedelta(hours=12)
 
 
+def test_due_run_claims_in_chunks_and_honours_limit(db: str, fake: FakePreviews) -> None:
+    ids = [add_link(db, "telegram", "invite", f"liveChunk{i}") for i in range(7)]
+    spec = liveness.DueSpec(limit=5, chunk=2)
+    summary = liveness.run_checks(db, [], settings(fake), due=spec)
+    assert summary.results == {"live": 5}
+    rest = liveness.run_checks(db, [], settings(fake), due=liveness.DueSpec(chunk=2))
+    assert rest.results == {"live": 2}
+    assert {link(db, i)["liveness"] for i in ids} == {"live"}
+    again = liveness.run_checks(db, [], settings(fake), due=liveness.DueSpec(chunk=2))
+    assert again.checked == 0
+    assert len(fake.requests) == 7  # each link fetched once
+
+
 def test_cli_check_due_json_and_explicit_links(env: dict[str, str], fake: FakePreviews) -> None:
     db = env["LINKWATCH_DATABASE_URL"]
     a = add_link(db, "telegram", "invite", "liveCli1")
