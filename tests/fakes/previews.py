@@ -117,6 +117,7 @@ class FakePreviews:
         self.latency = latency  # seconds added to every answer, to model a remote server's round trip
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.hits: Counter[str] = Counter()
+        self.times: list[tuple[str, float]] = []  # (path, time.monotonic()) of every request
         self.retry_after = "1"
         self.fail_times = 1
         self.members = 1234
@@ -174,6 +175,7 @@ class FakePreviews:
         path = urlsplit(h.path).path
         with self.lock:
             self.requests.append((h.command, h.path, dict(h.headers.items())))
+            self.times.append((path, time.monotonic()))
             self.hits[path] += 1
             hits = self.hits[path]
         if self.latency:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -72,7 +73,7 @@ def checks(url: str, link_id: int) -> list[tuple]:
 def settings(fake: FakePreviews, **kw: object) -> liveness.CheckSettings:
     base = fake.base
     bases = Bases(f"{base}/tg", f"{base}/discord/api/v10", f"{base}/wa", f"{base}/kakao", f"{base}/line")
-    return liveness.CheckSettings(bases=bases, rate=0, concurrency=4, timeout=5, **kw)
+    return liveness.CheckSettings(**{"bases": bases, "rate": 0, "concurrency": 4, "timeout": 5, **kw})
 
 
 @pytest.mark.parametrize(("platform", "kind"), [
@@ -165,6 +166,24 @@ def test_retry_after_is_bounded(db: str, fake: FakePreviews) -> None:
     summary = liveness.run_checks(db, rows, settings(fake, max_retry_wait=0.2))
     assert summary.results == {"live": 1}
     assert summary.elapsed < 30
+
+
+def test_rate_limit_is_per_platform(db: str, fake: FakePreviews) -> None:
+    for i in range(4):
+        add_link(db, "telegram", "invite", f"liveRate{i}")
+        add_link(db, "discord", "invite", f"liveRate{i}")
+    with psycopg.connect(db) as conn:
+        rows = liveness.claim_due(conn)
+    liveness.run_checks(db, rows, settings(fake, rate=4.0, concurrency=8))
+    tg = sorted(t for p, t in fake.times if p.startswith("/tg/"))
+    dc = sorted(t for p, t in fake.times if p.startswith("/discord/"))
+    assert len(tg) == len(dc) == 4
+    # 4 requests/s per platform: starts at least ~0.25 s apart (a little slack for clock and scheduling)
+    assert all(b - a >= 0.2 for a, b in itertools.pairwise(tg))
+    assert all(b - a >= 0.2 for a, b in itertools.pairwise(dc))
+    # the platforms do not wait for each other
+    assert dc[0] < tg[-1]
+    assert tg[0] < dc[-1]
 
 
 def test_hostile_titles_are_cleaned_and_capped(db: str, fake: FakePreviews) -> None:
