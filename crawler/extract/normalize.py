@@ -61,7 +61,7 @@ def _fuzzy(host: str) -> str:
 _HOSTS_SORTED = sorted({*KNOWN_HOSTS, "whatsapp.com"}, key=len, reverse=True)
 _STAGE2 = re.compile(
     r"(?i)"
-    r"(?P<scheme>\b(?:https?|hxxps?)[ \t]{0,3}(?::|\[:\])[ \t]{0,3}/[ \t]{0,3}/)"
+    r"(?P<scheme>\b(?:https?|hxxps?)[ \t]{0,3}(?::|\[:\])[ \t]{0,3}/[ \t]{0,3}/[ \t]{0,3})"
     rf"|(?P<host>(?<![A-Za-z0-9-])(?:{'|'.join(_fuzzy(h) for h in _HOSTS_SORTED)})(?![A-Za-z0-9-])"
     r"(?:[ \t]{1,3}slash[ \t]{1,3})?)"
     r"|(?P<gg>(?<![A-Za-z0-9-])(?:\.|\[\.\]|\(\.\))gg/)"

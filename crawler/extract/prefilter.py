@@ -8,8 +8,9 @@ Python's `re` is fast only with a literal prefix, so the test is mostly `bytes i
    word, `.gg/`, `%2e`, base64 `ahr0c`, `.dot.`, `.:.`, a scheme, or a second label (`.me`,
    `.kakao`…) whose first label (`t`, `open`…, or the end of it after a tag) is checked on the hit.
 3. HTML entities that decode to URL text.
-Tags splitting a host at its separator (`t<b>.</b>me`) are not seen; the rules' example splits the
-path (`t.me/<b></b>+Abc`), which is. test_extract_prefilter proves the superset on every disguise.
+Tags at the separator (`t.<i>me</i>`, `t<b>.</b>me`) and at the end of a first label are seen; a
+tag deep inside a label is not (`dis<b></b>cord.gg`: `.gg/` still is). test_extract_prefilter
+proves the superset on every disguise the rules list.
 """
 
 from __future__ import annotations
@@ -53,24 +54,30 @@ _PLAIN_SEEDS = (
     b"telegram", b"discord", b"whatsapp", b"sgnl", b"public_key", b"%2e", b".gg/", b"ahr0c",
     b".dot.", b".:.", b"tg:", b"line:", b"matrix",
 )  # fmt: skip
-# seed -> what must sit right before the separator that precedes it (folded; `>` = a tag split it)
-_VERIFIED: tuple[tuple[bytes, re.Pattern[bytes]], ...] = tuple(
-    (
-        seed,
-        re.compile(
-            b"(?:"
-            + b"|".join(sorted({n[k:] for n in names for k in range(len(n))}, key=len, reverse=True))
-            + rb"|>)\.{1,12}"
-            + seed.lstrip(b".")
-        ),
-    )
-    for seed, names in (
-        (b".me", (b"t", b"line", b"telegram")),
-        (b".kakao", (b"open", b"pf")),
-        (b".group", (b"signal",)),
-        (b".io", (b"element",)),
-        (b".us", (b"band",)),
-    )
+# seed -> what must sit around it (folded; `>` = a tag split the first label) for a candidate
+_SECOND = rb"(?:me|gg|kakao|whatsapp|group|to|io|us|dog|com)"
+_VERIFIED: tuple[tuple[bytes, re.Pattern[bytes]], ...] = (
+    *(
+        (
+            seed,
+            re.compile(
+                b"(?:"
+                + b"|".join(sorted({n[k:] for n in names for k in range(len(n))}, key=len, reverse=True))
+                + rb"|>)\.{1,12}"
+                + seed.lstrip(b".")
+            ),
+        )
+        for seed, names in (
+            (b".me", (b"t", b"line", b"telegram")),
+            (b".kakao", (b"open", b"pf")),
+            (b".group", (b"signal",)),
+            (b".io", (b"element",)),
+            (b".us", (b"band",)),
+        )
+    ),
+    # a tag right after or before the separator (`t.<i>me</i>`, `t<b>.</b>me`), rebuilt by the DOM walk
+    (b".<", re.compile(rb"[a-z]\.(?:<[^<>]{0,64}>)+\.{0,4}" + _SECOND)),
+    (b">.", re.compile(rb">\.{1,4}(?:<[^<>]{0,64}>)*" + _SECOND)),
 )
 _ENTITY = re.compile(
     rb"&(?!(?:amp|lt|gt|quot|nbsp|apos|#0*3[489]|#0*6[02]|#0*160|#x0*2[267]|#x0*3[ce]|#x0*a0);)"
@@ -154,7 +161,7 @@ def maybe_links(content: str | bytes) -> bool:
         for _ in range(MAX_HITS):
             if i < 0:
                 break
-            if before.search(data, max(0, i - 24), i + len(seed) + 1):
+            if before.search(data, max(0, i - 24), i + 160):
                 return True
             i = data.find(seed, i + 1)
         else:

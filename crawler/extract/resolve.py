@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from urllib.parse import unquote
 
 from crawler.extract.platforms import KNOWN_HOSTS, Found, judge
 from crawler.extract.urls import query_pairs, split_url
@@ -16,6 +17,7 @@ _LOOKS_URL = re.compile(
     + "|".join(re.escape(h) for h in KNOWN_HOSTS)
     + r")(?:[/:?#]|$)"
 )
+_ENCODED_URL = re.compile(r"(?i)(?:https?|tg)%3A")
 _B64 = re.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")
 
 
@@ -46,6 +48,8 @@ def resolve(url: str, depth: int = 0) -> list[tuple[Found, bool]]:
     out: list[tuple[Found, bool]] = []
     for query in (parts.query, parts.fragment.partition("?")[2] if "=" in parts.fragment else ""):
         for _key, value in query_pairs(query):
+            if _ENCODED_URL.match(value):  # encoded twice at one level: one more decode is the next level
+                value = unquote(value)
             inner = value if _LOOKS_URL.match(value) else _b64_url(value)
             if inner:
                 out.extend((f, True) for f, _ in resolve(inner, depth + 1))
