@@ -324,3 +324,14 @@ def test_show_capture_prints_the_verified_evidence_page(lw_env, seed) -> None:
     data = json.loads(out)
     assert "SYNTHcap01" in data["captures"][str(good)]["body"]
     assert "sha256" in data["captures"][str(tampered)]["error"]
+
+
+@pytest.mark.parametrize("text", ["딥페이크", "홍보", "테스트방", "50%", "f_s", "nothing-like-this"])
+def test_text_probe_strategy_matches_index_strategy(lw_env, corpus, monkeypatch, text) -> None:
+    by_index = ids_of(["--text", text])
+    # Pretend every term is common, so search() probes link by link (text_probe.sql).
+    monkeypatch.setattr("pipelines.queries.PROBE_TEXT_ABOVE", -1)
+    assert ids_of(["--text", text]) == by_index
+    statement, params = build_search(LinkFilters(text=text), probe_text=True)
+    with psycopg.connect(lw_env["LINKWATCH_DATABASE_URL"]) as conn:
+        assert [r[0] for r in conn.execute(statement, params)] == by_index
