@@ -97,6 +97,8 @@ def crawl_settings(
             "LINKWATCH_PROGRESS": progress and sys.stderr is not None,
         }
     )
+    if not values["LINKWATCH_PROGRESS"]:
+        values["EXTENSIONS"] = {k: v for k, v in EXTENSIONS.items() if not k.endswith(".Progress")}
     if jobdir is not None:
         values["JOBDIR"] = str(jobdir)
     if source.render == "browser":

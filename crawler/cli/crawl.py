@@ -43,12 +43,14 @@ def run_crawls(
     trigger: str = "manual",
     resume: bool = False,
     progress: bool = True,
+    overrides: dict[str, Any] | None = None,
 ) -> list[RunResult]:
     """Crawls the sources in this process (concurrently), each recorded in crawl_runs.
 
     Each source's advisory lock is held on one connection for the whole crawl, so two crawls of one
     source never overlap. Scrapy's JOBDIR (<data_dir>/jobs/<source>) keeps an interrupted crawl's
-    queue for `--resume`; a crawl that ends normally removes it.
+    queue for `--resume`; a crawl that ends normally removes it. `overrides` (Scrapy settings) is
+    for benchmarks and tests that need to switch a component off.
     """
     from scrapy.crawler import CrawlerProcess
 
@@ -83,6 +85,7 @@ def run_crawls(
                 source, config=config, database_url=database_url, run_id=run_id, jobdir=jobdir,
                 progress=progress,
             )
+            settings.update(overrides or {})
             spidercls = type(f"ForumSpider_{run_id}", (ForumSpider,), {"custom_settings": settings})
             crawler = process.create_crawler(spidercls)
             crawlers.append(crawler)
