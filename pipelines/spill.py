@@ -163,9 +163,11 @@ def replay_spills(conn: psycopg.Connection, data_dir: Path) -> list[StoreResult]
             path.replace(damaged)
             log.error("%s; moved to %s", exc, damaged)
             continue
-        except (psycopg.OperationalError, psycopg.InterfaceError):
-            raise
-        except psycopg.Error as exc:  # the data itself is refused: set aside, never block later replays
+        except (psycopg.OperationalError, psycopg.InterfaceError, psycopg.errors.TransactionRollback):
+            raise  # an outage or a transient conflict: the file stays for the next attempt
+        except (psycopg.Error, KeyError, TypeError, ValueError) as exc:
+            # The data itself is refused (by PostgreSQL or as malformed): set it aside so it never
+            # blocks the replays after it.
             target = spill_dir(data_dir) / "rejected" / path.name
             target.parent.mkdir(parents=True, exist_ok=True)
             path.replace(target)

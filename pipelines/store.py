@@ -25,6 +25,7 @@ DEFAULT_BATCH_SIZE = 100  # pages; ~2,000 sightings at forum densities, one roun
 DEFAULT_FLUSH_SECONDS = 5.0
 RECONNECT_SECONDS = 5.0  # while the database is down, try it again at most this often
 CONNECT_TIMEOUT = 5
+TRANSIENT_ATTEMPTS = 3  # deadlock/serialization retries before a batch is treated as an outage
 QUEUE_BATCHES = 4  # batches waiting for the writer before process_item blocks (back-pressure)
 
 PAGE_COLUMNS = (
@@ -162,7 +163,7 @@ class Store:
         assert self.conn is not None
         try:
             replayed = replay_spills(self.conn, self.data_dir)
-        except CONNECTION_ERRORS as exc:
+        except (*CONNECTION_ERRORS, psycopg.errors.TransactionRollback) as exc:
             log.warning("PostgreSQL dropped during spill replay; will retry: %s", exc)
             self._drop_connection()
             return False
@@ -193,11 +194,25 @@ class Store:
         log.warning("spilled %d page(s) to %s", len(pages), path)
         return None
 
-    def _store_isolating(self, pages: list[PageItem]) -> StoreResult:
-        """store_batch(); if PostgreSQL rejects the data itself, finds and sets aside the bad pages."""
+    def _store_retrying(self, pages: list[PageItem]) -> StoreResult:
+        """store_batch(), run again after a deadlock or serialization failure (sorted locking should
+        prevent both); still failing after TRANSIENT_ATTEMPTS counts as an outage, so it spills."""
         assert self.conn is not None
+        for attempt in range(1, TRANSIENT_ATTEMPTS):
+            try:
+                return store_batch(self.conn, pages, self.run_id)
+            except psycopg.errors.TransactionRollback as exc:
+                log.warning("batch rolled back (%s); attempt %d of %d", exc, attempt, TRANSIENT_ATTEMPTS)
+                time.sleep(0.1 * attempt)
         try:
             return store_batch(self.conn, pages, self.run_id)
+        except psycopg.errors.TransactionRollback as exc:
+            raise psycopg.OperationalError(f"batch kept rolling back ({exc})") from exc
+
+    def _store_isolating(self, pages: list[PageItem]) -> StoreResult:
+        """Stores the batch; if PostgreSQL refuses the data itself, bisects to set the bad pages aside."""
+        try:
+            return self._store_retrying(pages)
         except CONNECTION_ERRORS:
             raise
         except psycopg.Error as exc:
