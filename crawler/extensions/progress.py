@@ -63,9 +63,10 @@ class Progress:
     def closed(self) -> None:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
+        self.show()  # the final figures, also when the crawl was shorter than one interval
         if self.tty:
             try:
-                self.stream.write("\r\x1b[2K")
+                self.stream.write("\n")
                 self.stream.flush()
             except (OSError, ValueError):
                 pass
