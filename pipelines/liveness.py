@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 import psycopg
@@ -23,6 +24,7 @@ from crawler.liveness.targets import NO_PREVIEW
 MAX_BODY = 512 * 1024
 LEASE_SECONDS = 600  # a claimed link is not handed to another checker for this long
 MEDIA_PREFIXES = ("image/", "video/", "audio/", "font/")
+MAX_REDIRECTS = 3
 
 
 @cache
@@ -177,13 +179,13 @@ class Fetcher:
             self.limiters[platform] = PlatformLimiter(self.settings.rate)
         return self.limiters[platform]
 
-    async def _get(self, target: Target) -> tuple[int, str, httpx.Headers]:
+    async def _get(self, url: str, target: Target) -> tuple[int, str, httpx.Headers]:
         accept = "application/json" if target.json else "text/html,application/xhtml+xml"
         self.requests += 1
-        async with self.client.stream("GET", target.url, headers={"Accept": accept}) as resp:
+        async with self.client.stream("GET", url, headers={"Accept": accept}) as resp:
             ctype = resp.headers.get("content-type", "").lower()
-            if ctype.startswith(MEDIA_PREFIXES):
-                return resp.status_code, "", resp.headers  # refused: body never read
+            if ctype.startswith(MEDIA_PREFIXES) or 300 <= resp.status_code < 400:
+                return resp.status_code, "", resp.headers  # media refused, redirect: body never read
             chunks: list[bytes] = []
             size = 0
             async for chunk in resp.aiter_bytes():
@@ -199,6 +201,23 @@ class Fetcher:
                 text = body.decode("utf-8", errors="replace")
             return resp.status_code, text, resp.headers
 
+    async def _fetch(self, target: Target) -> tuple[int, str, httpx.Headers]:
+        """GET with a whole-request deadline, following at most MAX_REDIRECTS redirects on the same host."""
+        url = target.url
+        host = urlsplit(url).hostname
+        async with asyncio.timeout(self.settings.timeout):  # also bounds a body that drips slowly
+            for _ in range(MAX_REDIRECTS + 1):
+                status, body, headers = await self._get(url, target)
+                location = headers.get("location")
+                if not (300 <= status < 400 and location):
+                    return status, body, headers
+                nxt = urljoin(url, location.strip()[:2000])
+                parts = urlsplit(nxt)
+                if parts.scheme not in ("http", "https") or parts.hostname != host:
+                    raise OffSiteRedirectError(status, nxt)
+                url = nxt
+        raise OffSiteRedirectError(status, url, "too many redirects")
+
     async def check(self, target: Target) -> Preview:
         """The preview for target, retrying 429/5xx/network errors with bounded backoff."""
         s = self.settings
@@ -207,15 +226,16 @@ class Fetcher:
         for attempt in range(1, s.attempts + 1):
             await limiter.wait()
             try:
-                status, body, headers = await self._get(target)
-            except httpx.HTTPError as exc:
-                preview = Preview(UNKNOWN, detail=clean_text(f"network error: {type(exc).__name__}"))
+                status, body, headers = await self._fetch(target)
+            except OffSiteRedirectError as exc:
+                where = clean_text(exc.url, 120)
+                return Preview(UNKNOWN, detail=f"{exc.why} (HTTP {exc.status}) to {where}",
+                               http_status=exc.status)
+            except (httpx.HTTPError, TimeoutError) as exc:
+                name = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
+                preview = Preview(UNKNOWN, detail=clean_text(f"network error: {name}"))
                 wait = s.backoff_base * 2 ** (attempt - 1)
             else:
-                if 300 <= status < 400:
-                    where = clean_text(headers.get("location", ""), 120)
-                    detail = f"redirected (HTTP {status}) to {where}"
-                    return Preview(UNKNOWN, detail=detail, http_status=status)
                 ctype = headers.get("content-type", "").lower()
                 if ctype.startswith(MEDIA_PREFIXES):
                     return Preview(UNKNOWN, detail=f"media response refused ({clean_text(ctype, 60)})",
@@ -230,6 +250,14 @@ class Fetcher:
             if attempt < s.attempts:
                 limiter.pause(wait)
         return preview
+
+
+class OffSiteRedirectError(Exception):
+    """Raised inside Fetcher when a preview redirects to another host (or loops): never followed."""
+
+    def __init__(self, status: int, url: str, why: str = "redirected off-site") -> None:
+        super().__init__(why)
+        self.status, self.url, self.why = status, url, why
 
 
 # --- recording -------------------------------------------------------------------------------

@@ -39,12 +39,16 @@ def parse_discord(status: int, body: str) -> Preview:
     title = clean_text(guild.get("name") or channel.get("name"))
     if not title:
         return Preview(UNKNOWN, detail="layout not understood (no guild or channel name)")
-    expires = data.get("expires_at")
+    expires = clean_text(data.get("expires_at"), 40) if isinstance(data.get("expires_at"), str) else None
+    presence = to_int(data.get("approximate_presence_count"))
+    # link_checks has no columns for these; keep them as the check's detail (evidence, not logic)
+    notes = [f"{presence} online" if presence is not None else "", f"expires {expires}" if expires else ""]
     return Preview(
         LIVE,
         title=title,
         description=clean_text(guild.get("description"), DESCRIPTION_MAX),
         member_count=to_int(data.get("approximate_member_count")),
-        presence_count=to_int(data.get("approximate_presence_count")),
-        expires_at=clean_text(expires, 40) if isinstance(expires, str) else None,
+        presence_count=presence,
+        expires_at=expires,
+        detail="; ".join(n for n in notes if n) or None,
     )

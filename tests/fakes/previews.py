@@ -12,6 +12,10 @@ prefix (synthetic codes only):
 | `err`      | HTTP 500 every time                                                       |
 | `rl`       | HTTP 429 with `Retry-After: <fake.retry_after>` the first `fake.fail_times` times, then live |
 | `hostile`  | live, with a hostile title/description (NUL, ANSI escapes, bidi override, markup, 20k chars) |
+| `hop`      | 302 to the same path with `hop` replaced by `live` on this host, which is then live |
+| `away`     | 302 to an image on another host (must not be followed)                    |
+| `pic`      | 200 with `Content-Type: image/jpeg` (must be refused)                     |
+| `drip`     | 200 whose body arrives one byte every 0.5 s (bounded by the check timeout) |
 
 Where each shape comes from:
 - Telegram (`/tg/+CODE`, `/tg/USERNAME`, `/tg/addlist/SLUG`): the public t.me preview page as served
@@ -104,7 +108,7 @@ OG_SITES = {
 
 
 def _prefix(code: str) -> str:
-    for p in ("live", "dead", "odd", "block", "err", "rl", "hostile"):
+    for p in ("live", "dead", "odd", "block", "err", "rl", "hostile", "hop", "away", "pic", "drip"):
         if code.lower().startswith(p):
             return p
     return "dead"
@@ -212,6 +216,26 @@ class FakePreviews:
             return self.send(h, 429, "application/json", body, {"Retry-After": self.retry_after})
         if kind == "odd":
             return self.send(h, 200, "text/html", WALL)
+        if kind == "hop":
+            target = urlsplit(h.path).path.replace("/hop", "/live", 1).replace("+hop", "+live", 1)
+            return self.send(h, 302, "text/html", "", {"Location": target})
+        if kind == "away":
+            return self.send(h, 302, "text/html", "", {"Location": "http://elsewhere.invalid/a.jpg"})
+        if kind == "pic":
+            return self.send(h, 200, "image/jpeg", "\xff\xd8\xff")
+        if kind == "drip":
+            h.send_response(200)
+            h.send_header("Content-Type", "text/html")
+            h.send_header("Content-Length", "100000")
+            h.end_headers()
+            try:
+                for _ in range(40):
+                    h.wfile.write(b"<")
+                    h.wfile.flush()
+                    time.sleep(0.5)
+            except OSError:
+                pass  # the client gave up, as it should
+            return None
         title = HOSTILE_TITLE if kind == "hostile" else f"Synthetic group {code}"
         desc = ("\x07" + HOSTILE_TITLE) if kind == "hostile" else "A made-up chat for tests."
         if platform == "discord":

@@ -124,6 +124,26 @@ def test_unreadable_blocked_and_failing_are_unknown_never_dead(db: str, fake: Fa
     assert fake.hits["/tg/+blockMe1"] == 1
 
 
+def test_redirects_media_and_slow_bodies(db: str, fake: FakePreviews) -> None:
+    hop = add_link(db, "telegram", "invite", "hopOnSite1")
+    away = add_link(db, "telegram", "invite", "awayToImage1")
+    pic = add_link(db, "discord", "invite", "picInstead1")
+    drip = add_link(db, "whatsapp", "invite", "dripSlowly1")
+    with psycopg.connect(db) as conn:
+        rows = liveness.claim_due(conn)
+    summary = liveness.run_checks(db, rows, settings(fake, timeout=2, attempts=1))
+    assert summary.elapsed < 30
+    assert link(db, hop)["liveness"] == "live"  # same-host redirect followed
+    assert fake.hits["/tg/+liveOnSite1"] == 1
+    assert checks(db, away)[0][0] == "unknown"
+    assert "redirected off-site" in checks(db, away)[0][4]
+    assert checks(db, pic)[0][0] == "unknown"
+    assert "media response refused" in checks(db, pic)[0][4]
+    assert checks(db, drip)[0][0] == "unknown"
+    assert "timeout" in checks(db, drip)[0][4]
+    assert fake.media_requests() == []
+
+
 def test_rate_limited_then_ok_honours_retry_after(db: str, fake: FakePreviews) -> None:
     fake.retry_after = "1"
     tg = add_link(db, "telegram", "invite", "rlThenLive1")
@@ -139,6 +159,7 @@ def test_rate_limited_then_ok_honours_retry_after(db: str, fake: FakePreviews) -
     assert fake.hits["/discord/api/v10/invites/rlThenLive2"] == 2
     assert link(db, tg)["liveness"] == "live"
     assert link(db, dc)["member_count"] == 1234
+    assert checks(db, dc)[-1][4] == "56 online; expires 2030-01-01T00:00:00+00:00"
 
 
 def test_rate_limited_past_attempts_is_unknown_and_keeps_live(db: str, fake: FakePreviews) -> None:
