@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -137,6 +138,22 @@ def test_once_runs_what_is_due_then_nothing_and_coalesces_missed_runs(work: dict
     assert jobs.count("crawl:alpha") == 2  # */5 minutes: also missed, also once
     assert "crawl:manual" not in jobs  # no schedule
     assert "crawl:off" not in jobs  # disabled
+
+
+def test_weekly_report_job_waits_for_its_time_then_runs(work: dict[str, object]) -> None:
+    db = work["db"]
+    argv = [LINKWATCH, "schedule", "--once", "--check-cron", "off", "--report-cron", "0 9 * * mon"]
+    first = run(argv, work)
+    assert first.returncode == 0, first.stderr
+    assert job_runs(db) == []  # never run, but not due until Monday 09:00
+    with psycopg.connect(db) as conn:  # it last ran more than a week ago: due once now
+        conn.execute("INSERT INTO job_runs (job, started_at, finished_at, outcome) "
+                     "VALUES ('report', now() - interval '8 days', now() - interval '8 days', 'ok')")
+    second = run(argv, work)
+    assert second.returncode == 0, second.stderr
+    [(job, outcome, code, detail)] = job_runs(db)[1:]
+    assert (job, outcome, code) == ("report", "ok", 0), detail
+    assert re.search(r"\d{4}-W\d{2}", detail)  # the report's summary names the week it wrote
 
 
 def test_hung_crawl_is_killed_and_its_run_marked_failed(work: dict[str, object]) -> None:
