@@ -10,6 +10,7 @@ from urllib.parse import urljoin
 
 from scrapy import Request, Spider, signals
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from selectolax.lexbor import LexborHTMLParser
 
 from crawler.extract import decode, extract, shortener_urls
@@ -176,6 +177,10 @@ class ForumSpider(Spider):
         if failure.check(IgnoreRequest):
             # robots.txt, offsite redirects, refused media: decisions, not errors.
             self.stats.inc_value("linkwatch/ignored")
+            return
+        if failure.check(HttpError) and failure.value.response.status < 500:
+            # dead links and forbidden boards are the forum's state, not a crawl error
+            self.stats.inc_value(f"linkwatch/http_{failure.value.response.status}")
             return
         self.stats.inc_value("linkwatch/errors")
         request = getattr(failure, "request", None)
