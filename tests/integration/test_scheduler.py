@@ -329,6 +329,17 @@ def test_changed_sources_file_is_picked_up_without_restart(work: dict[str, objec
     assert "not reloaded, keeping the schedule" in err
 
 
+def test_list_shows_jobs_last_and_next(work: dict[str, object]) -> None:
+    listed = run(schedule_argv(work, "--list"), work)
+    assert listed.returncode == 0, listed.stderr
+    lines = {line.split("\t")[0]: line.split("\t") for line in listed.stdout.splitlines()}
+    assert set(lines) == {"crawl:alpha", "check"}
+    assert lines["check"][1:3] == ["0 * * * *", "last never"]
+    assert lines["check"][-1] == "due now"
+    assert lines["crawl:alpha"][3].startswith("next ")
+    assert job_runs(work["db"]) == []  # listing runs nothing
+
+
 def test_bad_cron_and_missing_sources_file_are_one_sentence(work: dict[str, object]) -> None:
     bad = run([LINKWATCH, "schedule", "--once", "--check-cron", "every hour"], work)
     assert bad.returncode == 1
