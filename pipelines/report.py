@@ -51,6 +51,7 @@ LABELS_KO = {
     "category": {k: v[0] for k, v in CATEGORIES.items()},
 }
 DATE_KEYS = ("first_seen", "last_seen", "checked_at")
+NUMBER_KEYS = ("member_count", "sightings", "post_count")
 
 
 class ReportError(ValueError):
@@ -180,14 +181,21 @@ def _naive(value: datetime | None, tz: ZoneInfo) -> datetime | None:
 
 def sheet_rows(rows: list[dict], lang: str, tz: ZoneInfo) -> list[list[Any]]:
     """Cell values for CSV and XLSX: labels in `lang`, text neutralised, dates naive in `tz`."""
+    labels = LABELS_KO if lang == "ko" else {}
     out = []
     for row in rows:
         cells: list[Any] = []
         for key, *_ in COLUMNS:
-            value = _cell_text(key, row[key], lang)
-            if isinstance(value, datetime):
+            value = row[key]
+            if value is None or key in NUMBER_KEYS:
+                pass
+            elif key in DATE_KEYS:
                 value = _naive(value, tz)
-            elif isinstance(value, str):
+            else:
+                if key == "post_urls":
+                    value = "\n".join(value)
+                elif key in labels:
+                    value = labels[key].get(value, value)
                 value = neutralise(value)
             cells.append(value)
         out.append(cells)
@@ -269,7 +277,12 @@ EXCEL_EPOCH = datetime(1899, 12, 30)
 EXCEL_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 
 
+XML_SPECIAL = re.compile(r"[&<>\r]|_x[0-9A-Fa-f]{4}_")
+
+
 def _xml_text(value: str) -> str:
+    if XML_SPECIAL.search(value) is None:  # the common case: nothing to escape
+        return value
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
     return EXCEL_ESCAPE.sub(r"_x005F_\1", value)
 
@@ -314,8 +327,17 @@ def write_xlsx(cells: list[list[Any]], path: Path, lang: str, stamp: datetime) -
                                  for i, c in enumerate(COLUMNS)) + "</row>",
     ]
     for n, row in enumerate(cells, 2):
-        parts.append(f'<row r="{n}">'
-                     + "".join(_xlsx_cell(f"{letters[i]}{n}", v) for i, v in enumerate(row)) + "</row>")
+        out = [f'<row r="{n}">']
+        for letter, v in zip(letters, row, strict=True):
+            if v is None:
+                continue
+            if v.__class__ is str:
+                out.append(f'<c r="{letter}{n}" t="inlineStr"><is><t xml:space="preserve">'
+                           f"{_xml_text(v)}</t></is></c>")
+            else:
+                out.append(_xlsx_cell(f"{letter}{n}", v))
+        out.append("</row>")
+        parts.append("".join(out))
     parts.append(f'</sheetData><autoFilter ref="A1:{last}"/></worksheet>')
     sheet_name = "referrals" if lang == "en" else "신고목록"
     workbook = (
