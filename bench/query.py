@@ -203,14 +203,15 @@ def bench_export(url: str, n: int, runs: int) -> None:
         conn.execute("UPDATE links SET status = 'confirmed', liveness = 'live' WHERE id IN "
                      "(SELECT id FROM links WHERE status = 'new' ORDER BY id LIMIT %s)", (n,))
         ids = [r[0] for r in conn.execute("SELECT id FROM links WHERE status = 'confirmed'")]
-        times, base = [], []
+        times, base, cpu = [], [], []
         with tempfile.TemporaryDirectory() as tmp:
             for i in range(runs):
                 conn.execute("DELETE FROM referrals WHERE period = %s", (week.period,))
                 conn.execute("UPDATE links SET status = 'confirmed' WHERE id = ANY(%s)", (ids,))
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 result = weekly(conn, week, Path(tmp) / str(i), tz=tz, who="bench")
                 times.append(time.perf_counter() - t)
+                cpu.append(time.process_time() - c)
                 assert len(result.rows) == n, len(result.rows)
                 t = time.perf_counter()
                 with conn.cursor().copy("COPY (SELECT * FROM links WHERE id = ANY(%s)) TO STDOUT",
@@ -221,7 +222,8 @@ def bench_export(url: str, n: int, runs: int) -> None:
             sizes = {p.suffix: p.stat().st_size for p in (Path(tmp) / "0").iterdir()}
         conn.execute("DELETE FROM referrals WHERE period = %s", (week.period,))
         conn.execute("UPDATE links SET status = 'confirmed' WHERE id = ANY(%s)", (ids,))
-    print(f"export median {statistics.median(times):.2f} s  (min {min(times):.2f}, max {max(times):.2f})   "
+    print(f"export median {statistics.median(times):.2f} s  (min {min(times):.2f}, max {max(times):.2f}; "
+          f"linkwatch process CPU {statistics.median(cpu):.2f} s)   "
           f"baseline bare COPY of those links: {statistics.median(base):.2f} s")
     print("  file sizes: " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sorted(sizes.items())))
 
