@@ -106,6 +106,11 @@ class ForumSpider(Spider):
     # -- requests -------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Request]:
+        state = getattr(self, "state", None)
+        if state is not None:
+            # JOBDIR: the seen-set outlives the process, so a resumed crawl does not spend its page
+            # budget again on links the interrupted run already scheduled.
+            self.seen = state.setdefault("seen", set())
         inflight = self._inflight() or {}
         for url, depth in list(inflight.items()):
             # Resumed crawl: pages that were downloading when the last run stopped.
