@@ -18,10 +18,10 @@ import re
 from dataclasses import asdict, dataclass
 
 from crawler.extract.charset import decode
-from crawler.extract.page import Occurrence, context_at, unescape, walk
+from crawler.extract.page import Occurrence, Walked, context_at, unescape, walk
 from crawler.extract.prefilter import maybe_links
 from crawler.extract.resolve import parse_url
-from crawler.extract.scan import scan
+from crawler.extract.scan import Hit, scan
 from crawler.extract.shorteners import shortener_urls
 
 __all__ = ["WHERE", "Link", "decode", "extract", "parse_url", "shortener_urls"]
@@ -69,6 +69,34 @@ def _text_occurrences(text: str) -> list[Occurrence]:
     return out
 
 
+_AFTER_DOM = 1e15  # raw-markup occurrences order after every DOM occurrence
+_TAGS = re.compile(r"<[^<>]{0,2000}>")
+
+
+def _raw_occurrences(html: str, walked: Walked) -> list[Occurrence]:
+    text = unescape(html)
+    out = []
+    known = {occ.found[3] for occ in walked.occurrences}
+    for hit in scan(text):
+        if hit.found[3] in known or _cut_by_markup(hit, text, walked.seen):
+            continue  # the DOM already judged it (its `where` stands), or a tag cut the token short
+        lt = text.rfind("<", max(0, hit.start - 4096), hit.start)
+        in_tag = lt > text.rfind(">", max(0, hit.start - 4096), hit.start)
+        where = "redirect" if hit.redirect else ("attr" if in_tag else "text")
+        window = _TAGS.sub(" ", text[max(0, hit.start - 600) : hit.end + 600])
+        context = context_at(window, window.find(hit.raw) if hit.raw in window else len(window) // 2)
+        out.append(Occurrence(_AFTER_DOM + hit.start, hit.found, where, hit.raw, hit.obfuscated, context))
+    return out
+
+
+def _cut_by_markup(hit: Hit, text: str, seen: str) -> bool:
+    """A raw token that a tag ends (`t.me/+Ab<b>cd</b>`) while the DOM saw it continue: not a link."""
+    if not text.startswith("<", hit.end):
+        return False
+    i = seen.find(hit.raw)
+    return i >= 0 and seen[i + len(hit.raw) : i + len(hit.raw) + 1].isalnum()
+
+
 def _merge(occurrences: list[Occurrence]) -> list[Link]:
     first: dict[str, float] = {}
     best: dict[str, Occurrence] = {}
@@ -104,9 +132,11 @@ def extract(
     if not maybe_links(text) and not _base_is_platform(base_url):
         return []
     if is_html(text, content_type):
-        occurrences = walk(text, base_url)
-        if occurrences is not None:
-            return _merge(occurrences)
+        walked = walk(text, base_url)
+        if walked is not None:
+            # the raw markup too (rules: "judged on the visible text as well as on the raw HTML"): catches
+            # what the parser dropped (nesting limits, broken tags); such links come after the DOM's
+            return _merge(walked.occurrences + _raw_occurrences(text, walked))
     return _merge(_text_occurrences(unescape(text)))
 
 

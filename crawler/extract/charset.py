@@ -66,4 +66,11 @@ def _detect(body: bytes) -> str:
         best = from_bytes(body[:_DETECT_SAMPLE]).best()
     except Exception:  # detection is a best effort on hostile bytes; UTF-8 with replacement is the fallback
         return "utf-8"
-    return _codec(best.encoding if best else None) or "utf-8"
+    codec = _codec(best.encoding if best else None)
+    # binary garbage gets odd guesses (UTF-16, EBCDIC); only an ASCII-compatible codec keeps URLs intact
+    probe = "t.me/+Abc-_:?#%"
+    try:
+        compatible = codec is not None and probe.encode(codec, "replace") == probe.encode("ascii")
+    except (LookupError, ValueError, TypeError):  # a bytes-to-bytes codec name, not a text encoding
+        compatible = False
+    return codec if compatible and codec else "utf-8"

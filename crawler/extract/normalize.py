@@ -139,13 +139,50 @@ def _rewrite(
     return "".join(out), omap
 
 
+_STAGE2_MARKERS = (
+    "[.]", "(.)", "{.}", "[dot]", "(dot)", "{dot}", "[:]", "(:)", "hxxp", ".gg/", " dot", "dot ",
+)  # fmt: skip
+_LABELS = r"(?:me|dog|gg|com|kakao|whatsapp|group|to|io|us)(?![a-z0-9-])"
+_SPACED_AFTER = re.compile(r"\.[ \t]{1,3}" + _LABELS)
+_SPACED_BEFORE = re.compile(r"[ \t]{1,3}\." + _LABELS)
+_SPACED_SCHEME = re.compile(r"(?:https?|hxxps?)(?:[ \t]{1,3}:|:[ \t]{1,3}/|:/[ \t]{1,3}/|://[ \t])")
+
+
+def _needs_stage2(text: str) -> bool:
+    """Cheap literal tests: does the text hold any ASCII disguise stage 2 undoes?"""
+    low = text.lower()
+    if any(m in low for m in _STAGE2_MARKERS):
+        return True
+    if ("discord" in low and "," in low) or ("\t" in low and "\tdot" in low):
+        return True
+    if (" ." in low or "\t." in low) and _SPACED_BEFORE.search(low):
+        return True
+    if (". " in low or ".\t" in low) and _SPACED_AFTER.search(low):
+        return True
+    return ("http" in low or "hxxp" in low) and _SPACED_SCHEME.search(low) is not None
+
+
+def _needs_stage1(text: str) -> bool:
+    if text.isascii():
+        return False
+    from crawler.extract.prefilter import has_relevant_special  # a cycle at import time otherwise
+
+    return any(c in text for c in ALWAYS_CHANGED) or has_relevant_special(text)
+
+
 class Normalised:
     """The text with disguises undone, and a way back to the original offsets."""
 
     def __init__(self, text: str) -> None:
         self.original = text
-        t1, self._m1 = _rewrite(text, _SPECIAL, _stage1)
-        self.text, self._m2 = _rewrite(t1, _STAGE2, _stage2)
+        if _needs_stage1(text):
+            t1, self._m1 = _rewrite(text, _SPECIAL, _stage1)
+        else:
+            t1, self._m1 = text, OffsetMap()
+        if _needs_stage2(t1):
+            self.text, self._m2 = _rewrite(t1, _STAGE2, _stage2)
+        else:
+            self.text, self._m2 = t1, OffsetMap()
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The span in the original text that produced text[start:end]."""

@@ -108,7 +108,15 @@ def _parse(text: str) -> etree._Element | None:
         return None
 
 
-def walk(text: str, base_url: str | None) -> list[Occurrence] | None:
+@dataclass(frozen=True, slots=True)
+class Walked:
+    """What the DOM walk found, and the text it saw (visible, attributes, scripts and comments)."""
+
+    occurrences: list[Occurrence]
+    seen: str
+
+
+def walk(text: str, base_url: str | None) -> Walked | None:
     """Occurrences in an HTML page, or None when it does not parse (the caller scans it as text)."""
     root = _parse(text)
     if root is None:
@@ -160,7 +168,9 @@ def walk(text: str, base_url: str | None) -> list[Occurrence] | None:
                 visible.add("\n", key, visible.length)
             if el.tail:
                 text_piece(el.tail)
-    return _collect("".join(visible.parts), visible, attrs, hidden, direct)
+    vis_text = "".join(visible.parts)
+    occurrences = _collect(vis_text, visible, attrs, hidden, direct)
+    return Walked(occurrences, "\n".join((vis_text, "".join(attrs.parts), "".join(hidden.parts))))
 
 
 def _attribute(

@@ -95,6 +95,11 @@ def _special_set() -> frozenset[str]:
 _HARMLESS_COMPAT = "…‥～！？"
 
 
+def has_relevant_special(text: str) -> bool:
+    """Does the text hold a compatibility character whose NFKC form is URL text (fullwidth `ｔ`…)?"""
+    return not is_normalized("NFKC", text) and _relevant_compat(text)
+
+
 def _relevant_compat(text: str) -> bool:
     for c in _HARMLESS_COMPAT:
         if c in text:

@@ -61,6 +61,8 @@ def _host_start(token: str, i: int) -> int | None:
             h -= 3
         else:
             break
+    while h < i and token[h] in ".-":  # a host starts with a letter or digit
+        h += 1
     before = token[h - 1] if h > 0 else ""
     if before in ("%", "@"):
         return None  # inside a percent-encoded value (`%2Ft.me`) or userinfo: the outer URL is judged
@@ -72,10 +74,33 @@ def _host_start(token: str, i: int) -> int | None:
     return h
 
 
+_SCHEME_WORDS = ("http:", "https:", "sgnl:", "tg:", "line:", "matrix:")
+_NOT_BEFORE_SCHEME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+
+
+def _finds(hay: str, word: str) -> list[int]:
+    out = []
+    i = hay.find(word)
+    while i >= 0:
+        out.append(i)
+        i = hay.find(word, i + 1)
+    return out
+
+
 def _starts(token: str) -> list[int]:
-    starts = {m.start() for m in _SCHEME_IN_TOKEN.finditer(token)}
-    for m in _HOST_IN_TOKEN.finditer(token):
-        h = _host_start(token, m.start())
+    if len(token) < 512:  # short tokens (nearly all): the regexes are cheapest
+        starts = {m.start() for m in _SCHEME_IN_TOKEN.finditer(token)}
+        hosts = [m.start() for m in _HOST_IN_TOKEN.finditer(token)]
+    else:  # long tokens (hostile input): literal finds on the lower-cased token stay linear and fast
+        low = token.lower()
+        if len(low) != len(token):
+            low = token
+        starts = {
+            i for w in _SCHEME_WORDS for i in _finds(low, w) if i == 0 or low[i - 1] not in _NOT_BEFORE_SCHEME
+        }
+        hosts = [i for h in _HOSTS for i in _finds(low, h)]
+    for i in hosts:
+        h = _host_start(token, i)
         if h is not None:
             starts.add(h)
     if not starts:
@@ -100,30 +125,50 @@ def clean(candidate: str) -> str:
     return candidate.rstrip(_TRAIL)
 
 
+# ANCHOR as literals: `str.find` on the lower-cased text is far faster than a case-insensitive
+# alternation (which `re` tries at every position).
+_ANCHOR_WORDS = (
+    "t.me", "telegram.", "discord", "kakao.com", "line.me", "line:", "whatsapp.com", "signal.group",
+    "sgnl:", "matrix.to", "matrix:", "element.io", "band.us", "tg:", "public_key=", "%2e",
+)  # fmt: skip
+_ANCHOR_CASED = ("aHR0cHM6Ly", "aHR0cDovL")
+
+
+def _anchor_starts(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every anchor occurrence, sorted."""
+    low = text.lower()
+    if len(low) != len(text):  # a rare character whose lower case is longer: use the regex
+        return [(m.start(), m.end()) for m in ANCHOR.finditer(text)]
+    out = []
+    for words, hay in ((_ANCHOR_WORDS, low), (_ANCHOR_CASED, text)):
+        for word in words:
+            i = hay.find(word)
+            while i >= 0:
+                out.append((i, i + len(word)))
+                i = hay.find(word, i + 1)
+    out.sort()
+    return out
+
+
 def _candidates(text: str) -> list[tuple[int, str]]:
     """(offset, cleaned URL) for each candidate in the text, in order, in linear time."""
     out: list[tuple[int, str]] = []
     pos = 0
-    n = len(text)
-    while pos < n:
-        m = ANCHOR.search(text, pos)
-        if m is None:
-            break
-        a = m.start()
+    for a, a_end in _anchor_starts(text):
+        if a < pos:
+            continue  # inside a token already judged
         left_from = max(pos, a - _LEFT_MAX)
         back = _TOKEN_REV.match(text[left_from:a][::-1])
         tok_start = a - (back.end() if back else 0)
         tm = _TOKEN.match(text, a)
-        tok_end = tm.end() if tm else m.end()
-        pos = max(tok_end, m.end())
+        tok_end = tm.end() if tm else a_end
+        pos = max(tok_end, a_end)
         token = text[tok_start:tok_end]
         starts = _starts(token)
         for k, s in enumerate(starts):
             e = starts[k + 1] if k + 1 < len(starts) else len(token)
-            if e - s > MAX_URL:
-                continue
             cand = clean(token[s:e])
-            if cand:
+            if cand and len(cand) <= MAX_URL:
                 out.append((tok_start + s, cand))
     return out
 
