@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -380,11 +381,14 @@ def weekly(
     who: str,
     dry_run: bool = False,
     now: datetime | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Result:
     """Records the week's referral (once) and writes its files; a re-run rewrites the same files.
 
-    `now` is when the referral is recorded (tests pass it to place a referral inside a past week).
+    `now` is when the referral is recorded (tests pass it to place a referral inside a past week);
+    `progress` receives a short line at each stage (the CLI prints them on stderr).
     """
+    say = progress or (lambda _message: None)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise ReportError(f"unknown format {', '.join(unknown) or '(none)'}; use csv, xlsx, jsonl")
@@ -404,10 +408,12 @@ def weekly(
             items = [(c[0], week.ref(n), c[1], None) for n, c in enumerate(candidates, 1)]
         return Result(week, _fetch_rows(conn, items), dry_run=True, reused=bool(existing))
 
+    say(f"recording the referral for {week.period}…")
     referral_id, reused = _record(conn, week, now, out_dir)
     items = conn.execute("SELECT link_id, ref, reason, referred_at FROM referral_items "
                          "WHERE referral_id = %s ORDER BY ref", (referral_id,)).fetchall()
     created_at = conn.execute("SELECT created_at FROM referrals WHERE id = %s", (referral_id,)).fetchone()[0]
+    say(f"reading {len(items)} link(s)…")
     rows = _fetch_rows(conn, items)
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -418,6 +424,7 @@ def weekly(
         if fmt not in formats:
             continue
         path = out_dir / f"{stem}.{fmt}"
+        say(f"writing {path.name}…")
         if fmt == "csv":
             write_csv(cells, path, lang)
         elif fmt == "jsonl":

@@ -53,7 +53,7 @@ def weekly(week: str | None, out_dir: Path | None, formats: str, lang: str, dry_
         target = out_dir or config.data_dir / "reports" / chosen.period
         with open_db(database_url) as conn:
             result = export(conn, chosen, target, formats=fmts, lang=lang, tz=tz, who=actor(reviewer),
-                            dry_run=dry_run)
+                            dry_run=dry_run, progress=lambda message: click.echo(message, err=True))
     except ReportError as exc:
         raise click.ClickException(str(exc)) from exc
     new = sum(r["reason"] == "new" for r in result.rows)
