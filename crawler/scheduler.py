@@ -172,6 +172,14 @@ class Runner:
         if self.stopping.is_set():
             return JobResult(job.name, "skipped", None, 0.0, "scheduler stopping")
         began = time.monotonic()
+        try:
+            return self._run(job, scheduled_for, began)
+        except psycopg.Error as exc:  # the database went away: this run is lost, the scheduler is not
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            self.say(f"{job.name}: failed, database error: {first}")
+            return JobResult(job.name, "failed", None, time.monotonic() - began, f"database error: {first}")
+
+    def _run(self, job: Job, scheduled_for: datetime | None, began: float) -> JobResult:
         with psycopg.connect(self.database_url, autocommit=True) as conn:
             got = conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))",
                                (JOB_LOCK_NAMESPACE, job.name)).fetchone()[0]
@@ -340,7 +348,7 @@ def serve(runner: Runner, jobs: list[Job], tz: tzinfo, stop: threading.Event, ma
             seen = stamp()
             try:
                 current = _apply(scheduler, runner, reload(), tz, current)
-            except ScheduleError as exc:
+            except (ScheduleError, psycopg.Error) as exc:
                 runner.say(f"sources file not reloaded, keeping the schedule: {exc}")
                 continue
             runner.say("sources file reloaded: " + ", ".join(sorted(current)))

@@ -46,6 +46,8 @@ def schedule(once: bool, list_only: bool, sources_file: Path | None, check_cron:
     its output is kept under <data dir>/logs/schedule/. Cron fields: 5, or 6 with seconds first.
     The sources file is re-read when it changes (no restart needed).
     """
+    import psycopg
+
     from crawler import scheduler as sch
     from crawler.config import get_config
     from pipelines import db, health
@@ -102,7 +104,11 @@ def schedule(once: bool, list_only: bool, sources_file: Path | None, check_cron:
             "nothing to schedule: no source has a schedule and check/report are off"
         )
     if once:
-        results = sch.run_once(runner, jobs, tz)
+        try:
+            results = sch.run_once(runner, jobs, tz)
+        except psycopg.Error as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise click.ClickException(f"database error: {first}") from exc
         if not results:
             say("nothing is due")
         bad = [r for r in results if r.outcome in ("failed", "timeout")]
@@ -120,6 +126,10 @@ def schedule(once: bool, list_only: bool, sources_file: Path | None, check_cron:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     say(f"scheduling {len(jobs)} job(s): " + ", ".join(f"{j.name} [{j.cron}]" for j in jobs))
-    sch.serve(runner, jobs, tz, stop, max_workers=workers, reload=lambda: sch.build_jobs(options, tz),
-              watch=sources_file)
+    try:
+        sch.serve(runner, jobs, tz, stop, max_workers=workers, reload=lambda: sch.build_jobs(options, tz),
+                  watch=sources_file)
+    except psycopg.Error as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise click.ClickException(f"database error: {first}") from exc
     say("stopped")
