@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -14,9 +15,11 @@ import click
 @click.option("--adhoc", is_flag=True, help="Also show ad-hoc sources created by `crawl --url`.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per source.")
 @click.option("--fail-on-flags", is_flag=True, help="Exit 3 when any source is flagged (for monitoring).")
+@click.option("--sources", "sources_file", type=click.Path(path_type=Path),
+              help="Also list this file's sources that never ran (default LINKWATCH_SOURCES if it exists).")
 @click.option("--database-url", help="PostgreSQL URL (default LINKWATCH_DATABASE_URL or embedded).")
 def status(names: tuple[str, ...], max_errors: int, adhoc: bool, as_json: bool, fail_on_flags: bool,
-           database_url: str | None) -> None:
+           sources_file: Path | None, database_url: str | None) -> None:
     """Show each source's last crawl: outcome, pages, links, new links, errors, media refused.
 
     FLAGS says when a source needs a look: the last run failed or was interrupted, found zero
@@ -38,9 +41,26 @@ def status(names: tuple[str, ...], max_errors: int, adhoc: bool, as_json: bool, 
                                         max_errors=max_errors)
     except db.DatabaseError as exc:
         raise click.ClickException(str(exc)) from exc
+    config = get_config()
+    if sources_file is None and Path(config.sources).exists():
+        sources_file = Path(config.sources)
+    if sources_file is not None:
+        from crawler.sources import SourcesError, load_sources
+
+        try:
+            declared = load_sources(sources_file)
+        except SourcesError as exc:
+            raise click.ClickException(str(exc)) from exc
+        known = {h.name for h in rows}
+        for source in declared:
+            if source.name not in known and (not names or source.name in names):
+                rows.append(health.SourceHealth(source.name, source.enabled, None, None, None, None, None,
+                                                0, 0, 0, 0, 0, None,
+                                                ["never run"] if source.enabled else []))
+        rows.sort(key=lambda h: h.name)
     missing = sorted(set(names) - {h.name for h in rows})
     if missing:
-        raise click.ClickException(f"no source named {missing[0]!r} in the database")
+        raise click.ClickException(f"no source named {missing[0]!r} (not in the database or sources file)")
     if as_json:
         for h in rows:
             click.echo(json.dumps(h.as_dict(), ensure_ascii=False))

@@ -6,13 +6,25 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
+import pytest
 from click.testing import CliRunner
 
 from crawler.cli.health import status
+from crawler.config import get_config
 from pipelines import health
+
+
+@pytest.fixture(autouse=True)
+def no_default_sources_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("LINKWATCH_SOURCES", str(tmp_path / "absent.toml"))
+    get_config.cache_clear()
+    yield
+    get_config.cache_clear()
 
 
 def add_source(url: str, name: str, enabled: bool = True) -> int:
@@ -102,3 +114,16 @@ def test_cli_table_names_and_errors(lw_env: dict[str, str]) -> None:
     assert missing.exit_code == 1
     assert "no source named 'nosuch'" in missing.output
     assert "Traceback" not in missing.output
+
+
+def test_sources_file_adds_sources_that_never_ran(db: str, tmp_path: Path) -> None:
+    src = add_source(db, "ran")
+    add_run(db, src, 1, pages=5, links=1)
+    path = tmp_path / "sources.toml"
+    path.write_text('[[source]]\nname = "ran"\nstart_urls = ["http://127.0.0.1:9/"]\n'
+                    '[[source]]\nname = "newforum"\nstart_urls = ["http://127.0.0.1:9/"]\n'
+                    '[[source]]\nname = "paused"\nstart_urls = ["http://127.0.0.1:9/"]\nenabled = false\n')
+    result = CliRunner().invoke(status, ["--json", "--sources", str(path), "--database-url", db])
+    assert result.exit_code == 0, result.output
+    rows = {r["name"]: r["flags"] for r in map(json.loads, result.stdout.splitlines())}
+    assert rows == {"newforum": ["never run"], "paused": [], "ran": []}
