@@ -24,7 +24,13 @@ log = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZE = 100  # pages; ~2,000 sightings at forum densities, one round of COPY + 4 statements
 DEFAULT_FLUSH_SECONDS = 5.0
 RECONNECT_SECONDS = 5.0  # while the database is down, try it again at most this often
-CONNECT_TIMEOUT = 5
+# A server that stops answering (network gone, host frozen) must turn into a spill, not a crawl
+# stuck on a socket: keepalives notice a dead peer within ~25 s, and no batch statement may run
+# for more than two minutes.
+CONNECT_OPTIONS = {
+    "connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+    "keepalives_count": 3, "options": "-c statement_timeout=120s",
+}
 TRANSIENT_ATTEMPTS = 3  # deadlock/serialization retries before a batch is treated as an outage
 QUEUE_BATCHES = 4  # batches waiting for the writer before process_item blocks (back-pressure)
 
@@ -134,7 +140,7 @@ class Store:
             return False
         self.conn = None
         try:
-            conn = connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+            conn = connect(self.url, autocommit=True, **CONNECT_OPTIONS)
         except CONNECTION_ERRORS as exc:
             log.warning("PostgreSQL unavailable, spilling batches under %s: %s", self.spill_dir, exc)
             self._drop_connection()
