@@ -75,9 +75,12 @@ _VERIFIED: tuple[tuple[bytes, re.Pattern[bytes]], ...] = (
             (b".us", (b"band",)),
         )
     ),
-    # a tag right after or before the separator (`t.<i>me</i>`, `t<b>.</b>me`), rebuilt by the DOM walk
-    (b".<", re.compile(rb"[a-z]\.(?:<[^<>]{0,64}>)+\.{0,4}" + _SECOND)),
-    (b">.", re.compile(rb">\.{1,4}(?:<[^<>]{0,64}>)*" + _SECOND)),
+)
+# A tag right after or before the separator (`t.<i>me</i>`, `t<b>.</b>me`), rebuilt by the DOM walk.
+# Searched whole: their two-byte literal prefixes keep `re` fast even when `>.` is everywhere.
+_TAG_SPLITS = (
+    re.compile(rb"\.<(?<=[a-z]\.<)[^<>]{0,64}>(?:<[^<>]{0,64}>)*\.{0,4}" + _SECOND),
+    re.compile(rb">\.\.{0,3}(?:<[^<>]{0,64}>)*" + _SECOND),
 )
 _ENTITY = re.compile(
     rb"&(?!(?:amp|lt|gt|quot|nbsp|apos|#0*3[489]|#0*6[02]|#0*160|#x0*2[267]|#x0*3[ce]|#x0*a0);)"
@@ -169,6 +172,9 @@ def maybe_links(content: str | bytes) -> bool:
             if before.search(data, max(0, i - 24), i + 160):
                 return True
             i = data.find(seed, i + 1)
-        else:
-            return True
+        else:  # very many hits: one search over everything (slower per byte, but no Python loop)
+            if before.search(data):
+                return True
+    if any(rx.search(data) for rx in _TAG_SPLITS):
+        return True
     return b"&" in raw and _entity_hit(raw)
