@@ -68,7 +68,7 @@ def extract(base_url: str | None, fmt: str, files: tuple[str, ...]) -> None:
     for name in names:
         try:
             if name == "-":
-                body = _read(click.get_binary_stream("stdin"))
+                body = _read(sys.stdin.buffer)
             else:
                 with open(name, "rb") as fh:
                     body = _read(fh)
