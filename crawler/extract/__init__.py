@@ -132,7 +132,10 @@ def extract(
     if not maybe_links(text) and not _base_is_platform(base_url):
         return []
     if is_html(text, content_type):
-        walked = walk(text, base_url)
+        try:
+            walked = walk(text, base_url)
+        except Exception:  # rule 4: a page that breaks the HTML walk is still read, as text
+            walked = None
         if walked is not None:
             # the raw markup too (rules: "judged on the visible text as well as on the raw HTML"): catches
             # what the parser dropped (nesting limits, broken tags); such links come after the DOM's

@@ -99,11 +99,20 @@ class _Buffer:
         return self.keys[i], pos - self.offsets[i], self.vis[i]
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
 def _parse(text: str) -> etree._Element | None:
     text = _XML_DECL.sub("", text, count=1).replace("\x00", "\ufffd")
     parser = etree.HTMLParser(recover=True, no_network=True, huge_tree=True, remove_comments=False)
     try:
         return etree.fromstring(text, parser)
+    except ValueError:  # control characters or lone surrogates, which lxml refuses: blank them and retry
+        pass
+    except etree.LxmlError:
+        return None
+    try:
+        return etree.fromstring(_CONTROL.sub("\ufffd", text), parser)
     except (etree.LxmlError, ValueError):
         return None
 
