@@ -136,9 +136,11 @@ def extract(
             walked = walk(text, base_url)
         except Exception:  # rule 4: a page that breaks the HTML walk is still read, as text
             walked = None
+        if walked is not None and walked.complete:
+            return _merge(walked.occurrences)
         if walked is not None:
-            # the raw markup too (rules: "judged on the visible text as well as on the raw HTML"): catches
-            # what the parser dropped (nesting limits, broken tags); such links come after the DOM's
+            # the parser gave up part of the page (nesting too deep, …): read the raw markup too; links
+            # only found there come after the DOM's
             return _merge(walked.occurrences + _raw_occurrences(text, walked))
     return _merge(_text_occurrences(unescape(text)))
 

@@ -102,19 +102,21 @@ class _Buffer:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
 
-def _parse(text: str) -> etree._Element | None:
+def _parse(text: str) -> tuple[etree._Element | None, bool]:
+    """The tree, and whether libxml2 read the whole page (no fatal error such as excessive depth)."""
     text = _XML_DECL.sub("", text, count=1).replace("\x00", "\ufffd")
     parser = etree.HTMLParser(recover=True, no_network=True, huge_tree=True, remove_comments=False)
     try:
-        return etree.fromstring(text, parser)
+        root = etree.fromstring(text, parser)
     except ValueError:  # control characters or lone surrogates, which lxml refuses: blank them and retry
-        pass
+        try:
+            root = etree.fromstring(_CONTROL.sub("\ufffd", text), parser)
+        except (etree.LxmlError, ValueError):
+            return None, False
     except etree.LxmlError:
-        return None
-    try:
-        return etree.fromstring(_CONTROL.sub("\ufffd", text), parser)
-    except (etree.LxmlError, ValueError):
-        return None
+        return None, False
+    complete = not any(e.level_name == "FATAL" for e in parser.error_log)
+    return root, complete
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +125,12 @@ class Walked:
 
     occurrences: list[Occurrence]
     seen: str
+    complete: bool  # False: the parser gave up part of the page, so the raw markup must be read too
 
 
 def walk(text: str, base_url: str | None) -> Walked | None:
     """Occurrences in an HTML page, or None when it does not parse (the caller scans it as text)."""
-    root = _parse(text)
+    root, complete = _parse(text)
     if root is None:
         return None
     for el in root.iter("base"):
@@ -179,7 +182,8 @@ def walk(text: str, base_url: str | None) -> Walked | None:
                 text_piece(el.tail)
     vis_text = "".join(visible.parts)
     occurrences = _collect(vis_text, visible, attrs, hidden, direct)
-    return Walked(occurrences, "\n".join((vis_text, "".join(attrs.parts), "".join(hidden.parts))))
+    seen = "\n".join((vis_text, "".join(attrs.parts), "".join(hidden.parts)))
+    return Walked(occurrences, seen, complete)
 
 
 def _attribute(
