@@ -10,6 +10,7 @@ of each run's links were already stored by earlier pages), and prints the median
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import statistics
 import time
@@ -86,11 +87,23 @@ def store_row_by_row(conn: psycopg.Connection, pages: list[PageItem], run_id: in
     return inserted
 
 
-def run_once(url: str, pages: list[PageItem], batch_size: int, batched: bool) -> tuple[float, int]:
+def backend_cpu(pid: int) -> float | None:
+    """CPU seconds used so far by a local PostgreSQL backend (Linux /proc), None if not readable."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_once(url: str, pages: list[PageItem], batch_size: int, batched: bool) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds of this process plus its backend, sightings stored)."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
         conn.execute("VACUUM ANALYZE pages, links, sightings")
+        pid = conn.info.backend_pid
         sightings = 0
+        cpu0, server0 = time.process_time(), backend_cpu(pid)
         start = time.perf_counter()
         for i in range(0, len(pages), batch_size):
             chunk = pages[i : i + batch_size]
@@ -99,7 +112,11 @@ def run_once(url: str, pages: list[PageItem], batch_size: int, batched: bool) ->
             else:
                 sightings += store_row_by_row(conn, chunk, None)
         elapsed = time.perf_counter() - start
-    return elapsed, sightings
+        server1 = backend_cpu(pid)
+        cpu = time.process_time() - cpu0
+        if server0 is not None and server1 is not None:
+            cpu += server1 - server0
+    return elapsed, cpu, sightings
 
 
 def main() -> None:
@@ -109,6 +126,9 @@ def main() -> None:
     parser.add_argument("--links", type=int, default=20, help="links per page")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=100, help="pages per batch (both writers)")
+    parser.add_argument("--no-context-index", action="store_true",
+                        help="diagnostic: drop the trigram index on sightings.context to see its cost")
+    parser.add_argument("--batched-only", action="store_true", help="diagnostic: skip the baseline")
     args = parser.parse_args()
 
     admin = args.database_url or database_url()
@@ -118,28 +138,41 @@ def main() -> None:
     url = psycopg.conninfo.make_conninfo(admin, dbname=name)
     try:
         migrate(url)
+        if args.no_context_index:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("DROP INDEX sightings_context_trgm")
+            print("diagnostic run: sightings.context has NO trigram index")
         pages = synthetic_pages(args.pages, args.links)
         results: dict[str, list[float]] = {"batched": [], "row-by-row": []}
+        per_cpu: dict[str, list[float]] = {"batched": [], "row-by-row": []}
         expected = None
         for run in range(args.runs):
             # Alternate the order so neither writer always runs on a warmer cache.
-            order = [("batched", True), ("row-by-row", False)]
+            order = [("batched", True)] if args.batched_only else [("batched", True), ("row-by-row", False)]
             for label, batched in order if run % 2 == 0 else order[::-1]:
-                elapsed, sightings = run_once(url, pages, args.batch_size, batched)
+                elapsed, cpu, sightings = run_once(url, pages, args.batch_size, batched)
                 expected = expected or sightings
                 if sightings != expected:
                     raise SystemExit(f"{label} stored {sightings} sightings, expected {expected}")
                 results[label].append(sightings / elapsed)
+                per_cpu[label].append(sightings / cpu)
                 print(f"run {run + 1}: {label:<10} {sightings:>7} sightings in {elapsed:6.2f} s "
-                      f"= {sightings / elapsed:>9,.0f}/s")
+                      f"= {sightings / elapsed:>9,.0f}/s  ({sightings / cpu:>9,.0f} per CPU-second)")
         fast = statistics.median(results["batched"])
-        slow = statistics.median(results["row-by-row"])
         print()
         print(f"{args.pages} pages x {args.links} links, batches of {args.batch_size} pages, "
-              f"median of {args.runs} runs")
-        print(f"  batched store (COPY + INSERT ... SELECT ... ON CONFLICT): {fast:>9,.0f} sightings/s")
-        print(f"  row-by-row INSERT ... ON CONFLICT (baseline)            : {slow:>9,.0f} sightings/s")
-        print(f"  speed-up: {fast / slow:.1f}x")
+              f"median of {args.runs} runs (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+        print("  (per CPU-second: sightings per second of CPU used by the writer and its PostgreSQL")
+        print("   backend together; what one idle core each would sustain, whatever the machine load)")
+        print(f"  batched store (COPY + INSERT ... SELECT ... ON CONFLICT): {fast:>9,.0f} sightings/s, "
+              f"{statistics.median(per_cpu['batched']):>9,.0f} per CPU-second")
+        if results["row-by-row"]:
+            slow = statistics.median(results["row-by-row"])
+            print(f"  row-by-row INSERT ... ON CONFLICT (baseline)            : {slow:>9,.0f} sightings/s, "
+                  f"{statistics.median(per_cpu['row-by-row']):>9,.0f} per CPU-second")
+            print(f"  speed-up: {fast / slow:.1f}x wall clock, "
+                  f"{statistics.median(per_cpu['batched']) / statistics.median(per_cpu['row-by-row']):.1f}x "
+                  "per CPU-second")
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
