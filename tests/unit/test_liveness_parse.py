@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +19,7 @@ from crawler.liveness.og import parse_og
 from crawler.liveness.policy import Policy
 from crawler.liveness.preview import parse_count
 from crawler.liveness.telegram import parse_telegram
-from pipelines.liveness import retry_after_seconds
+from pipelines.liveness import PlatformLimiter, retry_after_seconds
 
 
 def tg_live(title: str = "Synthetic chat", extra: str = "1 234 members, 56 online") -> str:
@@ -125,3 +128,25 @@ def test_liveness_package_imports_no_scrapy_and_no_network_client() -> None:
             "print(sorted(m for m in ('scrapy', 'twisted', 'httpx') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_platform_limiter_spaces_request_starts() -> None:
+    async def starts(limiter: PlatformLimiter, n: int) -> list[float]:
+        times: list[float] = []
+
+        async def one() -> None:
+            await limiter.wait()
+            times.append(time.monotonic())
+
+        await asyncio.gather(*(one() for _ in range(n)))
+        return sorted(times)
+
+    spaced = asyncio.run(starts(PlatformLimiter(rate=10.0), 5))
+    assert all(b - a >= 0.095 for a, b in itertools.pairwise(spaced))
+    unlimited = asyncio.run(starts(PlatformLimiter(rate=0), 5))
+    assert unlimited[-1] - unlimited[0] < 0.09
+    paused = PlatformLimiter(rate=0)
+    paused.pause(0.2)
+    before = time.monotonic()
+    asyncio.run(starts(paused, 1))
+    assert time.monotonic() - before >= 0.19
