@@ -18,7 +18,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from crawler.extract.charset import decode
-from crawler.extract.page import Occurrence, Walked, context_at, unescape, walk
+from crawler.extract.page import Occurrence, Walked, base_on_platform, context_at, unescape, walk
 from crawler.extract.prefilter import maybe_links
 from crawler.extract.resolve import parse_url
 from crawler.extract.scan import Hit, scan
@@ -129,7 +129,7 @@ def extract(
 ) -> list[Link]:
     """Open-channel links in an HTML page or plain text: one per canonical URL, in order of appearance."""
     text = decode(content, content_type, encoding) if isinstance(content, bytes) else content
-    if not maybe_links(text) and not _base_is_platform(base_url):
+    if not maybe_links(text) and not base_on_platform(base_url):
         return []
     if is_html(text, content_type):
         try:
@@ -143,14 +143,3 @@ def extract(
             # only found there come after the DOM's
             return _merge(walked.occurrences + _raw_occurrences(text, walked))
     return _merge(_text_occurrences(unescape(text)))
-
-
-def _base_is_platform(base_url: str | None) -> bool:
-    """A page on a platform host (t.me previews) can hold relative links the prefilter cannot see."""
-    if not base_url:
-        return False
-    from crawler.extract.platforms import platform_for
-    from crawler.extract.urls import split_url
-
-    parts = split_url(base_url)
-    return parts is not None and platform_for(parts) is not None

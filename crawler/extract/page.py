@@ -10,9 +10,10 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from crawler.extract.platforms import Found
+from crawler.extract.platforms import Found, platform_for
 from crawler.extract.resolve import resolve
 from crawler.extract.scan import ANCHOR, Hit, scan
+from crawler.extract.urls import split_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,24 +82,23 @@ class _Buffer:
 
     def __init__(self) -> None:
         self.parts: list[str] = []
-        self.offsets: list[int] = []
-        self.keys: list[int] = []
-        self.vis: list[int] = []
+        self.marks: list[tuple[int, int, int]] = []  # (offset in buffer, order key, visible position)
         self.length = 0
 
     def add(self, text: str, key: int, vis_pos: int, sep: str = "") -> None:
-        self.offsets.append(self.length)
-        self.keys.append(key)
-        self.vis.append(vis_pos)
-        self.parts.append(text + sep)
+        self.marks.append((self.length, key, vis_pos))
+        self.parts.append(text + sep if sep else text)
         self.length += len(text) + len(sep)
 
     def locate(self, pos: int) -> tuple[int, int, int]:
         """(order key, offset inside the piece, visible-text position) for a buffer offset."""
-        i = max(0, bisect_right(self.offsets, pos) - 1)
-        return self.keys[i], pos - self.offsets[i], self.vis[i]
+        i = max(0, bisect_right(self.marks, (pos, float("inf"), 0)) - 1)
+        offset, key, vis = self.marks[i]
+        return key, pos - offset, vis
 
 
+# An attribute value without any of these cannot hold a link or a disguise (class names, ids, dates…).
+_MAYBE_ATTR = re.compile(r"[.:%@,]|(?i:dot)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
 
@@ -128,6 +128,14 @@ class Walked:
     complete: bool  # False: the parser gave up part of the page, so the raw markup must be read too
 
 
+def base_on_platform(base_url: str | None) -> bool:
+    """A page on a platform host (t.me previews) holds relative links that are invites."""
+    if not base_url:
+        return False
+    parts = split_url(base_url)
+    return parts is not None and platform_for(parts) is not None
+
+
 def walk(text: str, base_url: str | None) -> Walked | None:
     """Occurrences in an HTML page, or None when it does not parse (the caller scans it as text)."""
     root, complete = _parse(text)
@@ -137,6 +145,7 @@ def walk(text: str, base_url: str | None) -> Walked | None:
         if el.get("href"):
             base_url = urljoin(base_url or "", el.get("href"))
             break
+    on_platform = base_on_platform(base_url)
     visible = _Buffer()  # visible text, with a line break at every block boundary
     attrs = _Buffer()  # attribute values, one per line
     hidden = _Buffer()  # scripts, styles, comments
@@ -168,7 +177,9 @@ def walk(text: str, base_url: str | None) -> Walked | None:
                 visible.add("\n", key, visible.length)
             for name, value in el.items():
                 if value:
-                    _attribute(name.lower(), value, el, key, visible.length, base_url, attrs, direct)
+                    _attribute(
+                        name.lower(), value, el, key, visible.length, base_url, on_platform, attrs, direct
+                    )
             if tag in INVISIBLE:
                 skip_depth += 1
             if el.text:
@@ -193,11 +204,13 @@ def _attribute(
     key: int,
     vis_pos: int,
     base_url: str | None,
+    base_on_platform: bool,
     attrs: _Buffer,
     direct: list[tuple[int, str, str, int]],
 ) -> None:
-    attrs.add(value, key, vis_pos, "\n")
-    if name in URL_ATTRS and (base_url or ANCHOR.search(value)):
+    if _MAYBE_ATTR.search(value) or not value.isascii():
+        attrs.add(value, key, vis_pos, "\n")
+    if name in URL_ATTRS and ((base_on_platform and "://" not in value) or ANCHOR.search(value)):
         url = urljoin(base_url, value.strip()) if base_url else value.strip()
         direct.append((key, url, "href" if name == "href" else "attr", vis_pos))
     elif name == "content" and (el.get("http-equiv") or "").lower() == "refresh":
