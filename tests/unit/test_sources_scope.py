@@ -43,8 +43,12 @@ def test_non_media_urls(url: str) -> None:
 
 
 def test_media_types() -> None:
-    assert is_media_type(b"image/jpeg") and is_media_type(" Video/MP4") and is_media_type("audio/ogg; x=1")
-    assert not is_media_type("text/html") and not is_media_type(None) and not is_media_type("application/json")
+    assert is_media_type(b"image/jpeg")
+    assert is_media_type(" Video/MP4")
+    assert is_media_type("audio/ogg; x=1")
+    assert not is_media_type("text/html")
+    assert not is_media_type(None)
+    assert not is_media_type("application/json")
 
 
 def test_scope_follows_only_the_source_s_pages() -> None:
