@@ -99,7 +99,8 @@ def run_crawls(
             figures = runs.finish_run(lock_conn, run_id, status, stats)
             if status == "finished" and jobdir.exists():
                 shutil.rmtree(jobdir, ignore_errors=True)
-            results.append(RunResult(source.name, run_id, status, figures, elapsed, stats))
+            seconds = float(stats.get("elapsed_time_seconds") or elapsed)
+            results.append(RunResult(source.name, run_id, status, figures, seconds, stats))
     except BaseException:
         done = {r.run_id for r in results}
         for _source, _sid, run_id, _jobdir in started:
