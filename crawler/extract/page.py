@@ -98,7 +98,11 @@ class _Buffer:
 
 
 # An attribute value without any of these cannot hold a link or a disguise (class names, ids, dates…).
-_MAYBE_ATTR = re.compile(r"[.:%@,]|(?i:dot)")
+_MAYBE_ATTR = re.compile(r"[.:%@,]|(?i:dot)|aHR0c")
+# Relative URLs with no base still have a query to unwrap (`/out?u=<base64>`): join them to a dummy host.
+_NO_BASE = "http://relative.invalid/"
+# (order key, absolute URL, where, visible-text position, the value as written): judged as a whole URL
+_Direct = tuple[int, str, str, int, str]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
 
@@ -149,7 +153,7 @@ def walk(text: str, base_url: str | None) -> Walked | None:
     visible = _Buffer()  # visible text, with a line break at every block boundary
     attrs = _Buffer()  # attribute values, one per line
     hidden = _Buffer()  # scripts, styles, comments
-    direct: list[tuple[int, str, str, int]] = []  # (key, url, where, visible pos) judged as whole URLs
+    direct: list[_Direct] = []
     key = 0
     skip_depth = 0
 
@@ -206,28 +210,28 @@ def _attribute(
     base_url: str | None,
     base_on_platform: bool,
     attrs: _Buffer,
-    direct: list[tuple[int, str, str, int]],
+    direct: list[_Direct],
 ) -> None:
     if _MAYBE_ATTR.search(value) or not value.isascii():
         attrs.add(value, key, vis_pos, "\n")
     if name in URL_ATTRS and ((base_on_platform and "://" not in value) or ANCHOR.search(value)):
-        url = urljoin(base_url, value.strip()) if base_url else value.strip()
-        direct.append((key, url, "href" if name == "href" else "attr", vis_pos))
+        url = urljoin(base_url or _NO_BASE, value.strip())
+        direct.append((key, url, "href" if name == "href" else "attr", vis_pos, value.strip()))
     elif name == "content" and (el.get("http-equiv") or "").lower() == "refresh":
         m = _REFRESH_URL.search(value)
         if m and m.group(1).strip():
             url = m.group(1).strip()
-            direct.append((key, urljoin(base_url, url) if base_url else url, "meta", vis_pos))
+            direct.append((key, urljoin(base_url, url) if base_url else url, "meta", vis_pos, url))
 
 
 def _collect(
-    vis_text: str, visible: _Buffer, attrs: _Buffer, hidden: _Buffer, direct: list[tuple[int, str, str, int]]
+    vis_text: str, visible: _Buffer, attrs: _Buffer, hidden: _Buffer, direct: list[_Direct]
 ) -> list[Occurrence]:
     out: list[Occurrence] = []
-    for key, url, where, vis_pos in direct:
+    for key, url, where, vis_pos, written in direct:
         for found, redirect in resolve(url):
             w = "redirect" if redirect and where == "href" else where
-            out.append(Occurrence(key, found, w, url, False, context_at(vis_text, vis_pos)))
+            out.append(Occurrence(key, found, w, written, False, context_at(vis_text, vis_pos)))
 
     def from_buffer(buf: _Buffer, where: str, is_visible: bool) -> None:
         if not buf.parts:

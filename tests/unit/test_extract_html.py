@@ -230,3 +230,9 @@ def test_link_as_dict() -> None:
         "where": "text",
         "context": "t.me/+SynthDict1",
     }
+
+
+def test_relative_redirector_without_base_keeps_raw_as_written() -> None:
+    href = "/out?u=" + base64.b64encode(b"https://t.me/+SynthRaw01").decode()
+    link = one(f'<a class="btn" href="{href}">바로가기</a>')
+    assert (link.url, link.where, link.raw) == ("https://t.me/+SynthRaw01", "redirect", href)
