@@ -78,6 +78,7 @@ _VERIFIED: tuple[tuple[bytes, re.Pattern[bytes]], ...] = (
 )
 # A tag right after or before the separator (`t.<i>me</i>`, `t<b>.</b>me`), rebuilt by the DOM walk.
 # Searched whole: their two-byte literal prefixes keep `re` fast even when `>.` is everywhere.
+_TAG_LABEL = re.compile(rb">\.{0,4}" + _SECOND)  # cheap first test: a second label right after a tag
 _TAG_SPLITS = (
     re.compile(rb"\.<(?<=[a-z]\.<)[^<>]{0,64}>(?:<[^<>]{0,64}>)*\.{0,4}" + _SECOND),
     re.compile(rb">\.\.{0,3}(?:<[^<>]{0,64}>)*" + _SECOND),
@@ -175,6 +176,6 @@ def maybe_links(content: str | bytes) -> bool:
         else:  # very many hits: one search over everything (slower per byte, but no Python loop)
             if before.search(data):
                 return True
-    if any(rx.search(data) for rx in _TAG_SPLITS):
+    if _TAG_LABEL.search(data) and any(rx.search(data) for rx in _TAG_SPLITS):
         return True
     return b"&" in raw and _entity_hit(raw)
