@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -12,6 +13,8 @@ from scrapy.exceptions import DropItem
 from crawler.config import get_config
 from crawler.items import PageItem
 from pipelines.warc import sha256_hex, write_response
+
+log = logging.getLogger(__name__)
 
 # Rule 1 backstop: the downloader refuses media first; a media body must never reach the evidence store.
 MEDIA_PREFIXES = ("image/", "video/", "audio/")
@@ -48,14 +51,24 @@ class CapturePipeline:
             if not item.sha256:  # nothing to capture and nothing to prove: store the empty version
                 item.sha256 = sha256_hex(b"")
             return item
-        offset, length, digest = write_response(
-            self.data_dir / self.warc_file,
-            item.url,
-            item.status,
-            item.headers,
-            item.body,
-            item.fetched_at,
-        )
+        if isinstance(item.body, str):  # a rendered DOM handed over as text
+            item.body = item.body.encode("utf-8", "surrogatepass")
+        try:
+            offset, length, digest = write_response(
+                self.data_dir / self.warc_file,
+                item.url,
+                item.status,
+                item.headers,
+                item.body,
+                item.fetched_at,
+            )
+        except OSError as exc:
+            # A full or read-only disk must not lose the links: store the page without evidence.
+            log.error("cannot write the capture of %s to %s: %s", item.url[:200], self.warc_file, exc)
+            self.stats.inc_value("linkwatch/capture_errors")
+            item.sha256 = sha256_hex(item.body)
+            item.body = None
+            return item
         item.sha256 = digest
         item.warc_file = self.warc_file
         item.warc_offset = offset

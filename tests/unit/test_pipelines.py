@@ -148,3 +148,14 @@ def test_dedupe_drops_a_page_version_seen_this_crawl(tmp_path: Path) -> None:
     with pytest.raises(DropItem, match="already seen"):
         pipe.process_item(page(sha256="a" * 64))
     assert crawler.stats.get_value("linkwatch/dropped/duplicate_page") == 1
+
+
+def test_capture_failure_keeps_the_page_without_evidence(tmp_path: Path) -> None:
+    crawler = crawler_for(tmp_path, LINKWATCH_RUN_ID=1)
+    (tmp_path / "warc").write_text("a file where the WARC directory should be", encoding="utf-8")
+    out = CapturePipeline.from_crawler(crawler).process_item(page(body=b"<p>x</p>", links=[link()]))
+    assert out.sha256 == sha256_hex(b"<p>x</p>")
+    assert out.warc_file is None
+    assert out.body is None
+    assert out.links
+    assert crawler.stats.get_value("linkwatch/capture_errors") == 1
