@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+from functools import partial
 
 from crawler.extract.charset import decode
 from crawler.extract.page import Occurrence, Walked, base_on_platform, context_at, unescape, walk
@@ -64,7 +65,7 @@ def _text_occurrences(text: str) -> list[Occurrence]:
     out = []
     for hit in scan(text):
         where = "redirect" if hit.redirect else "text"
-        context = context_at(text, hit.start)
+        context = partial(context_at, text, hit.start)
         out.append(Occurrence(hit.start, hit.found, where, hit.raw, hit.obfuscated, context))
     return out
 
@@ -84,7 +85,8 @@ def _raw_occurrences(html: str, walked: Walked) -> list[Occurrence]:
         in_tag = lt > text.rfind(">", max(0, hit.start - 4096), hit.start)
         where = "redirect" if hit.redirect else ("attr" if in_tag else "text")
         window = _TAGS.sub(" ", text[max(0, hit.start - 600) : hit.end + 600])
-        context = context_at(window, window.find(hit.raw) if hit.raw in window else len(window) // 2)
+        at = window.find(hit.raw) if hit.raw in window else len(window) // 2
+        context = partial(context_at, window, at)
         out.append(Occurrence(_AFTER_DOM + hit.start, hit.found, where, hit.raw, hit.obfuscated, context))
     return out
 
@@ -116,7 +118,7 @@ def _merge(occurrences: list[Occurrence]) -> list[Link]:
     for url in sorted(first, key=first.__getitem__):
         occ = best[url]
         platform, kind, code, canonical = occ.found
-        links.append(Link(platform, kind, code, canonical, occ.raw, not plain[url], occ.where, occ.context))
+        links.append(Link(platform, kind, code, canonical, occ.raw, not plain[url], occ.where, occ.context()))
     return links
 
 

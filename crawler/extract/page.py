@@ -5,7 +5,9 @@ from __future__ import annotations
 import html as htmllib
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -25,7 +27,7 @@ class Occurrence:
     where: str
     raw: str
     obfuscated: bool
-    context: str
+    context: Callable[[], str]  # computed only for the occurrence that represents the link
 
 
 # Elements whose start and end break a line of visible text (so `<p>a</p><p>b</p>` is not "ab").
@@ -101,8 +103,8 @@ class _Buffer:
 _MAYBE_ATTR = re.compile(r"[.:%@,]|(?i:dot)|aHR0c")
 # Relative URLs with no base still have a query to unwrap (`/out?u=<base64>`): join them to a dummy host.
 _NO_BASE = "http://relative.invalid/"
-# (order key, absolute URL, where, visible-text position, the value as written): judged as a whole URL
-_Direct = tuple[int, str, str, int, str]
+# (order key, links it names, where, visible-text position, the value as written): a whole URL judged
+_Direct = tuple[int, list[tuple[Found, bool]], str, int, str]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
 
@@ -212,26 +214,29 @@ def _attribute(
     attrs: _Buffer,
     direct: list[_Direct],
 ) -> None:
+    if name in URL_ATTRS and ((base_on_platform and "://" not in value) or ANCHOR.search(value)):
+        found = resolve(urljoin(base_url or _NO_BASE, value.strip()))
+        if found:  # a whole URL that is a link: no need to scan it as text as well
+            direct.append((key, found, "href" if name == "href" else "attr", vis_pos, value.strip()))
+            return
     if _MAYBE_ATTR.search(value) or not value.isascii():
         attrs.add(value, key, vis_pos, "\n")
-    if name in URL_ATTRS and ((base_on_platform and "://" not in value) or ANCHOR.search(value)):
-        url = urljoin(base_url or _NO_BASE, value.strip())
-        direct.append((key, url, "href" if name == "href" else "attr", vis_pos, value.strip()))
-    elif name == "content" and (el.get("http-equiv") or "").lower() == "refresh":
+    if name == "content" and (el.get("http-equiv") or "").lower() == "refresh":
         m = _REFRESH_URL.search(value)
         if m and m.group(1).strip():
             url = m.group(1).strip()
-            direct.append((key, urljoin(base_url, url) if base_url else url, "meta", vis_pos, url))
+            found = resolve(urljoin(base_url, url) if base_url else url)
+            direct.append((key, found, "meta", vis_pos, url))
 
 
 def _collect(
     vis_text: str, visible: _Buffer, attrs: _Buffer, hidden: _Buffer, direct: list[_Direct]
 ) -> list[Occurrence]:
     out: list[Occurrence] = []
-    for key, url, where, vis_pos, written in direct:
-        for found, redirect in resolve(url):
+    for key, resolved, where, vis_pos, written in direct:
+        for found, redirect in resolved:
             w = "redirect" if redirect and where == "href" else where
-            out.append(Occurrence(key, found, w, written, False, context_at(vis_text, vis_pos)))
+            out.append(Occurrence(key, found, w, written, False, partial(context_at, vis_text, vis_pos)))
 
     def from_buffer(buf: _Buffer, where: str, is_visible: bool) -> None:
         if not buf.parts:
@@ -242,7 +247,7 @@ def _collect(
             # a split link starts in one piece and may span several; order by the piece it starts in
             ctx_pos = vis_pos + inner if is_visible else vis_pos
             w = "redirect" if hit.redirect else where
-            out.append(_occ(key + inner / (len(text) + 1), hit, w, context_at(vis_text, ctx_pos)))
+            out.append(_occ(key + inner / (len(text) + 1), hit, w, partial(context_at, vis_text, ctx_pos)))
 
     from_buffer(visible, "text", True)
     from_buffer(attrs, "attr", False)
@@ -250,7 +255,7 @@ def _collect(
     return out
 
 
-def _occ(key: float, hit: Hit, where: str, context: str) -> Occurrence:
+def _occ(key: float, hit: Hit, where: str, context: Callable[[], str]) -> Occurrence:
     return Occurrence(key, hit.found, where, hit.raw, hit.obfuscated, context)
 
 
