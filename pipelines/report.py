@@ -6,7 +6,6 @@ import csv
 import hashlib
 import json
 import re
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -18,6 +17,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from pipelines import xlsx
 from pipelines.cells import neutralise
 from pipelines.queries import audit, load_sql
 from pipelines.review import CATEGORIES
@@ -223,141 +223,12 @@ def write_jsonl(rows: list[dict], path: Path, tz: ZoneInfo) -> None:
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-# A minimal SpreadsheetML package written directly: openpyxl needs ~2 ms a row, too slow for 50,000
-# links. Strings are inline strings (never formulas), dates are serial numbers with a date style.
-XLSX_STATIC = {
-    "[Content_Types].xml": (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-        '<Override PartName="/xl/worksheets/sheet1.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        '<Override PartName="/xl/styles.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-        "</Types>"
-    ),
-    "_rels/.rels": (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        '<Relationship Id="rId1" Target="xl/workbook.xml" '
-        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"/>'
-        "</Relationships>"
-    ),
-    "xl/_rels/workbook.xml.rels": (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        '<Relationship Id="rId1" Target="worksheets/sheet1.xml" '
-        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"/>'
-        '<Relationship Id="rId2" Target="styles.xml" '
-        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"/>'
-        "</Relationships>"
-    ),
-    # Styles: 0 default, 1 date-time, 2 bold header.
-    "xl/styles.xml": (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm:ss"/></numFmts>'
-        '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
-        '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
-        '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-        '<fill><patternFill patternType="gray125"/></fill></fills>'
-        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-        '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-        '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-        '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
-        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-        "</styleSheet>"
-    ),
-}
-EXCEL_EPOCH = datetime(1899, 12, 30)
-# Excel decodes _xHHHH_ inside strings; a literal one must have its underscore escaped.
-EXCEL_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
-
-
-XML_SPECIAL = re.compile(r"[&<>\r]|_x[0-9A-Fa-f]{4}_")
-
-
-def _xml_text(value: str) -> str:
-    if XML_SPECIAL.search(value) is None:  # the common case: nothing to escape
-        return value
-    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-    return EXCEL_ESCAPE.sub(r"_x005F_\1", value)
-
-
-def _column(i: int) -> str:
-    name = ""
-    while i:
-        i, rem = divmod(i - 1, 26)
-        name = chr(65 + rem) + name
-    return name
-
-
-def _xlsx_cell(ref: str, value: Any, style: int = 0) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        serial = (value - EXCEL_EPOCH).total_seconds() / 86400
-        return f'<c r="{ref}" s="1"><v>{serial:.8f}</v></c>'
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        text = _xml_text(str(value))  # already neutralised by sheet_rows
-        attr = f' s="{style}"' if style else ""
-        return f'<c r="{ref}"{attr} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
-    return f'<c r="{ref}"><v>{value}</v></c>'
-
-
 def write_xlsx(cells: list[list[Any]], path: Path, lang: str, stamp: datetime) -> None:
-    """An XLSX with a frozen, bold header row, an autofilter, column widths and real dates."""
-    letters = [_column(i) for i in range(1, len(COLUMNS) + 1)]
-    last = f"{letters[-1]}{len(cells) + 1}"
-    parts = [
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        f'<dimension ref="A1:{last}"/>'
-        '<sheetViews><sheetView workbookViewId="0">'
-        '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-        '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
-        '<sheetFormatPr defaultRowHeight="15"/><cols>'
-        + "".join(f'<col min="{i}" max="{i}" width="{c[3]}" customWidth="1"/>'
-                  for i, c in enumerate(COLUMNS, 1))
-        + "</cols><sheetData>",
-        '<row r="1">' + "".join(_xlsx_cell(f"{letters[i]}1", c[1] if lang == "ko" else c[2], 2)
-                                 for i, c in enumerate(COLUMNS)) + "</row>",
-    ]
-    for n, row in enumerate(cells, 2):
-        out = [f'<row r="{n}">']
-        for letter, v in zip(letters, row, strict=True):
-            if v is None:
-                continue
-            if v.__class__ is str:
-                out.append(f'<c r="{letter}{n}" t="inlineStr"><is><t xml:space="preserve">'
-                           f"{_xml_text(v)}</t></is></c>")
-            else:
-                out.append(_xlsx_cell(f"{letter}{n}", v))
-        out.append("</row>")
-        parts.append("".join(out))
-    parts.append(f'</sheetData><autoFilter ref="A1:{last}"/></worksheet>')
-    sheet_name = "referrals" if lang == "en" else "신고목록"
-    workbook = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-        f'<sheets><sheet name="{sheet_name}" sheetId="1" r:id="rId1"/></sheets>'
-        '<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">'
-        f"'{sheet_name}'!$A$1:${letters[-1]}${len(cells) + 1}</definedName></definedNames>"
-        "</workbook>"
-    )
-    # Fixed entry times: re-running the same week gives a byte-identical file.
-    fixed = stamp.astimezone(ZoneInfo("UTC")).timetuple()[:6]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        entries = {**XLSX_STATIC, "xl/workbook.xml": workbook, "xl/worksheets/sheet1.xml": "".join(parts)}
-        for name, content in entries.items():
-            info = zipfile.ZipInfo(name, date_time=fixed)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, content.encode("utf-8"))
+    """The XLSX: header in `lang`, the sheet's fixed creation time `stamp` (re-runs are byte-identical)."""
+    header = [c[1] if lang == "ko" else c[2] for c in COLUMNS]
+    created = stamp.astimezone(ZoneInfo("UTC")).replace(tzinfo=None, microsecond=0)
+    xlsx.write_xlsx(path, header, [c[3] for c in COLUMNS], cells,
+                    sheet="referrals" if lang == "en" else "신고목록", created=created)
 
 
 def sha256_file(path: Path) -> str:

@@ -175,7 +175,8 @@ def test_xlsx_read_back(lw_env, week45, tmp_path) -> None:
     assert ws.auto_filter.ref == "A1:Q3"
     header = [c.value for c in ws[1]]
     assert header[:3] == ["참조번호", "사유", "플랫폼"]
-    assert ws.column_dimensions["E"].width == 45
+    # 45 characters wide; XlsxWriter stores Excel's on-disk width, which adds the cell padding.
+    assert 45 < ws.column_dimensions["E"].width < 46
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert rows[0][0] == "LW-2026W45-0001"
     assert rows[0][1] == "신규"
@@ -193,7 +194,7 @@ def test_xlsx_read_back(lw_env, week45, tmp_path) -> None:
 
 def escapes_workbook(path: Path) -> None:
     """One row whose text looks like Excel's own _xHHHH_ escapes, markup and a CR."""
-    from pipelines.report import COLUMNS, sheet_rows, write_xlsx
+    from pipelines.report import COLUMNS, sheet_rows, write_xlsx  # the report's own XLSX call
 
     row = {key: None for key, *_ in COLUMNS}
     row.update(ref="LW-2026W45-0001", reason="new", preview_title="_x003D_1+1 <b>&amp;</b>",
@@ -205,9 +206,10 @@ def test_xlsx_escapes_read_back(tmp_path) -> None:
     escapes_workbook(tmp_path / "x.xlsx")
     values = next(openpyxl.load_workbook(tmp_path / "x.xlsx").active.iter_rows(min_row=2, values_only=True))
     # openpyxl does not decode the spec's _xHHHH_ escapes in inline strings; Excel and LibreOffice
-    # do, so a literal "_x003D_" is stored as "_x005F_x003D_" (the LibreOffice test reads it back).
+    # do, so a literal "_x003D_" is stored as "_x005F_x003D_" and a CR as "_x000D_" (the
+    # LibreOffice test reads both back decoded).
     assert values[11] == "_x005F_x003D_1+1 <b>&amp;</b>"
-    assert values[5] == "a\rb"
+    assert values[5] == "a_x000D_b"
     assert values[12] == 7
     assert values[7] == datetime(2026, 11, 2, 0, 0)
 
@@ -223,8 +225,10 @@ def test_xlsx_converted_by_libreoffice(lw_env, week45, tmp_path) -> None:
          str(tmp_path / "linkwatch-referral-2026-W45.xlsx"), str(tmp_path / "escapes.xlsx")],
         check=True, timeout=180, capture_output=True,
     )
-    escaped = list(csv.reader(io.StringIO((converted / "escapes.csv").read_text("utf-8"))))
+    with (converted / "escapes.csv").open(encoding="utf-8", newline="") as fh:
+        escaped = list(csv.reader(fh))
     assert escaped[1][11] == "_x003D_1+1 <b>&amp;</b>"
+    assert escaped[1][5] == "a\rb"
     rows = list(csv.reader(io.StringIO((converted / "linkwatch-referral-2026-W45.csv").read_text("utf-8"))))
     assert rows[0][0] == "referral_id"
     assert rows[1][11] == "합성 테스트방"
