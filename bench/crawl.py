@@ -65,11 +65,15 @@ def serve(port_queue: multiprocessing.Queue, counter: multiprocessing.Value, n: 
                 except ValueError:
                     i = 0
                 body, ctype = page_html(i % n, n, media), "text/html; charset=utf-8"
-            self.send_response(200)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                # the crawler hung up after the headers (a media refusal or a header-only check)
+                self.close_connection = True
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
