@@ -87,6 +87,25 @@ class LinkFilters:
         return out
 
 
+# A link counts as referred once a weekly referral lists it; links.status keeps the triage decision
+# (the export does not rewrite 50,000 rows and every index on links to record a referral).
+IS_REFERRED = "EXISTS (SELECT 1 FROM referral_items ri WHERE ri.link_id = l.id)"
+
+
+def status_filter(statuses: tuple[str, ...]) -> sql.Composable:
+    """Links whose shown status (referred if ever referred, else links.status) is in `statuses`.
+
+    Written as two branches so that the triage statuses still use the links_status_score index.
+    """
+    branches = []
+    if any(s != "referred" for s in statuses):
+        branches.append(f"(l.status = ANY(%(status)s) AND NOT {IS_REFERRED})")
+    if "referred" in statuses:
+        # links.status = 'referred' is how exports before this change recorded a referral.
+        branches.append(f"(l.status = 'referred' OR {IS_REFERRED})")
+    return sql.SQL("(" + " OR ".join(branches) + ")")
+
+
 def build_search(f: LinkFilters, *, probe_text: bool = False) -> tuple[sql.Composed, dict[str, Any]]:
     """The search statement and its parameters for these filters.
 
@@ -102,8 +121,8 @@ def build_search(f: LinkFilters, *, probe_text: bool = False) -> tuple[sql.Compo
         where.append(sql.SQL("l.kind = ANY(%(kind)s)"))
         params["kind"] = list(f.kind)
     if f.status:
-        where.append(sql.SQL("l.status = ANY(%(status)s)"))
-        params["status"] = list(f.status)
+        where.append(status_filter(f.status))
+        params["status"] = [s for s in f.status if s != "referred"]
     column = sql.Identifier("l", "first_seen" if f.seen == "first" else "last_seen")
     if f.since is not None:
         where.append(sql.SQL("{} >= %(since)s").format(column))

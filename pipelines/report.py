@@ -131,7 +131,11 @@ def _fetch_rows(conn: psycopg.Connection, items: list[tuple[int, str, str, datet
 
 
 def _record(conn: psycopg.Connection, week: Week, now: datetime, out_dir: Path | None) -> tuple[int, bool]:
-    """The referral id for the week, creating it (with its items, links → referred) when new."""
+    """The referral id for the week, creating it (with its items) when new.
+
+    The items alone mark the links as referred: links.status is left as triage set it, since
+    rewriting 50,000 link rows (and every index on links) cost more than the rest of the export.
+    """
     with conn.transaction():
         # Serialises two exports of one week; the unique period is the last word either way.
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('linkwatch-referral'), %s)",
@@ -151,8 +155,6 @@ def _record(conn: psycopg.Connection, week: Week, now: datetime, out_dir: Path |
             (referral_id, now, [c[0] for c in candidates],
              [week.ref(n) for n in range(1, len(candidates) + 1)], [c[1] for c in candidates]),
         )
-        conn.execute("UPDATE links SET status = 'referred' WHERE id = ANY(%s) AND status = 'confirmed'",
-                     ([c[0] for c in candidates],))
     return referral_id, False
 
 

@@ -77,7 +77,11 @@ def decide(
     required = max(1, required)
     with conn.transaction():
         # The row lock serialises two reviewers deciding on the same link at the same moment.
-        row = conn.execute("SELECT status FROM links WHERE id = %s FOR UPDATE", (link_id,)).fetchone()
+        # A link listed in a weekly referral counts as referred whatever links.status says.
+        row = conn.execute(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM referral_items ri WHERE ri.link_id = l.id) "
+            "THEN 'referred' ELSE l.status END FROM links l WHERE l.id = %s FOR UPDATE", (link_id,),
+        ).fetchone()
         if row is None:
             raise ReviewError(f"no link with id {link_id}")
         status = row[0]

@@ -36,10 +36,10 @@ def weekly(week: str | None, out_dir: Path | None, formats: str, lang: str, dry_
 
     It holds the links confirmed and not yet referred (unless known dead), plus links referred
     before that were advertised again since and are still live. Each gets a stable referral id
-    (LW-2026W47-0001); the links become `referred`. Running the same week again rewrites the same
-    files from the recorded referral instead of making a second one. Cells that a spreadsheet
-    would read as a formula are prefixed with '. A manifest lists each file's sha256, the counts
-    and the takedown figure.
+    (LW-2026W47-0001) and counts as `referred` from then on. Running the same week again
+    rewrites the same files from the recorded referral instead of making a second one. Cells
+    that a spreadsheet would read as a formula are prefixed with '. A manifest lists each file's
+    sha256, the counts and the takedown figure.
     """
     from pipelines.queries import actor
     from pipelines.report import ReportError, last_complete_week, parse_week

@@ -10,7 +10,8 @@ SELECT
     l.last_seen,
     l.sightings,
     l.score,
-    l.status,
+    -- Referred once a weekly referral lists it; otherwise the triage status.
+    CASE WHEN ri.ref IS NOT NULL THEN 'referred' ELSE l.status END AS status,
     l.category,
     l.liveness,
     l.checked_at,

@@ -129,14 +129,25 @@ def test_weekly_export_contents_and_record(lw_env, week45, tmp_path) -> None:
     assert a["reason"] == "new"
     assert h["code"] == HOSTILE["code"]
 
-    # Recorded: one referral, its items, links now referred, an audit row; the rest untouched.
+    # Recorded: one referral, its items (which make the links referred), an audit row; the rest untouched.
     assert db_rows(url, "SELECT period, counts->>'links' FROM referrals") == [("2026-W45", "2")]
     items = db_rows(url, "SELECT link_id, ref, reason FROM referral_items ORDER BY ref")
     assert items == [(week45["a"], "LW-2026W45-0001", "new"), (week45["h"], "LW-2026W45-0002", "new")]
-    statuses = dict(db_rows(url, "SELECT id, status FROM links"))
-    assert statuses[week45["a"]] == statuses[week45["h"]] == "referred"
-    assert statuses[week45["dead"]] == statuses[week45["later"]] == "confirmed"
+    shown = dict(db_rows(url, "SELECT id, status FROM v_links"))
+    assert shown[week45["a"]] == shown[week45["h"]] == "referred"
+    assert shown[week45["dead"]] == shown[week45["later"]] == "confirmed"
+    # links.status keeps the triage decision; no link row is rewritten by the export.
+    assert dict(db_rows(url, "SELECT id, status FROM links"))[week45["a"]] == "confirmed"
     assert db_rows(url, "SELECT actor, action, target FROM audit_log") == [("ana", "export", "2026-W45")]
+    listed = CliRunner().invoke(main, ["links", "--status", "referred", "--format", "jsonl"],
+                                catch_exceptions=False)
+    assert sorted(json.loads(line)["id"] for line in listed.output.splitlines()) == sorted(
+        [week45["a"], week45["h"]])
+    assert all(json.loads(line)["status"] == "referred" for line in listed.output.splitlines())
+    confirmed = CliRunner().invoke(main, ["links", "--status", "confirmed", "--format", "jsonl"],
+                                   catch_exceptions=False)
+    assert sorted(json.loads(line)["id"] for line in confirmed.output.splitlines()) == sorted(
+        [week45["dead"], week45["later"]])
 
     manifest = json.loads((out / "linkwatch-referral-2026-W45-manifest.json").read_text())
     for name in ("linkwatch-referral-2026-W45.csv", "linkwatch-referral-2026-W45.xlsx",
@@ -262,7 +273,8 @@ def test_dry_run_writes_and_records_nothing(lw_env, week45, tmp_path) -> None:
     assert "LW-2026W45-0001" in result.output
     assert not (tmp_path / "dry").exists()
     assert db_rows(url, "SELECT count(*) FROM referrals") == [(0,)]
-    assert db_rows(url, "SELECT count(*) FROM links WHERE status = 'referred'") == [(0,)]
+    assert db_rows(url, "SELECT count(*) FROM referral_items") == [(0,)]
+    assert db_rows(url, "SELECT count(*) FROM v_links WHERE status = 'referred'") == [(0,)]
 
 
 def test_no_repeats_next_week_then_readvertised_and_live(lw_env, db, seed, week45, tmp_path) -> None:
@@ -315,3 +327,17 @@ def test_default_week_and_out_dir(lw_env, seed) -> None:
     assert (folder / f"linkwatch-referral-{period}.jsonl").read_text() == ""
     assert (folder / f"linkwatch-referral-{period}-manifest.json").exists()
 
+
+
+def test_referred_link_keeps_status_through_review(lw_env, db, week45, tmp_path) -> None:
+    from pipelines.review import decide
+
+    with psycopg.connect(db, autocommit=True) as conn:
+        weekly(conn, parse_week("2026-W45", SEOUL), tmp_path, tz=SEOUL, who="t")
+        outcome = decide(conn, week45["a"], "dismiss", "bo")
+    assert outcome.status == "referred"
+    assert db_rows(db, "SELECT status FROM links WHERE id = %s", (week45["a"],)) == [("confirmed",)]
+    assert db_rows(db, "SELECT status FROM v_links WHERE id = %s", (week45["a"],)) == [("referred",)]
+    shown = CliRunner().invoke(main, ["links", "show", str(week45["a"]), "--format", "json"],
+                               catch_exceptions=False)
+    assert json.loads(shown.output)["status"] == "referred"
