@@ -18,7 +18,7 @@ import re
 from dataclasses import asdict, dataclass
 from functools import partial
 
-from crawler.extract.charset import decode
+from crawler.extract.charset import decode, utf8_body
 from crawler.extract.page import Occurrence, Walked, base_on_platform, context_at, unescape, walk
 from crawler.extract.prefilter import maybe_links
 from crawler.extract.resolve import parse_url
@@ -130,9 +130,19 @@ def extract(
     encoding: str | None = None,
 ) -> list[Link]:
     """Open-channel links in an HTML page or plain text: one per canonical URL, in order of appearance."""
-    text = decode(content, content_type, encoding) if isinstance(content, bytes) else content
-    if not maybe_links(text) and not base_on_platform(base_url):
-        return []
+    if isinstance(content, bytes):
+        # UTF-8 pages are prefiltered as bytes: most have no link and are never decoded
+        raw = utf8_body(content, content_type, encoding)
+        on_platform = base_on_platform(base_url)
+        if raw is not None and not on_platform and not maybe_links(raw):
+            return []
+        text = decode(content, content_type, encoding)
+        if raw is None and not on_platform and not maybe_links(text):
+            return []
+    else:
+        text = content
+        if not maybe_links(text) and not base_on_platform(base_url):
+            return []
     if is_html(text, content_type):
         try:
             walked = walk(text, base_url)

@@ -1,12 +1,15 @@
 """A cheap test that proves a page holds no candidate link, so most forum pages are never parsed.
 
-Python's `re` is fast only with a literal prefix, so the test is mostly `bytes in bytes`:
-1. NFKC when the text is not already NFKC (fullwidth, math letters… become ASCII); any zero-width
-   character, ideographic full stop or `텔레그램` means "maybe".
-2. Fold the UTF-8 bytes in one `translate`: ASCII lower-cased, spaces/tabs/`[](){},` -> `.`,
-   non-ASCII -> NUL. Every form of every host the scanner can rebuild then holds a seed: a platform
-   word, `.gg/`, `%2e`, base64 `ahr0c`, `.dot.`, `.:.`, a scheme, or a second label (`.me`,
-   `.kakao`…) whose first label (`t`, `open`…, or the end of it after a tag) is checked on the hit.
+It reads UTF-8 bytes (text is encoded; `extract` passes a UTF-8 page's bytes undecoded):
+1. Any character stage 1 turns into URL text or deletes (fullwidth, math letters, zero-width,
+   ideographic full stop…), or `텔레그램`, means "maybe": found as UTF-8 byte sequences with memchr
+   on each lead byte, then a regex from that byte on.
+2. Fold the bytes in one `translate`: ASCII lower-cased, spaces/tabs/`[](){},` -> `.`, non-ASCII
+   and bytes no seed uses dropped. Every form of every host the scanner can rebuild then holds a
+   seed: a platform word, `.gg/`, `%2e`, base64 `ahr0c`, `.dot.`, `.:.`, a scheme, or a second label
+   (`.me`, `.kakao`…) whose first label (`t`, `open`…, or the end of it after a tag) is checked on
+   the hit. Python's `re` is fast only from a literal first byte, so the seeds are grouped by a
+   rare-ish byte they hold (a few passes, not one per seed).
 3. HTML entities that decode to URL text.
 Tags at the separator (`t.<i>me</i>`, `t<b>.</b>me`) and at the end of a first label are seen; a
 tag deep inside a label is not (`dis<b></b>cord.gg`: `.gg/` still is). test_extract_prefilter
@@ -77,11 +80,12 @@ _VERIFIED: tuple[tuple[bytes, re.Pattern[bytes]], ...] = (
     ),
 )
 # A tag right after or before the separator (`t.<i>me</i>`, `t<b>.</b>me`), rebuilt by the DOM walk.
-# Searched whole: their two-byte literal prefixes keep `re` fast even when `>.` is everywhere.
+# Searched whole: their two-byte literal prefixes keep `re` fast even when `>.` is everywhere, and
+# possessive repeats (what may follow each is never a dot, `<` or a letter it gave back) never backtrack.
 _TAG_LABEL = re.compile(rb">\.{0,4}" + _SECOND)  # cheap first test: a second label right after a tag
 _TAG_SPLITS = (
-    re.compile(rb"\.<(?<=[a-z]\.<)[^<>]{0,64}>(?:<[^<>]{0,64}>)*\.{0,4}" + _SECOND),
-    re.compile(rb">\.\.{0,3}(?:<[^<>]{0,64}>)*" + _SECOND),
+    re.compile(rb"\.<(?<=[a-z]\.<)[^<>]{0,64}+>(?:<[^<>]{0,64}+>)*+\.{0,4}+" + _SECOND),
+    re.compile(rb">\.\.{0,3}+(?:<[^<>]{0,64}+>)*+" + _SECOND),
 )
 _ENTITY = re.compile(
     rb"&(?!(?:amp|lt|gt|quot|nbsp|apos|#0*3[489]|#0*6[02]|#0*160|#x0*2[267]|#x0*3[ce]|#x0*a0);)"
@@ -153,29 +157,115 @@ def _entity_hit(data: bytes) -> bool:
     return False
 
 
-def maybe_links(content: str | bytes) -> bool:
-    """False only when `content` cannot hold an open-channel link in any form the rules list."""
-    text = content if isinstance(content, str) else content.decode("utf-8", "replace")
-    if not text.isascii():
-        if not is_normalized("NFKC", text) and _relevant_compat(text):
-            return True  # fullwidth, math letters… that normalise into URL text: let the scanner judge
-        if any(c in text for c in ALWAYS_CHANGED) or "텔레그램" in text:
-            return True
-    raw = text.encode("utf-8", "surrogatepass")
-    data = raw.translate(_FOLD_TABLE, _DROP)
-    if any(seed in data for seed in _PLAIN_SEEDS):
+def _trie(seqs: list[bytes]) -> bytes:
+    """A regex matching exactly the byte strings `seqs` (all non-empty, none a prefix of another)."""
+    if all(len(s) == 1 for s in seqs):
+        return b"[" + b"".join(b"\\x%02x" % s[0] for s in sorted(seqs)) + b"]"
+    groups: dict[int, list[bytes]] = {}
+    for s in seqs:
+        groups.setdefault(s[0], []).append(s[1:])
+    alts = [b"\\x%02x" % b + _trie(rest) for b, rest in sorted(groups.items())]
+    return alts[0] if len(alts) == 1 else b"(?:" + b"|".join(alts) + b")"
+
+
+@cache
+def _special_utf8() -> tuple[tuple[bytes, re.Pattern[bytes]], ...]:
+    """(lead byte, regex of the UTF-8 forms starting with it) for every character stage 1 turns into URL text.
+
+    `maybe_links` used to ask "not NFKC and holds such a character" of the decoded text; the first part
+    follows from the second (each of these has a compatibility decomposition), so the bytes test alone
+    is the same test, run with memchr and a literal-prefixed regex instead of decoding.
+    """
+    by_lead: dict[int, list[bytes]] = {}
+    for c in _special_set() | ALWAYS_CHANGED:
+        b = c.encode()
+        by_lead.setdefault(b[0], []).append(b[1:])
+    return tuple(
+        (bytes([lead]), re.compile(b"\\x%02x" % lead + _trie(rest))) for lead, rest in sorted(by_lead.items())
+    )
+
+
+_TELEGRAM_KO = "텔레그램".encode()
+
+
+def _has_special_utf8(raw: bytes) -> bool:
+    if raw.isascii():
+        return False
+    if _TELEGRAM_KO in raw:
         return True
-    for seed, before in _VERIFIED:
-        i = data.find(seed)
-        for _ in range(MAX_HITS):
-            if i < 0:
-                break
-            if before.search(data, max(0, i - 24), i + 160):
+    for lead, rx in _special_utf8():
+        i = raw.find(lead)  # memchr; the regex then starts at the first lead byte, not at the top
+        if i >= 0 and rx.search(raw, i) is not None:
+            return True
+    return False
+
+
+# The seeds above, searched in few passes over the folded page. A regex whose literal first byte
+# is rare-ish runs at memchr-like speed in SRE; an alternation of different first bytes does not
+# (SRE then tries every position), so each pass has one anchor byte, and lookbehinds check what
+# precedes it. A group named `hit` is a seed; any other group names a second label that needs its
+# first label checked (`_BEFORE`) or a tag right before it (`_TAG_LABEL`, then `_TAG_SPLITS`).
+_ANCHORED = tuple(
+    re.compile(p, re.VERBOSE)
+    for p in (
+        rb"""g(?: n(?<=sgn)l(?P<hit>) | ram(?<=telegram)(?P<hit1>) | roup(?<=[.>]group)(?P<group>)
+              | g(?<=\.gg)/(?P<hit2>) | g(?<=[.>]gg)(?P<gg>) )""",
+        rb"m(?: atrix(?P<hit>) | e(?<=[.>]me)(?P<me>) )",
+        rb"k(?: ey(?<=public_key)(?P<hit>) | akao(?<=[.>]kakao)(?P<kakao>) )",
+        rb"""o(?: t\.(?<=\.dot\.)(?P<hit>) | rd(?<=discord)(?P<hit1>) | g(?<=[.>]dog)(?P<dog>)
+              | m(?<=[.>]com)(?P<com>) | (?<=[.>]io)(?P<io>) | (?<=[.>]to)(?P<to>) )""",
+        rb"us(?<=[.>]us)(?P<us>)",
+        rb"0c(?<=ahr0c)(?P<hit>)",
+    )
+)
+_GATED = ((b"w", b"whatsapp"), (b"%", b"%2e"))  # `in` only when memchr finds the rare byte
+_COLON = re.compile(rb":(?:(?<=tg:)|(?<=line:)|(?<=\.:)\.)")
+_BEFORE = {seed.lstrip(b".").decode(): before for seed, before in _VERIFIED}
+
+
+def _candidate_hit(data: bytes, label: str, start: int, end: int, tags: list[bool]) -> bool:
+    before = _BEFORE.get(label)
+    # a first label (or a tag end), then at most 12 dots, right before this second label
+    if before is not None and before.search(data, max(0, start - 24), end) is not None:
+        return True
+    # a tag end and at most four dots right before it (_TAG_LABEL): the tag-split patterns decide
+    if tags[0] or _TAG_LABEL.search(data, max(0, start - 6), end) is None:
+        return False
+    tags[0] = True  # they are searched over the whole page, once
+    return any(rx.search(data) is not None for rx in _TAG_SPLITS)
+
+
+def _seed_hit(data: bytes) -> bool:
+    if any(gate in data and seed in data for gate, seed in _GATED):
+        return True
+    if b":" in data and _COLON.search(data) is not None:
+        return True
+    tags = [False]
+    hits = 0
+    for rx in _ANCHORED:
+        for m in rx.finditer(data):
+            label = m.lastgroup or "hit"
+            if label.startswith("hit"):
                 return True
-            i = data.find(seed, i + 1)
-        else:  # very many hits: one search over everything (slower per byte, but no Python loop)
-            if before.search(data):
+            hits += 1
+            if hits > MAX_HITS:  # very many candidates: one search each over everything, no Python loop
+                return any(before.search(data) is not None for before in _BEFORE.values()) or (
+                    _TAG_LABEL.search(data) is not None and any(rx.search(data) for rx in _TAG_SPLITS)
+                )
+            if _candidate_hit(data, label, m.end() - len(label), m.end(), tags):
                 return True
-    if _TAG_LABEL.search(data) and any(rx.search(data) for rx in _TAG_SPLITS):
+    return False
+
+
+def maybe_links(content: str | bytes) -> bool:
+    """False only when `content` cannot hold an open-channel link in any form the rules list.
+
+    Bytes are read as UTF-8 without decoding (pass other charsets decoded): invalid sequences decode
+    to U+FFFD, which is neither URL text nor special, so the raw bytes hold every character that counts.
+    """
+    raw = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content
+    if _has_special_utf8(raw):
+        return True  # fullwidth, math letters, zero-width…: let the scanner judge
+    if _seed_hit(raw.translate(_FOLD_TABLE, _DROP)):
         return True
     return b"&" in raw and _entity_hit(raw)

@@ -236,3 +236,17 @@ def test_relative_redirector_without_base_keeps_raw_as_written() -> None:
     href = "/out?u=" + base64.b64encode(b"https://t.me/+SynthRaw01").decode()
     link = one(f'<a class="btn" href="{href}">바로가기</a>')
     assert (link.url, link.where, link.raw) == ("https://t.me/+SynthRaw01", "redirect", href)
+
+
+def test_utf8_body_says_which_bytes_are_read_as_utf8() -> None:
+    from crawler.extract.charset import utf8_body
+
+    page = "<html><head>{}</head><body>가입 t.me/+SynthU8 문의</body></html>"
+    utf8 = page.format('<META CHARSET="UTF-8">').encode()
+    assert utf8_body(utf8) == utf8
+    assert utf8_body(b"\xef\xbb\xbf" + utf8) == utf8
+    assert utf8_body(page.format('<meta charset="euc-kr">').encode("euc-kr")) is None
+    assert utf8_body(utf8, encoding="cp949") is None
+    assert utf8_body(utf8, content_type="text/html; charset=euc-kr") is None
+    assert utf8_body(b"plain ascii t.me/+SynthU8") == b"plain ascii t.me/+SynthU8"
+    assert utf8_body(page.format("").encode()) is None  # undeclared non-ASCII: decoded first

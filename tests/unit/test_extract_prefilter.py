@@ -96,3 +96,90 @@ def test_prefilter_never_changes_the_result(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_special_characters_all_live_in_planes_0_and_1() -> None:
     assert special_chars(0x110000) == special_chars()
+
+
+def test_every_special_character_is_seen_in_utf8_bytes() -> None:
+    # the bytes test finds each character stage 1 changes into URL text, in str and in bytes input
+    filler = "<p>게시판 자유 댓글</p>"
+    for c in special_chars():
+        text = f"{filler}{c}{filler}"
+        assert maybe_links(text), repr(c)
+        assert maybe_links(text.encode()), repr(c)
+
+
+def test_link_free_pages_are_skipped_as_bytes_too() -> None:
+    _, free = corpus(20, seed=5)
+    assert not any(maybe_links(p.encode()) for p in free)
+
+
+_NOISE = [
+    "<b>",
+    "</b>",
+    "<i></i>",
+    " ",
+    "\u200b",
+    "ｍ",
+    "．",
+    "텔레그램",
+    "게시판",
+    "&#46;",
+    "%2E",
+    ",",
+    "\u3002",
+    "@",
+]
+_PATHS = [
+    "/+SynthCode9",
+    "/SynthCode9",
+    "/joinchat/SynthCode9",
+    "/o/gSynth01",
+    "/ti/g/SynthTk01",
+    "/#/#synth:x.org",
+]
+
+
+def _fragment(rng: random.Random) -> str:
+    """A random link-like piece: a known host in random disguises, with random noise put in anywhere."""
+    labels = rng.choice(KNOWN_HOSTS).split(".")
+    text = "".join(
+        (label.upper() if rng.random() < 0.2 else label)
+        + (rng.choice(SEPARATORS) if i < len(labels) - 1 else "")
+        for i, label in enumerate(labels)
+    )
+    text = rng.choice(["", "https://", "hxxps[:]//", "텔레그램 ", "discord "]) + text + rng.choice(_PATHS)
+    for _ in range(rng.randint(0, 2)):
+        at = rng.randint(0, len(text))
+        text = text[:at] + rng.choice(_NOISE) + text[at:]
+    return text
+
+
+def test_prefilter_is_a_superset_of_the_scanner_on_random_fragments() -> None:
+    rng = random.Random(23)
+    checked = found = 0
+    for _ in range(3000):
+        text = f"<p>{_fragment(rng)}</p>"
+        links = extract(text)
+        checked += 1
+        if links:
+            found += 1
+            assert maybe_links(text), text
+            assert maybe_links(text.encode()), text
+    assert checked == 3000
+    assert found > 300  # the fragments do build links (about one in seven)
+
+
+@pytest.mark.parametrize("charset", ["euc-kr", "cp949"])
+def test_non_utf8_bytes_are_decoded_before_the_prefilter(charset: str) -> None:
+    # `t.me` is ASCII in every charset, but fullwidth forms are not UTF-8 bytes in EUC-KR
+    for text in ("가입 ｔ．ｍｅ／＋SynthKr002 문의", "가입 t.me/+SynthKr002 문의"):
+        for meta in (f'<meta charset="{charset}">', ""):
+            body = f"<html><head>{meta}</head><body><p>{text}</p></body></html>".encode(charset)
+            assert [link.url for link in extract(body)] == ["https://t.me/+SynthKr002"], (text, meta)
+
+
+def test_utf8_pages_as_bytes_give_what_their_text_gives() -> None:
+    rng = random.Random(31)
+    for links in (0, 0, 3, 12):
+        html_page = page(rng, links)
+        assert extract(html_page.encode()) == extract(html_page)
+        assert extract(("\ufeff" + html_page).encode()) == extract(html_page)
