@@ -6,7 +6,8 @@ import csv
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -24,6 +25,8 @@ from pipelines.review import CATEGORIES
 
 FORMATS = ("csv", "xlsx", "jsonl")
 MAX_POSTS = 20  # post URLs listed per link; the full count is its own column
+# Links per row query: the XLSX child starts on the first chunk while later ones are read.
+CHUNK = 10_000
 WEEK_RE = re.compile(r"^(\d{4})-?W(\d{2})$")
 
 # key, Korean header, English header, XLSX column width
@@ -118,6 +121,8 @@ def _fetch_rows(conn: psycopg.Connection, items: list[tuple[int, str, str, datet
     """Export rows for (link_id, ref, reason, referred_at) items, in ref order."""
     if not items:
         return []
+    # The query's sorts and hashes over ~5 sightings a link spill to disk at the default 4 MB.
+    conn.execute("SET work_mem = '64MB'")
     with conn.cursor(row_factory=dict_row) as cur:
         found = cur.execute(load_sql("report", "rows"),
                             {"ids": [i[0] for i in items], "max_posts": MAX_POSTS}).fetchall()
@@ -128,6 +133,11 @@ def _fetch_rows(conn: psycopg.Connection, items: list[tuple[int, str, str, datet
         row["post_urls"] = list(row["post_urls"] or [])
         rows.append(row)
     return rows
+
+
+def _chunked(conn: psycopg.Connection, items: list) -> Iterator[list[dict]]:
+    for start in range(0, len(items), CHUNK):
+        yield _fetch_rows(conn, items[start:start + CHUNK])
 
 
 def _record(conn: psycopg.Connection, week: Week, now: datetime, out_dir: Path | None) -> tuple[int, bool]:
@@ -170,14 +180,6 @@ def takedown(conn: psycopg.Connection) -> dict[str, Any]:
 
 # -- writers ---------------------------------------------------------------------------------------
 
-def _cell_text(key: str, value: Any, lang: str) -> Any:
-    if key == "post_urls":
-        value = "\n".join(value)
-    if lang == "ko" and key in LABELS_KO and value is not None:
-        value = LABELS_KO[key].get(value, value)
-    return value
-
-
 def _naive(value: datetime | None, tz: ZoneInfo) -> datetime | None:
     return value.astimezone(tz).replace(tzinfo=None, microsecond=0) if value else None
 
@@ -205,32 +207,70 @@ def sheet_rows(rows: list[dict], lang: str, tz: ZoneInfo) -> list[list[Any]]:
     return out
 
 
-def write_csv(cells: list[list[Any]], path: Path, lang: str) -> None:
-    # UTF-8 with a BOM so spreadsheet programs read the Korean text correctly.
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\r\n")
-        writer.writerow([c[1] if lang == "ko" else c[2] for c in COLUMNS])
-        writer.writerows(
-            [v.isoformat(sep=" ") if isinstance(v, datetime) else ("" if v is None else v) for v in row]
-            for row in cells
-        )
+def _csv_values(row: list[Any]) -> list[Any]:
+    return [v.isoformat(sep=" ") if isinstance(v, datetime) else ("" if v is None else v) for v in row]
 
 
-def write_jsonl(rows: list[dict], path: Path, tz: ZoneInfo) -> None:
-    with path.open("w", encoding="utf-8", newline="\n") as fh:
-        for row in rows:
-            record = {key: row[key] for key, *_ in COLUMNS}
-            for key in DATE_KEYS:
-                record[key] = record[key].astimezone(tz).isoformat() if record[key] else None
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+def _jsonl_line(row: dict, tz: ZoneInfo) -> str:
+    record = {key: row[key] for key, *_ in COLUMNS}
+    for key in DATE_KEYS:
+        record[key] = record[key].astimezone(tz).isoformat() if record[key] else None
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def header(lang: str) -> list[str]:
+    return [c[1] if lang == "ko" else c[2] for c in COLUMNS]
+
+
+def _xlsx_args(lang: str, stamp: datetime) -> dict[str, Any]:
+    # A fixed creation time (the referral's) and XlsxWriter's fixed zip times: re-runs are identical.
+    return {"sheet": "referrals" if lang == "en" else "신고목록",
+            "created": stamp.astimezone(ZoneInfo("UTC")).replace(tzinfo=None, microsecond=0)}
 
 
 def write_xlsx(cells: list[list[Any]], path: Path, lang: str, stamp: datetime) -> None:
-    """The XLSX: header in `lang`, the sheet's fixed creation time `stamp` (re-runs are byte-identical)."""
-    header = [c[1] if lang == "ko" else c[2] for c in COLUMNS]
-    created = stamp.astimezone(ZoneInfo("UTC")).replace(tzinfo=None, microsecond=0)
-    xlsx.write_xlsx(path, header, [c[3] for c in COLUMNS], cells,
-                    sheet="referrals" if lang == "en" else "신고목록", created=created)
+    """The XLSX in this process: header in `lang`, creation time `stamp` (the referral's)."""
+    xlsx.write_xlsx(path, header(lang), [c[3] for c in COLUMNS], cells, **_xlsx_args(lang, stamp))
+
+
+def write_files(
+    chunks: Iterable[list[dict]], out_dir: Path, stem: str, formats: tuple[str, ...], lang: str,
+    tz: ZoneInfo, stamp: datetime, say: Callable[[str], None],
+) -> tuple[list[dict], dict[str, str]]:
+    """Writes each chunk of rows to every format as it arrives; returns all rows and file → sha256.
+
+    The XLSX is written by a child process fed chunk by chunk, so it runs alongside the row
+    query and the CSV and JSON lines writing in this process.
+    """
+    paths = {fmt: out_dir / f"{stem}.{fmt}" for fmt in FORMATS if fmt in formats}
+    rows: list[dict] = []
+    with ExitStack() as stack:
+        book = None
+        if "xlsx" in paths:
+            book = stack.enter_context(xlsx.BackgroundXlsx(
+                paths["xlsx"], header(lang), [c[3] for c in COLUMNS], **_xlsx_args(lang, stamp)))
+        writer = jsonl = None
+        if "csv" in paths:
+            # UTF-8 with a BOM so spreadsheet programs read the Korean text correctly.
+            fh = stack.enter_context(paths["csv"].open("w", encoding="utf-8-sig", newline=""))
+            writer = csv.writer(fh, lineterminator="\r\n")
+            writer.writerow(header(lang))
+        if "jsonl" in paths:
+            jsonl = stack.enter_context(paths["jsonl"].open("w", encoding="utf-8", newline="\n"))
+        say(f"writing {', '.join(p.name for p in paths.values())}…")
+        for chunk in chunks:
+            rows.extend(chunk)
+            if book or writer:
+                cells = sheet_rows(chunk, lang, tz)
+                if book:
+                    book.add(cells)
+                if writer:
+                    writer.writerows(_csv_values(row) for row in cells)
+            if jsonl:
+                jsonl.writelines(_jsonl_line(row, tz) for row in chunk)
+        if book:
+            book.close()
+    return rows, {path.name: sha256_file(path) for path in paths.values()}
 
 
 def sha256_file(path: Path) -> str:
@@ -287,24 +327,9 @@ def weekly(
                          "WHERE referral_id = %s ORDER BY ref", (referral_id,)).fetchall()
     created_at = conn.execute("SELECT created_at FROM referrals WHERE id = %s", (referral_id,)).fetchone()[0]
     say(f"reading {len(items)} link(s)…")
-    rows = _fetch_rows(conn, items)
-
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"linkwatch-referral-{week.period}"
-    files: dict[str, str] = {}
-    cells = sheet_rows(rows, lang, tz) if {"csv", "xlsx"} & set(formats) else []
-    for fmt in FORMATS:
-        if fmt not in formats:
-            continue
-        path = out_dir / f"{stem}.{fmt}"
-        say(f"writing {path.name}…")
-        if fmt == "csv":
-            write_csv(cells, path, lang)
-        elif fmt == "jsonl":
-            write_jsonl(rows, path, tz)
-        else:
-            write_xlsx(cells, path, lang, created_at)
-        files[path.name] = sha256_file(path)
+    rows, files = write_files(_chunked(conn, items), out_dir, stem, formats, lang, tz, created_at, say)
     counts = {
         "links": len(rows),
         "new": sum(r["reason"] == "new" for r in rows),

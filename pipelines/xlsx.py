@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import multiprocessing
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -66,3 +68,64 @@ def write_xlsx(
     finally:
         workbook.close()
     return n
+
+
+# -- in a child process ----------------------------------------------------------------------------
+# XlsxWriter costs ~10 µs a cell: for a 50,000-link export it is the largest single cost, so it runs
+# in a child process (the machine has two cores) and is fed rows while the rest of the export goes on.
+
+_batches: Any = None  # the child's end of the queue, set by _attach()
+
+
+def _attach(queue: Any) -> None:
+    global _batches
+    _batches = queue
+
+
+def _queued_rows() -> Iterator[Sequence[Any]]:
+    while (batch := _batches.get()) is not None:
+        yield from batch
+
+
+def _write_queued(path: Path, header: list[str], widths: list[float], sheet: str, created: datetime) -> int:
+    return write_xlsx(path, header, widths, _queued_rows(), sheet=sheet, created=created)
+
+
+class BackgroundXlsx:
+    """write_xlsx() in a child process, fed batches of rows with add(); close() waits for the file."""
+
+    def __init__(self, path: Path, header: Sequence[str], widths: Sequence[float], *, sheet: str,
+                 created: datetime) -> None:
+        # fork: the child needs nothing re-imported; the queue reaches it by inheritance.
+        context = multiprocessing.get_context("fork")
+        self._queue = context.Queue()
+        self._pool = ProcessPoolExecutor(1, mp_context=context, initializer=_attach, initargs=(self._queue,))
+        self._future = self._pool.submit(_write_queued, path, list(header), list(widths), sheet, created)
+        self._open = True
+
+    def add(self, rows: list[Sequence[Any]]) -> None:
+        if self._future.done():
+            self._future.result()  # the child failed: raise its error now
+        self._queue.put(rows)
+
+    def close(self) -> int:
+        """Waits for the child; returns the row count or raises the child's error."""
+        self._end()
+        try:
+            return self._future.result()
+        finally:
+            self._pool.shutdown()
+
+    def _end(self) -> None:
+        if self._open:
+            self._open = False
+            self._queue.put(None)
+            self._queue.close()
+
+    def __enter__(self) -> BackgroundXlsx:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # On an error in the parent the child still gets the end mark, so it finishes and exits.
+        self._end()
+        self._pool.shutdown()

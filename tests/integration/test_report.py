@@ -341,3 +341,23 @@ def test_referred_link_keeps_status_through_review(lw_env, db, week45, tmp_path)
     shown = CliRunner().invoke(main, ["links", "show", str(week45["a"]), "--format", "json"],
                                catch_exceptions=False)
     assert json.loads(shown.output)["status"] == "referred"
+
+
+def test_chunked_export_gives_the_same_files(lw_env, week45, tmp_path, monkeypatch) -> None:
+    import pipelines.report
+
+    assert cli(["weekly", "--week", "2026-W45", "--out", str(tmp_path / "one")]).exit_code == 0
+    monkeypatch.setattr(pipelines.report, "CHUNK", 1)  # one link per row query and XLSX batch
+    assert cli(["weekly", "--week", "2026-W45", "--out", str(tmp_path / "many")]).exit_code == 0
+    one = {p.name: sha(p) for p in (tmp_path / "one").iterdir()}
+    assert {p.name: sha(p) for p in (tmp_path / "many").iterdir()} == one
+    assert len(one) == 4
+
+
+def test_background_xlsx_failure_is_raised(tmp_path) -> None:
+    from pipelines.xlsx import BackgroundXlsx
+
+    book = BackgroundXlsx(tmp_path / "bad.xlsx", ["a"], [10], sheet="s", created=datetime(2026, 1, 1))
+    book.add([["fine"], [object()]])  # not a cell type: the child raises
+    with pytest.raises(TypeError, match="unsupported cell type"):
+        book.close()
