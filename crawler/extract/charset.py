@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from functools import lru_cache
 
 _HEADER_CHARSET = re.compile(rb"charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]{1,40})", re.IGNORECASE)
 # searched in lower-cased bytes
@@ -14,6 +15,7 @@ _ALIASES = dict.fromkeys(("euc-kr", "euckr", "ks_c_5601-1987", "ksc5601", "x-win
 _DETECT_SAMPLE = 65536
 
 
+@lru_cache(maxsize=256)  # codecs.lookup costs about a microsecond; pages name few charsets
 def _codec(name: str | bytes | None) -> str | None:
     if not name:
         return None
