@@ -1,10 +1,12 @@
 """Ingest benchmark: sightings/s through the batched store vs row-by-row INSERTs, same data, same run.
 
-    .venv/bin/python -m bench.ingest [--database-url URL] [--pages 1000] [--links 20] [--runs 5]
+    .venv/bin/python -m bench.ingest [--database-url URL] [--pages 1000] [--links 20] [--runs 5] [--profile]
 
 Creates a throwaway database on the server (LINKWATCH_DATABASE_URL, --database-url, or the embedded
 server), migrates it, times both writers on identical synthetic pages (made-up invite codes; about half
 of each run's links were already stored by earlier pages), and prints the median of the runs.
+Both writers record a crawl run id (its foreign key is checked per row, as in a crawl), and each
+timed run ends by merging the GIN pending lists, so index work deferred by `fastupdate` is counted.
 """
 
 from __future__ import annotations
@@ -22,9 +24,15 @@ from psycopg import sql
 from crawler.items import PageItem
 from pipelines.db import database_url
 from pipelines.migrate import migrate
-from pipelines.store import store_batch
+from pipelines.store import DEFAULT_BATCH_SIZE, STORE_STEPS, store_batch
 
 TABLES = "pages, links, sightings"
+# GIN inserts go to a pending list (fastupdate) merged later by a big insert, VACUUM or this call;
+# merging inside the timing charges each run for all of its own index work.
+CLEAN_GIN = (
+    "SELECT gin_clean_pending_list(c.oid) FROM pg_class c JOIN pg_am a ON a.oid = c.relam "
+    "WHERE a.amname = 'gin' AND c.relkind = 'i' AND c.relnamespace = 'public'::regnamespace"
+)
 
 
 def synthetic_pages(n_pages: int, links_per_page: int) -> list[PageItem]:
@@ -96,22 +104,63 @@ def backend_cpu(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_once(url: str, pages: list[PageItem], batch_size: int, batched: bool) -> tuple[float, float, int]:
+def crawl_run(url: str) -> int:
+    """A sources row and a crawl_runs row for the writers to record, as a crawl does."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        source = conn.execute("INSERT INTO sources (name) VALUES ('bench') RETURNING id").fetchone()[0]
+        return conn.execute(
+            "INSERT INTO crawl_runs (source_id, trigger) VALUES (%s, 'bench') RETURNING id", (source,)
+        ).fetchone()[0]
+
+
+class StepClock:
+    """Server CPU and wall seconds per store_batch step (--profile), summed over the batches."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.server: dict[str, float] = dict.fromkeys((*STORE_STEPS, "gin merge"), 0.0)
+        self.wall: dict[str, float] = dict.fromkeys(self.server, 0.0)
+        self.start()
+
+    def start(self) -> None:
+        self._server, self._wall = backend_cpu(self.pid) or 0.0, time.perf_counter()
+
+    def __call__(self, step: str) -> None:
+        server, wall = backend_cpu(self.pid) or 0.0, time.perf_counter()
+        self.server[step] += server - self._server
+        self.wall[step] += wall - self._wall
+        self._server, self._wall = server, wall
+
+
+def run_once(
+    url: str, pages: list[PageItem], batch_size: int, batched: bool, run_id: int,
+    profile: dict[str, list[tuple[float, float]]] | None = None,
+) -> tuple[float, float, int]:
     """(wall seconds, CPU seconds of this process plus its backend, sightings stored)."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
         conn.execute("VACUUM ANALYZE pages, links, sightings")
         pid = conn.info.backend_pid
+        clock = StepClock(pid) if profile is not None and batched else None
         sightings = 0
         cpu0, server0 = time.process_time(), backend_cpu(pid)
         start = time.perf_counter()
         for i in range(0, len(pages), batch_size):
             chunk = pages[i : i + batch_size]
             if batched:
-                sightings += store_batch(conn, chunk, None).sightings_new
+                if clock is not None:
+                    clock.start()
+                sightings += store_batch(conn, chunk, run_id, on_step=clock).sightings_new
             else:
-                sightings += store_row_by_row(conn, chunk, None)
+                sightings += store_row_by_row(conn, chunk, run_id)
+        if clock is not None:
+            clock.start()
+        conn.execute(CLEAN_GIN)
         elapsed = time.perf_counter() - start
+        if clock is not None:
+            clock("gin merge")
+            for step, seconds in clock.server.items():
+                profile.setdefault(step, []).append((seconds, clock.wall[step]))
         server1 = backend_cpu(pid)
         cpu = time.process_time() - cpu0
         if server0 is not None and server1 is not None:
@@ -125,11 +174,15 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=1000)
     parser.add_argument("--links", type=int, default=20, help="links per page")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=100, help="pages per batch (both writers)")
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
+                        help="pages per batch (both writers)")
     parser.add_argument("--no-context-index", action="store_true",
                         help="diagnostic: drop the trigram index on sightings.context to see its cost")
     parser.add_argument("--batched-only", action="store_true", help="diagnostic: skip the baseline")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print the batched store's server CPU and wall time per step")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
 
     admin = args.database_url or database_url()
     name = f"lw_bench_{secrets.token_hex(4)}"
@@ -142,7 +195,9 @@ def main() -> None:
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute("DROP INDEX sightings_context_trgm")
             print("diagnostic run: sightings.context has NO trigram index")
+        run_id = crawl_run(url)
         pages = synthetic_pages(args.pages, args.links)
+        profile: dict[str, list[tuple[float, float]]] | None = {} if args.profile else None
         results: dict[str, list[float]] = {"batched": [], "row-by-row": []}
         per_cpu: dict[str, list[float]] = {"batched": [], "row-by-row": []}
         expected = None
@@ -150,7 +205,7 @@ def main() -> None:
             # Alternate the order so neither writer always runs on a warmer cache.
             order = [("batched", True)] if args.batched_only else [("batched", True), ("row-by-row", False)]
             for label, batched in order if run % 2 == 0 else order[::-1]:
-                elapsed, cpu, sightings = run_once(url, pages, args.batch_size, batched)
+                elapsed, cpu, sightings = run_once(url, pages, args.batch_size, batched, run_id, profile)
                 expected = expected or sightings
                 if sightings != expected:
                     raise SystemExit(f"{label} stored {sightings} sightings, expected {expected}")
@@ -161,7 +216,8 @@ def main() -> None:
         fast = statistics.median(results["batched"])
         print()
         print(f"{args.pages} pages x {args.links} links, batches of {args.batch_size} pages, "
-              f"median of {args.runs} runs (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+              f"median of {args.runs} runs (load average {load_before:.1f} before, "
+              f"{os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores)")
         print("  (per CPU-second: sightings per second of CPU used by the writer and its PostgreSQL")
         print("   backend together; what one idle core each would sustain, whatever the machine load)")
         print(f"  batched store (COPY + INSERT ... SELECT ... ON CONFLICT): {fast:>9,.0f} sightings/s, "
@@ -173,6 +229,14 @@ def main() -> None:
             print(f"  speed-up: {fast / slow:.1f}x wall clock, "
                   f"{statistics.median(per_cpu['batched']) / statistics.median(per_cpu['row-by-row']):.1f}x "
                   "per CPU-second")
+        if profile:
+            print(f"  batched store per step, median over runs ({expected} sightings a run):")
+            for step, samples in profile.items():
+                server = statistics.median(s for s, _ in samples)
+                wall = statistics.median(w for _, w in samples)
+                per = server / expected * 1e6
+                print(f"    {step:<17} server CPU {server:6.3f} s ({per:5.1f} us/sighting), "
+                      f"wall {wall:6.3f} s")
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -7,6 +7,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -43,6 +44,9 @@ SIGHTING_COLUMNS = (
     "context", "score",
 )
 
+# What store_batch() reports to on_step, in order: temp tables and COPY, the four statements, COMMIT.
+STORE_STEPS = ("stage", "upsert_pages", "page_ids", "upsert_links", "insert_sightings", "commit")
+
 # Errors that mean "the connection or server is gone": the batch is spilled and retried later.
 CONNECTION_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError, DatabaseError)
 
@@ -62,17 +66,24 @@ class StoreResult:
         return self
 
 
-def store_batch(conn: psycopg.Connection, pages: list[PageItem], run_id: int | None) -> StoreResult:
+def store_batch(
+    conn: psycopg.Connection,
+    pages: list[PageItem],
+    run_id: int | None,
+    on_step: Callable[[str], None] | None = None,
+) -> StoreResult:
     """Writes `pages` and their links/sightings in one transaction; safe to repeat (idempotent).
 
     COPY into temporary staging tables, then set-based `INSERT … SELECT … ON CONFLICT` for pages,
     links and sightings, each sorted by its unique key so concurrent writers lock rows in the same
-    order. Repeating a batch changes nothing but links.last_seen.
+    order. Repeating a batch changes nothing but links.last_seen. `on_step(name)` is called after
+    each step (the names in STORE_STEPS), for bench.ingest --profile.
     """
     result = StoreResult(pages=len(pages))
     if not pages:
         return result
     params = {"run_id": run_id}
+    step = on_step or (lambda _name: None)
     with conn.transaction(), conn.cursor() as cur:
         cur.execute(load_query("store", "stage"))
         with cur.copy(f"COPY lw_stage_pages ({', '.join(PAGE_COLUMNS)}) FROM STDIN") as copy:
@@ -91,12 +102,18 @@ def store_batch(conn: psycopg.Connection, pages: list[PageItem], run_id: int | N
                         link.get("where") or "text", link.get("context") or "",
                         float(link.get("score") or 0.0),
                     ))
+        step("stage")
         cur.execute(load_query("store", "upsert_pages"), params)
+        step("upsert_pages")
         cur.execute(load_query("store", "page_ids"))
+        step("page_ids")
         cur.execute(load_query("store", "upsert_links"))
         result.links_found, result.links_new = cur.fetchone()
+        step("upsert_links")
         cur.execute(load_query("store", "insert_sightings"), params)
         result.sightings_new = cur.fetchone()[0]
+        step("insert_sightings")
+    step("commit")
     return result
 
 
