@@ -158,45 +158,59 @@ def walk(text: str, base_url: str | None) -> Walked | None:
     direct: list[_Direct] = []
     key = 0
     skip_depth = 0
-
-    def text_piece(s: str) -> None:
-        nonlocal key
-        key += 1
-        if skip_depth:
-            hidden.add(s, key, visible.length, "\n")
-        else:
-            visible.add(s, key, visible.length)
+    # The visible buffer is filled inline (this loop runs per element of link-dense pages): its offset
+    # is its own visible position, so one running length serves both.
+    vis_parts, vis_marks, vis_len = visible.parts, visible.marks, 0
 
     for event, el in etree.iterwalk(root, events=("start", "end", "comment", "pi")):
         tag = el.tag
         if not isinstance(tag, str):  # comment or processing instruction: not visible
             key += 1
             if el.text:
-                hidden.add(el.text, key, visible.length, "\n")
+                hidden.add(el.text, key, vis_len, "\n")
             if el.tail:
-                text_piece(el.tail)
+                key += 1
+                if skip_depth:
+                    hidden.add(el.tail, key, vis_len, "\n")
+                else:
+                    vis_marks.append((vis_len, key, vis_len))
+                    vis_parts.append(el.tail)
+                    vis_len += len(el.tail)
             continue
         tag = tag.lower()
         if event == "start":
             key += 1
             if tag in BLOCK:
-                visible.add("\n", key, visible.length)
+                vis_marks.append((vis_len, key, vis_len))
+                vis_parts.append("\n")
+                vis_len += 1
             for name, value in el.items():
-                if value:
-                    _attribute(
-                        name.lower(), value, el, key, visible.length, base_url, on_platform, attrs, direct
-                    )
+                if not value:
+                    continue
+                name = name.lower()
+                # most attributes (class, id, alt…) are plain words: skip the call unless one could matter
+                if name in URL_ATTRS or name == "content" or not value.isascii() or _MAYBE_ATTR.search(value):
+                    _attribute(name, value, el, key, vis_len, base_url, on_platform, attrs, direct)
             if tag in INVISIBLE:
                 skip_depth += 1
-            if el.text:
-                text_piece(el.text)
+            text = el.text
         else:
             if tag in INVISIBLE:
                 skip_depth -= 1
             if tag in BLOCK:
-                visible.add("\n", key, visible.length)
-            if el.tail:
-                text_piece(el.tail)
+                vis_marks.append((vis_len, key, vis_len))
+                vis_parts.append("\n")
+                vis_len += 1
+            text = el.tail
+        if text:
+            key += 1
+            if skip_depth:
+                hidden.add(text, key, vis_len, "\n")
+            else:
+                vis_marks.append((vis_len, key, vis_len))
+                vis_parts.append(text)
+                vis_len += len(text)
+    visible.length = vis_len
     vis_text = "".join(visible.parts)
     occurrences = _collect(vis_text, visible, attrs, hidden, direct)
     seen = "\n".join((vis_text, "".join(attrs.parts), "".join(hidden.parts)))
