@@ -12,7 +12,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler.items import PageItem
 from pipelines.spill import pending_spills
-from pipelines.store import StorePipeline, store_batch
+from pipelines.store import STORE_STEPS, StorePipeline, store_batch
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -108,6 +108,32 @@ def test_duplicates_inside_one_batch_collapse(db: str) -> None:
         result = store_batch(conn, [page, make_page(1, [1, 2])], None)
         assert (result.links_new, result.sightings_new) == (2, 2)
         assert counts(conn) == {"pages": 1, "links": 2, "sightings": 2, "links_sightings_sum": 2}
+
+
+def test_on_step_reports_each_step_in_order_once_committed(db: str) -> None:
+    seen: list[tuple[str, int]] = []
+    with psycopg.connect(db, autocommit=True) as conn, psycopg.connect(db, autocommit=True) as other:
+
+        def on_step(step: str) -> None:
+            # Another session sees the batch only after the last step: one transaction per batch.
+            seen.append((step, other.execute("SELECT count(*) FROM sightings").fetchone()[0]))
+
+        store_batch(conn, [make_page(1, [1, 2])], None, on_step=on_step)
+    assert [step for step, _ in seen] == list(STORE_STEPS)
+    assert [n for _, n in seen] == [0] * (len(STORE_STEPS) - 1) + [2]
+
+
+def test_last_seen_queries_use_the_index_kept_by_0005(db: str) -> None:
+    with psycopg.connect(db) as conn:
+        names = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'links'")}
+        assert "links_last_seen" not in names  # dropped: a prefix of links_last_seen_id
+        conn.execute("SET enable_seqscan = off")  # an empty table would otherwise never use an index
+        for query in (
+            "SELECT id FROM links ORDER BY last_seen DESC, id DESC LIMIT 50",
+            "SELECT id FROM links WHERE last_seen >= now() - interval '1 day'",
+        ):
+            plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + query))
+            assert "links_last_seen_id" in plan
 
 
 def test_run_id_is_recorded(db: str) -> None:
