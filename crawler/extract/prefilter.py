@@ -219,14 +219,12 @@ _ANCHORED = tuple(
               | g(?<=\.gg)/(?P<hit2>) | g(?<=[.>]gg)(?P<gg>) )""",
         rb"m(?: atrix(?P<hit>) | e(?<=[.>]me)(?P<me>) )",
         rb"k(?: ey(?<=public_key)(?P<hit>) | akao(?<=[.>]kakao)(?P<kakao>) )",
-        # `io` and `to` share one lookbehind (`xo`: the byte before `o` tells which): fewer tests per `o`
-        rb"""o(?: (?<=[.>][it]o)(?P<xo>) | t\.(?<=\.dot\.)(?P<hit>) | rd(?<=discord)(?P<hit1>)
-              | g(?<=[.>]dog)(?P<dog>) | m(?<=[.>]com)(?P<com>) )""",
+        # io, to, dog and com share one lookbehind (`xo`: the bytes around `o` tell which label)
+        rb"o(?: t\.(?<=\.dot\.)(?P<hit>) | rd(?<=discord)(?P<hit1>) | (?<=[.>][itdc]o)(?P<xo>) )",
         rb"us(?<=[.>]us)(?P<us>)",
-        rb"0c(?<=ahr0c)(?P<hit>)",
+        rb"h(?: r0c(?<=ahr0c)(?P<hit>) | atsapp(?<=whatsapp)(?P<hit1>) )",
     )
 )
-_GATED = ((b"w", b"whatsapp"), (b"%", b"%2e"))  # `in` only when memchr finds the rare byte
 _COLON = re.compile(rb":(?:(?<=tg:)|(?<=line:)|(?<=\.:)\.)")
 _BEFORE = {seed.lstrip(b".").decode(): before for seed, before in _VERIFIED}
 
@@ -243,8 +241,11 @@ def _candidate_hit(data: bytes, label: str, start: int, end: int, tags: list[boo
     return any(rx.search(data) is not None for rx in _TAG_SPLITS)
 
 
+_XO = {ord("i"): ("io", b""), ord("t"): ("to", b""), ord("d"): ("dog", b"g"), ord("c"): ("com", b"m")}
+
+
 def _seed_hit(data: bytes) -> bool:
-    if any(gate in data and seed in data for gate, seed in _GATED):
+    if b"%" in data and b"%2e" in data:  # memchr first: `%` is rare
         return True
     if b":" in data and _COLON.search(data) is not None:
         return True
@@ -255,14 +256,18 @@ def _seed_hit(data: bytes) -> bool:
             label = m.lastgroup or "hit"
             if label.startswith("hit"):
                 return True
+            end = m.end()
             if label == "xo":
-                label = "io" if data[m.end() - 2] == ord("i") else "to"
+                label, after = _XO[data[end - 2]]
+                if not data.startswith(after, end):
+                    continue
+                end += len(after)
             hits += 1
             if hits > MAX_HITS:  # very many candidates: one search each over everything, no Python loop
                 return any(before.search(data) is not None for before in _BEFORE.values()) or (
                     _TAG_LABEL.search(data) is not None and any(rx.search(data) for rx in _TAG_SPLITS)
                 )
-            if _candidate_hit(data, label, m.end() - len(label), m.end(), tags):
+            if _candidate_hit(data, label, end - len(label), end, tags):
                 return True
     return False
 
