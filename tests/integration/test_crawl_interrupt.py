@@ -24,21 +24,21 @@ def test_sigint_marks_the_run_interrupted_and_resume_continues(forum, lw_env, tm
     sources = tmp_path / "sources.toml"
     # slow and serial, so the crawl is still running when it is interrupted
     extra = 'deny = ["/calendar", "/huge", "/slow"]\n'
-    text = sources_toml(forum.url, extra=extra).replace("delay = 0.0", "delay = 0.4").replace(
+    text = sources_toml(forum.url, extra=extra).replace("delay = 0.0", "delay = 0.8").replace(
         "concurrency = 4", "concurrency = 1"
     )
     sources.write_text(text, encoding="utf-8")
     env = {**os.environ, **lw_env, "LINKWATCH_USER_AGENT": UA}
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [LINKWATCH, "crawl", "tf", "--sources", str(sources)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    deadline = time.monotonic() + 60
-    while len(forum.paths("/thread/")) < 3 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert proc.poll() is None, "crawl ended before it could be interrupted"
-    proc.send_signal(signal.SIGINT)
-    _out, err = proc.communicate(timeout=60)
+    ) as proc:
+        deadline = time.monotonic() + 60
+        while len(forum.paths("/thread/")) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert proc.poll() is None, "crawl ended before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "--resume" in err
     assert "Traceback" not in err
