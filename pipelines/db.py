@@ -18,10 +18,15 @@ def database_url(config: Config | None = None, *, announce: bool = True) -> str:
     config = config or get_config()
     if config.database_url:
         return config.database_url
+    return embedded_url(config, announce=announce)
+
+
+def embedded_url(config: Config, *, announce: bool = True, database: str | None = None) -> str:
+    """A database in the embedded server under config.data_dir (default `linkwatch`), started on demand."""
     from pipelines import embedded
 
     try:
-        return embedded.start(config.data_dir, announce=announce)
+        return embedded.start(config.data_dir, announce=announce, database=database or embedded.DATABASE)
     except Exception as exc:  # initdb/pg_ctl failures come as assorted errors; the user needs one sentence
         raise DatabaseError(
             f"could not start the embedded PostgreSQL under {embedded.pgdata_dir(config.data_dir)} "

