@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from crawler.cli.health import status as _health_status
 from crawler.config import get_config
 from crawler.sources import Source, SourcesError, load_sources
 
@@ -59,3 +60,8 @@ def check(file: Path) -> None:
     found = _load(file)
     enabled = sum(1 for s in found if s.enabled)
     click.echo(f"{file}: {len(found)} source(s) valid ({enabled} enabled)")
+
+
+# Crawl health lives with the operations code; it is offered here because analysts look for it
+# next to the other source commands.
+sources.add_command(_health_status, "status")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from click.testing import CliRunner
 
 from crawler.cli import main
@@ -51,3 +53,13 @@ def test_list_shows_each_source(tmp_path, monkeypatch) -> None:
     assert result.exit_code == 0, result.output
     for text in ("board-a", "board-b", "browser", "0 * * * *", "https://forum.example.test/"):
         assert text in result.output
+
+
+def test_sources_status_is_reachable_from_the_sources_group(lw_env, tmp_path) -> None:
+    """`linkwatch sources status` lists the sources file's sources even before they ever ran."""
+    path = tmp_path / "sources.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    result = CliRunner().invoke(main, ["sources", "status", "--json", "--sources", str(path)])
+    assert result.exit_code == 0, result.output
+    names = {json.loads(line)["name"] for line in result.output.splitlines() if line.startswith("{")}
+    assert {"board-a", "board-b"} <= names
