@@ -25,7 +25,7 @@ from pipelines.review import CATEGORIES
 
 FORMATS = ("csv", "xlsx", "jsonl")
 MAX_POSTS = 20  # post URLs listed per link; the full count is its own column
-# Links per row query: the XLSX child starts on the first chunk while later ones are read.
+# Rows per batch handed to the XLSX child: it starts on the first while the rest are prepared.
 CHUNK = 10_000
 WEEK_RE = re.compile(r"^(\d{4})-?W(\d{2})$")
 
@@ -136,8 +136,11 @@ def _fetch_rows(conn: psycopg.Connection, items: list[tuple[int, str, str, datet
 
 
 def _chunked(conn: psycopg.Connection, items: list) -> Iterator[list[dict]]:
-    for start in range(0, len(items), CHUNK):
-        yield _fetch_rows(conn, items[start:start + CHUNK])
+    # One row query: per chunk, each query scanned all pages again (10-12 s against 4-9 s for one
+    # at 50,000 links). The chunks only pace the XLSX child, which starts on the first one.
+    rows = _fetch_rows(conn, items)
+    for start in range(0, len(rows), CHUNK):
+        yield rows[start:start + CHUNK]
 
 
 def _record(conn: psycopg.Connection, week: Week, now: datetime, out_dir: Path | None) -> tuple[int, bool]:
@@ -239,8 +242,8 @@ def write_files(
 ) -> tuple[list[dict], dict[str, str]]:
     """Writes each chunk of rows to every format as it arrives; returns all rows and file → sha256.
 
-    The XLSX is written by a child process fed chunk by chunk, so it runs alongside the row
-    query and the CSV and JSON lines writing in this process.
+    The XLSX is written by a child process fed chunk by chunk, so it runs alongside the CSV and
+    JSON lines writing in this process.
     """
     paths = {fmt: out_dir / f"{stem}.{fmt}" for fmt in FORMATS if fmt in formats}
     rows: list[dict] = []

@@ -347,7 +347,7 @@ def test_chunked_export_gives_the_same_files(lw_env, week45, tmp_path, monkeypat
     import pipelines.report
 
     assert cli(["weekly", "--week", "2026-W45", "--out", str(tmp_path / "one")]).exit_code == 0
-    monkeypatch.setattr(pipelines.report, "CHUNK", 1)  # one link per row query and XLSX batch
+    monkeypatch.setattr(pipelines.report, "CHUNK", 1)  # one link per batch to every writer
     assert cli(["weekly", "--week", "2026-W45", "--out", str(tmp_path / "many")]).exit_code == 0
     one = {p.name: sha(p) for p in (tmp_path / "one").iterdir()}
     assert {p.name: sha(p) for p in (tmp_path / "many").iterdir()} == one
