@@ -26,6 +26,7 @@ class PageItem:
     title: str = ""
     links: list[dict[str, Any]] = field(default_factory=list)
     sha256: str = ""
+    body_size: int | None = None  # bytes of the body, kept after the body itself is freed
     warc_file: str | None = None
     warc_offset: int | None = None
     warc_length: int | None = None

@@ -53,6 +53,7 @@ class CapturePipeline:
             return item
         if isinstance(item.body, str):  # a rendered DOM handed over as text
             item.body = item.body.encode("utf-8", "surrogatepass")
+        item.body_size = len(item.body)
         try:
             offset, length, digest = write_response(
                 self.data_dir / self.warc_file,

@@ -90,7 +90,7 @@ def store_batch(
             for ord_, p in enumerate(pages):
                 copy.write_row((
                     ord_, p.url, p.sha256, p.fetched_at, p.status, p.content_type, p.title,
-                    bool(p.rendered), len(p.body) if p.body is not None else None,
+                    bool(p.rendered), p.body_size if p.body is None else len(p.body),
                     p.warc_file, p.warc_offset, p.warc_length,
                 ))
         with cur.copy(f"COPY lw_stage_sightings ({', '.join(SIGHTING_COLUMNS)}) FROM STDIN") as copy:

@@ -127,6 +127,8 @@ def test_crawl_stores_every_link_once_with_evidence(forum: str, db: str, tmp_pat
         capture = read_page_capture(conn, tmp_path, page_id)
         assert capture.url == url
         assert b"t.me/+FAKEshared" in capture.body
+        sizes = conn.execute("SELECT bytes FROM pages WHERE id = %s", (page_id,)).fetchone()
+        assert sizes[0] == len(capture.body)  # the size survives the body being freed after capture
 
     # Crawling the same forum again stores nothing new: same bytes, same page versions.
     again = crawl(forum, db, tmp_path)
