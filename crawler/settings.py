@@ -49,6 +49,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.media.MediaRefusalMiddleware": 50,
     # Just after RetryMiddleware (550) puts a retry back: waits before it goes out again.
     "crawler.middlewares.backoff.RetryBackoffMiddleware": 60,
+    # Scrapy's checks only one of the requests that wait for a host's robots.txt (robots.py).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.extensions.robots.WaitingRobotsTxtMiddleware": 100,
 }
 EXTENSIONS = {
     "crawler.extensions.progress.Progress": 500,
@@ -73,8 +76,13 @@ def crawl_settings(
     run_id: int,
     jobdir: Path | None = None,
     progress: bool = True,
+    distributed: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The settings for one source's crawl: project defaults overridden by the source and the config."""
+    """The settings for one source's crawl: project defaults overridden by the source and the config.
+
+    `distributed` (crawler.distributed.scrapy_settings) puts the crawl on a shared Redis frontier;
+    it replaces JOBDIR (the queue and seen-set live in Redis).
+    """
     import sys
 
     values = {k: v for k, v in globals().items() if k.isupper()}
@@ -99,7 +107,12 @@ def crawl_settings(
     )
     if not values["LINKWATCH_PROGRESS"]:
         values["EXTENSIONS"] = {k: v for k, v in EXTENSIONS.items() if not k.endswith(".Progress")}
-    if jobdir is not None:
+    if distributed:
+        values.update(distributed)
+        values["EXTENSIONS"] = {
+            **values["EXTENSIONS"], "crawler.extensions.distributed.DistributedWorker": 510,
+        }
+    elif jobdir is not None:
         values["JOBDIR"] = str(jobdir)
     if source.render == "browser":
         from crawler.browser import playwright_settings

@@ -38,13 +38,31 @@ def upsert_source(conn: psycopg.Connection, source: Any) -> int:
     return int(row[0])
 
 
-def lock_source(conn: psycopg.Connection, source_id: int, name: str) -> None:
-    """Takes the source's session-level advisory lock on conn (held until conn closes)."""
-    got = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_NAMESPACE, source_id)).fetchone()[0]
-    if not got:
+def lock_source(conn: psycopg.Connection, source_id: int, name: str, *, shared: bool = False) -> bool:
+    """Takes the source's session-level advisory lock on conn (held until conn closes).
+
+    A normal crawl takes it exclusively. The workers of a distributed crawl take it shared, so they
+    run together while a normal crawl and a distributed run still exclude each other. Returns True
+    when no other crawl of the source holds it (its rows still 'running' are then orphans).
+    """
+    args = (LOCK_NAMESPACE, source_id)
+    alone = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", args).fetchone()[0]
+    if not shared:
+        if not alone:
+            raise SourceLockedError(
+                f"another crawl of source {name!r} is running; try again when it has finished"
+            )
+        return True
+    if alone:
+        # Held exclusively for a moment to learn we are the only worker; now share it.
+        conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", args)
+        conn.execute("SELECT pg_advisory_unlock(%s, %s)", args)
+        return True
+    if not conn.execute("SELECT pg_try_advisory_lock_shared(%s, %s)", args).fetchone()[0]:
         raise SourceLockedError(
-            f"another crawl of source {name!r} is running; try again when it has finished"
+            f"a non-distributed crawl of source {name!r} is running; try again when it has finished"
         )
+    return False
 
 
 def unlock_source(conn: psycopg.Connection, source_id: int) -> None:
@@ -53,10 +71,20 @@ def unlock_source(conn: psycopg.Connection, source_id: int) -> None:
 
 
 def start_run(
-    conn: psycopg.Connection, source_id: int, *, trigger: str = "manual", jobdir: str | None = None
+    conn: psycopg.Connection,
+    source_id: int,
+    *,
+    trigger: str = "manual",
+    jobdir: str | None = None,
+    abandon_stale: bool = True,
 ) -> int:
-    """Records a running crawl (after marking this source's orphaned 'running' rows failed)."""
-    conn.execute(_sql("abandon_stale"), {"source_id": source_id})
+    """Records a running crawl (after marking this source's orphaned 'running' rows interrupted).
+
+    `abandon_stale=False` when other distributed workers of the source are running: their rows
+    are not orphans.
+    """
+    if abandon_stale:
+        conn.execute(_sql("abandon_stale"), {"source_id": source_id})
     row = conn.execute(
         _sql("start"),
         {

@@ -44,6 +44,8 @@ def run_crawls(
     resume: bool = False,
     progress: bool = True,
     overrides: dict[str, Any] | None = None,
+    redis_url: str | None = None,
+    idle_seconds: float = 30.0,
 ) -> list[RunResult]:
     """Crawls the sources in this process (concurrently), each recorded in crawl_runs.
 
@@ -51,6 +53,12 @@ def run_crawls(
     source never overlap. Scrapy's JOBDIR (<data_dir>/jobs/<source>) keeps an interrupted crawl's
     queue for `--resume`; a crawl that ends normally removes it. `overrides` (Scrapy settings) is
     for benchmarks and tests that need to switch a component off.
+
+    With `redis_url` this process is one worker of a distributed crawl (crawler.distributed): it
+    joins the source's current run in Redis (or starts one), shares its frontier, seen-set and
+    page budget with the other workers, takes the source's lock shared, records its own crawl_runs
+    row (trigger 'distributed') and stops once the shared queue stayed empty and every worker idle
+    for `idle_seconds`.
     """
     from scrapy.crawler import CrawlerProcess
 
@@ -64,12 +72,18 @@ def run_crawls(
     lock_conn = connect(database_url, autocommit=True)
     started: list[tuple[Source, int, int, Path]] = []
     results: list[RunResult] = []
+    shared: dict[int, Any] = {}  # run_id -> crawler.distributed.SharedRun
     try:
         require_migrated(lock_conn)
         for source in sources:
             source_id = runs.upsert_source(lock_conn, source)
-            runs.lock_source(lock_conn, source_id, source.name)
+            alone = runs.lock_source(lock_conn, source_id, source.name, shared=bool(redis_url))
             jobdir = Path(config.data_dir) / "jobs" / source.name
+            if redis_url:
+                run_id = runs.start_run(lock_conn, source_id, trigger="distributed", abandon_stale=alone)
+                shared[run_id] = _join(redis_url, source.name)
+                started.append((source, source_id, run_id, jobdir))
+                continue
             if not resume and jobdir.exists():
                 shutil.rmtree(jobdir)
             run_trigger = "resume" if resume and jobdir.exists() else trigger
@@ -81,9 +95,15 @@ def run_crawls(
         )
         crawlers = []
         for source, _source_id, run_id, jobdir in started:
+            distributed = None
+            if run_id in shared:
+                from crawler.distributed import scrapy_settings
+
+                run = shared[run_id]
+                distributed = scrapy_settings(redis_url, run.keys, run.worker, idle_seconds)
             settings = project.crawl_settings(
-                source, config=config, database_url=database_url, run_id=run_id, jobdir=jobdir,
-                progress=progress,
+                source, config=config, database_url=database_url, run_id=run_id,
+                jobdir=None if distributed else jobdir, progress=progress, distributed=distributed,
             )
             settings.update(overrides or {})
             spidercls = type(f"ForumSpider_{run_id}", (ForumSpider,), {"custom_settings": settings})
@@ -96,6 +116,12 @@ def run_crawls(
         for (source, _source_id, run_id, jobdir), crawler in zip(started, crawlers, strict=True):
             stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
             status = runs.status_for(stats.get("finish_reason"))
+            if run_id in shared:
+                run = shared.pop(run_id)
+                stats.update({"linkwatch/run_token": run.token, "linkwatch/worker": run.worker,
+                              "linkwatch/first_worker": run.first, "linkwatch/trigger": trigger})
+                stats["linkwatch/workers_left"] = run.leave(finished=status == "finished")
+                run.close()
             figures = runs.finish_run(lock_conn, run_id, status, stats)
             if status == "finished" and jobdir.exists():
                 shutil.rmtree(jobdir, ignore_errors=True)
@@ -109,8 +135,26 @@ def run_crawls(
                 runs.finish_run(lock_conn, run_id, status, {})
         raise
     finally:
+        for run in shared.values():  # not reached the end: leave the keys for a resumed run
+            run.leave(finished=False)
+            run.close()
         lock_conn.close()  # releases every advisory lock taken above
     return results
+
+
+def _join(redis_url: str, source: str) -> Any:
+    import redis
+
+    from crawler.distributed import SharedRun
+
+    try:
+        return SharedRun.join(redis_url, source)
+    except (redis.RedisError, ValueError) as exc:
+        raise RedisUnavailableError(f"cannot use Redis for the distributed crawl: {exc}") from None
+
+
+class RedisUnavailableError(RuntimeError):
+    """Raised by run_crawls() when a distributed crawl cannot reach its Redis."""
 
 
 def summary_lines(results: list[RunResult]) -> list[str]:
@@ -151,6 +195,10 @@ def _pick_sources(names: tuple[str, ...], path: Path) -> list[Source]:
 @click.option("--max-pages", type=click.IntRange(min=1), default=None, help="Page budget per source.")
 @click.option("--resume", is_flag=True,
               help="Continue an interrupted crawl (Scrapy JOBDIR) instead of starting over.")
+@click.option("--redis", "redis_url", metavar="URL",
+              help="Be one worker of a distributed crawl sharing this Redis (default: LINKWATCH_REDIS_URL).")
+@click.option("--idle-timeout", type=click.FloatRange(min=0.5), default=30.0, show_default=True,
+              help="Distributed: stop once the shared queue is empty and all workers idle this long (s).")
 @click.option("--trigger", type=click.Choice(["manual", "schedule"]), default="manual", hidden=True)
 @click.option("--database-url",
               help="PostgreSQL URL (default: LINKWATCH_DATABASE_URL, else the embedded server).")
@@ -162,6 +210,8 @@ def crawl(
     allow: tuple[str, ...],
     max_pages: int | None,
     resume: bool,
+    redis_url: str | None,
+    idle_timeout: float,
     trigger: str,
     database_url: str | None,
 ) -> None:
@@ -169,18 +219,24 @@ def crawl(
 
     Shows live progress on stderr and a summary at the end; each crawl is recorded in crawl_runs.
     Ctrl-C stops cleanly (the run is marked interrupted); --resume continues it.
+    With --redis (or LINKWATCH_REDIS_URL) this is one worker of a distributed crawl: start the same
+    command on several machines and they share one frontier and page budget.
     """
+    from crawler.scoring import LexiconError, load_lexicon
     from pipelines.db import DatabaseError
     from pipelines.db import database_url as resolve_url
     from pipelines.runs import SourceLockedError
 
     config = get_config()
+    redis_url = redis_url or config.redis_url
     if url and names:
         raise click.UsageError("give source NAMEs or --url, not both")
     if not url and not names:
         raise click.UsageError("give at least one source NAME, or --url URL")
     if not url and (render or allow):
         raise click.UsageError("--render and --allow go with --url")
+    if redis_url and resume:
+        raise click.UsageError("--resume is for a single-process crawl; a distributed run resumes in Redis")
     if url:
         try:
             sources = [adhoc_source(url, render=render or "static", allow=list(allow),
@@ -197,13 +253,25 @@ def crawl(
                 f"source {source.name!r} needs Chromium: install it (apt-get install chromium) "
                 "or set LINKWATCH_CHROMIUM"
             )
+        if redis_url and source.render == "browser":
+            raise click.ClickException(
+                f"source {source.name!r} renders in a browser, which crawls in one process only; "
+                "crawl it without --redis (and unset LINKWATCH_REDIS_URL)"
+            )
         if not source.enabled:
             click.echo(f"note: source {source.name!r} is disabled; crawling it because you named it",
                        err=True)
     try:
+        # The score pipeline loads it too, but only once Scrapy is running: a bad lexicon would
+        # then fail every crawl with a traceback in the log instead of one sentence here.
+        load_lexicon(config.lexicon)
+    except LexiconError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
         db_url = database_url or resolve_url(config)
-        results = run_crawls(sources, database_url=db_url, config=config, trigger=trigger, resume=resume)
-    except (DatabaseError, SourceLockedError) as exc:
+        results = run_crawls(sources, database_url=db_url, config=config, trigger=trigger, resume=resume,
+                             redis_url=redis_url, idle_seconds=idle_timeout)
+    except (DatabaseError, SourceLockedError, RedisUnavailableError, LexiconError) as exc:
         raise click.ClickException(str(exc)) from None
     for line in summary_lines(results):
         click.echo(line)

@@ -32,7 +32,9 @@ class ForumSpider(Spider):
 
     Links already seen are skipped before a Request is built (the crawl's main CPU cost otherwise),
     the page budget is counted here (`max_pages` requests at most), depth is tracked in
-    `lw_depth`. In browser mode every URL is first checked statically (headers only) so Chromium
+    `lw_depth`. In a distributed crawl (`shared`) the seen-set and the budget are the run's, in
+    Redis, so every worker skips what any worker scheduled and the budget is global. In browser
+    mode every URL is first checked statically (headers only) so Chromium
     never navigates to something that answers image/video/audio.
     """
 
@@ -48,6 +50,7 @@ class ForumSpider(Spider):
         self.seen_raw: set[str] = set()
         self.seen: set[str] = set()
         self.page_steps: list[Any] = []
+        self.shared: Any = None  # crawler.distributed.SharedRun in a distributed crawl
         if self.browser:
             from crawler.browser import page_steps
 
@@ -60,6 +63,14 @@ class ForumSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ForumSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        token = crawler.settings.get("LINKWATCH_REDIS_TOKEN")
+        if token:
+            from crawler.distributed import SharedRun
+
+            spider.shared = SharedRun.attach(
+                crawler.settings["LINKWATCH_REDIS_URL"], spider.source.name, token,
+                crawler.settings["LINKWATCH_REDIS_WORKER"],
+            )
         crawler.signals.connect(spider._reached_downloader, signal=signals.request_reached_downloader)
         # e.g. a redirect back to a page already seen: the dupefilter drops it, no callback runs
         crawler.signals.connect(spider._dropped, signal=signals.request_dropped)
@@ -92,6 +103,12 @@ class ForumSpider(Spider):
     # -- budget ---------------------------------------------------------------------------------
 
     def _take_budget(self) -> bool:
+        if self.shared is not None:
+            # Distributed: one budget for the whole run, counted in Redis.
+            if self.shared.take_budget(self.source.max_pages):
+                return True
+            self.stats.inc_value("linkwatch/page_limit_skipped")
+            return False
         state = getattr(self, "state", None)
         count = state.get("scheduled", 0) if state is not None else getattr(self, "_scheduled", 0)
         if count >= self.source.max_pages:
@@ -135,6 +152,8 @@ class ForumSpider(Spider):
         if key in self.seen:
             return None
         self.seen.add(key)
+        if self.shared is not None and not self.shared.claim(key):
+            return None  # another worker of this run already scheduled it
         if depth > self.source.max_depth or not self._take_budget():
             return None
         return self._build(strip_session(url).split("#", 1)[0], depth)

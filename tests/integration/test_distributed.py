@@ -1,0 +1,202 @@
+"""Distributed crawl: workers sharing one Redis frontier crawl the local forum once, like one worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from collections import Counter
+
+import psycopg
+import pytest
+import redis
+from test_crawl import LINKWATCH, UA, codes, forum_site, runs, sources_toml
+
+from pipelines import runs as run_rows
+from pipelines.runs import SourceLockedError
+
+pytestmark = [pytest.mark.redis, pytest.mark.slow]
+
+IDLE = "2"  # --idle-timeout for the workers: seconds of an empty shared queue before they stop
+WAIT = 180  # no worker may take longer than this
+
+
+def _name() -> str:
+    return f"d{uuid.uuid4().hex[:10]}"
+
+
+def _worker(name: str, sources: str, redis_url: str, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [LINKWATCH, "crawl", name, "--sources", sources, "--redis", redis_url, "--idle-timeout", IDLE],
+        env={**os.environ, **env, "LINKWATCH_USER_AGENT": UA},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _finish(workers: list[subprocess.Popen]) -> list[tuple[int, str, str]]:
+    results = []
+    deadline = time.monotonic() + WAIT
+    for proc in workers:
+        try:
+            out, err = proc.communicate(timeout=max(deadline - time.monotonic(), 1))
+        except subprocess.TimeoutExpired:
+            for p in workers:
+                p.kill()
+            raise
+        results.append((proc.returncode, out, err))
+    return results
+
+
+def _fetch_counts(forum) -> Counter:
+    return Counter(forum.paths())
+
+
+def _assert_each_page_once(counts: Counter, workers: int, *, flaky: int = 2) -> None:
+    # robots.txt is read by every worker for itself; /flaky answers 500 once (a forum's first
+    # visit only), then the retry gets it
+    assert 1 <= counts.pop("/robots.txt") <= workers  # not read by a worker that fetched nothing
+    assert counts.pop("/flaky") == flaky
+    assert "/private/secret" not in counts, "robots.txt disallows /private/"
+    twice = {path: n for path, n in counts.items() if n > 1}
+    assert not twice, f"pages fetched more than once: {twice}"
+
+
+def _no_duplicate_rows(db: str, run_ids: list[int]) -> None:
+    """No URL stored twice by the workers of one run, no link stored twice at all."""
+    with psycopg.connect(db) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM (SELECT url FROM pages WHERE crawl_run_id = ANY(%s) "
+            "GROUP BY url HAVING count(*) > 1) d",
+            (run_ids,),
+        ).fetchone()[0] == 0
+        assert conn.execute(
+            "SELECT count(*) FROM (SELECT platform, code FROM links GROUP BY 1, 2 HAVING count(*) > 1) d"
+        ).fetchone()[0] == 0
+
+
+def _run_keys(redis_url: str, name: str) -> list[bytes]:
+    return redis.Redis.from_url(redis_url).keys(f"linkwatch:{name}:*")
+
+
+def _baseline(lw_env: dict[str, str], tmp_path) -> set[str]:
+    """The links one ordinary worker finds in the forum (then the database is emptied again)."""
+    db = lw_env["LINKWATCH_DATABASE_URL"]
+    with forum_site.TestForum() as forum:
+        path = tmp_path / "base.toml"
+        path.write_text(sources_toml(forum.url, name="base"), encoding="utf-8")
+        proc = subprocess.run(
+            [LINKWATCH, "crawl", "base", "--sources", str(path)],
+            env={**os.environ, **lw_env, "LINKWATCH_USER_AGENT": UA},
+            capture_output=True, text=True, timeout=WAIT, check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        single = _fetch_counts(forum)
+    found = codes(db)
+    with psycopg.connect(db) as conn:
+        conn.execute("TRUNCATE links, pages, crawl_runs, sources RESTART IDENTITY CASCADE")
+    _assert_each_page_once(single, workers=1)
+    return found
+
+
+def test_two_workers_fetch_each_page_once_and_store_what_one_worker_stores(lw_env, redis_url, tmp_path):
+    db = lw_env["LINKWATCH_DATABASE_URL"]
+    single = _baseline(lw_env, tmp_path)
+    assert forum_site.static_codes() <= single
+    name = _name()
+    with forum_site.TestForum() as forum:
+        path = tmp_path / "sources.toml"
+        # a small delay keeps the crawl going long enough for both workers to take pages
+        path.write_text(sources_toml(forum.url, name=name).replace("delay = 0.0", "delay = 0.2"),
+                        encoding="utf-8")
+        workers = [_worker(name, str(path), redis_url, lw_env) for _ in range(2)]
+        results = _finish(workers)
+        first = _fetch_counts(forum)
+        for code, _out, err in results:
+            assert code == 0, err
+            assert "Traceback" not in err
+        assert all(f"{name}: finished" in out for _code, out, _err in results)
+        _assert_each_page_once(Counter(first), workers=2)
+        assert codes(db) == single
+        rows = runs(db)
+        _no_duplicate_rows(db, [r["id"] for r in rows])
+
+        assert len(rows) == 2
+        assert {r["trigger"] for r in rows} == {"distributed"}
+        assert {r["status"] for r in rows} == {"finished"}
+        tokens = {r["stats"]["linkwatch/run_token"] for r in rows}
+        assert len(tokens) == 1
+        assert all(r["pages"] > 0 for r in rows), "both workers took pages from the shared queue"
+        with psycopg.connect(db) as conn:
+            assert sum(r["pages"] for r in rows) == conn.execute("SELECT count(*) FROM pages").fetchone()[0]
+        # the last worker out deleted the run's keys
+        assert _run_keys(redis_url, name) == []
+
+        # a second run starts fresh: its own token, every page fetched again, still no duplicates
+        results = _finish([_worker(name, str(path), redis_url, lw_env) for _ in range(2)])
+        assert [code for code, _o, _e in results] == [0, 0], results[0][2] + results[1][2]
+        again = Counter(forum.paths()) - first
+        _assert_each_page_once(again, workers=2, flaky=1)
+        thread_pages = sorted(p for p in first if p.startswith("/thread/"))
+        assert len(thread_pages) == 18
+        assert sorted(p for p in again if p.startswith("/thread/")) == thread_pages
+    second = runs(db)[2:]
+    assert len(second) == 2
+    assert {r["stats"]["linkwatch/run_token"] for r in second}.isdisjoint(tokens)
+    assert codes(db) == single
+    _no_duplicate_rows(db, [r["id"] for r in second])
+    assert _run_keys(redis_url, name) == []
+
+
+def test_a_worker_joining_late_helps_and_both_finish(lw_env, redis_url, tmp_path):
+    db = lw_env["LINKWATCH_DATABASE_URL"]
+    name = _name()
+    with forum_site.TestForum() as forum:
+        path = tmp_path / "sources.toml"
+        # a polite delay makes the crawl last long enough for the second worker to join mid-way
+        text = sources_toml(forum.url, name=name).replace("delay = 0.0", "delay = 0.3")
+        path.write_text(text.replace("concurrency = 4", "concurrency = 1"), encoding="utf-8")
+        early = _worker(name, str(path), redis_url, lw_env)
+        deadline = time.monotonic() + 60
+        while len(forum.paths("/thread/")) < 3 and time.monotonic() < deadline and early.poll() is None:
+            time.sleep(0.1)
+        assert early.poll() is None, "the first worker finished before the second could join"
+        late = _worker(name, str(path), redis_url, lw_env)
+        results = _finish([early, late])
+        counts = Counter(forum.paths())
+    for code, _out, err in results:
+        assert code == 0, err
+    _assert_each_page_once(counts, workers=2)
+    assert forum_site.static_codes() <= codes(db)
+    first, second = runs(db)
+    _no_duplicate_rows(db, [first["id"], second["id"]])
+    assert first["stats"]["linkwatch/run_token"] == second["stats"]["linkwatch/run_token"]
+    assert first["stats"]["linkwatch/first_worker"] is True
+    assert second["stats"]["linkwatch/first_worker"] is False
+    assert second["pages"] > 0, "the late worker took pages from the shared queue"
+    with psycopg.connect(db) as conn:
+        assert first["pages"] + second["pages"] == conn.execute("SELECT count(*) FROM pages").fetchone()[0]
+    assert _run_keys(redis_url, name) == []
+
+
+def test_workers_share_the_source_lock_but_exclude_a_normal_crawl(db) -> None:
+    from crawler.sources import Source
+
+    conns = [psycopg.connect(db, autocommit=True) for _ in range(3)]
+    try:
+        source = Source(name="locked", start_urls=["http://forum.test/"])
+        source_id = run_rows.upsert_source(conns[0], source)
+        assert run_rows.lock_source(conns[0], source_id, "locked", shared=True) is True  # first worker
+        assert run_rows.lock_source(conns[1], source_id, "locked", shared=True) is False  # joins it
+        with pytest.raises(SourceLockedError, match="another crawl"):
+            run_rows.lock_source(conns[2], source_id, "locked")
+        conns[0].close()
+        conns[1].close()
+        assert run_rows.lock_source(conns[2], source_id, "locked") is True  # workers gone
+        other = psycopg.connect(db, autocommit=True)
+        conns.append(other)
+        with pytest.raises(SourceLockedError, match="non-distributed crawl"):
+            run_rows.lock_source(other, source_id, "locked", shared=True)
+    finally:
+        for conn in conns:
+            conn.close()
