@@ -68,6 +68,15 @@ def run_crawls(
     from pipelines.db import connect, require_migrated
 
     config = config or get_config()
+    if redis_url:
+        import warnings
+
+        from scrapy.exceptions import ScrapyDeprecationWarning
+
+        # scrapy-redis 0.9.1 calls stats.inc_value(spider=...) on every request (fixed upstream,
+        # unreleased); without this each worker's log opens with the same two deprecation lines.
+        warnings.filterwarnings("ignore", message="Passing a 'spider' argument",
+                                category=ScrapyDeprecationWarning, module=r"scrapy_redis\.")
     keywords = _search_keywords(config, sources)
     lock_conn = connect(database_url, autocommit=True)
     started: list[tuple[Source, int, int, Path]] = []

@@ -35,6 +35,7 @@ class DistributedWorker:
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
         crawler.signals.connect(self.reached, signal=signals.request_reached_downloader)
         crawler.signals.connect(self.left_downloader, signal=signals.request_left_downloader)
+        crawler.signals.connect(self.received, signal=signals.response_received)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DistributedWorker:
@@ -93,7 +94,16 @@ class DistributedWorker:
     def reached(self, request: Request, spider: Any) -> None:
         self.inflight[id(request)] = request
 
+    def _closing(self) -> bool:
+        slot = getattr(self.crawler.engine, "_slot", None)
+        return slot is None or slot.closing is not None
+
     def left_downloader(self, request: Request, spider: Any) -> None:
+        # A download cancelled because this worker is stopping stays in flight: closed() requeues it.
+        if not self._closing():
+            self.inflight.pop(id(request), None)
+
+    def received(self, response: Any, request: Request, spider: Any) -> None:
         self.inflight.pop(id(request), None)
 
     def closed(self, spider: Any, reason: str) -> None:
@@ -111,5 +121,7 @@ class DistributedWorker:
         if queue is None:
             return
         for request in self.inflight.values():
-            queue.push(request.replace(dont_filter=True))
+            # Straight into the queue, past the dupefilter that already holds its fingerprint; its
+            # dont_filter stays as it was, so redirects from it are still filtered.
+            queue.push(request)
         stats.set_value("linkwatch/requeued", len(self.inflight))

@@ -115,6 +115,7 @@ def test_two_workers_fetch_each_page_once_and_store_what_one_worker_stores(lw_en
         for code, _out, err in results:
             assert code == 0, err
             assert "Traceback" not in err
+            assert "Deprecat" not in err
         assert all(f"{name}: finished" in out for _code, out, _err in results)
         _assert_each_page_once(Counter(first), workers=2)
         assert codes(db) == single
@@ -200,3 +201,34 @@ def test_workers_share_the_source_lock_but_exclude_a_normal_crawl(db) -> None:
     finally:
         for conn in conns:
             conn.close()
+
+
+def test_a_worker_stopped_mid_run_hands_its_work_to_the_others(lw_env, redis_url, tmp_path):
+    import signal
+
+    db = lw_env["LINKWATCH_DATABASE_URL"]
+    name = _name()
+    with forum_site.TestForum() as forum:
+        path = tmp_path / "sources.toml"
+        text = sources_toml(forum.url, name=name).replace("delay = 0.0", "delay = 0.3")
+        path.write_text(text.replace("concurrency = 4", "concurrency = 1"), encoding="utf-8")
+        stays, leaves = (_worker(name, str(path), redis_url, lw_env) for _ in range(2))
+        deadline = time.monotonic() + 60
+        while len(forum.paths("/thread/")) < 4 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        leaves.send_signal(signal.SIGINT)
+        (left_code, _o, left_err), (code, _out, err) = _finish([leaves, stays])
+        counts = Counter(forum.paths())
+    assert left_code == 130, left_err
+    assert code == 0, err
+    assert forum_site.static_codes() <= codes(db)
+    rows = {r["pid"]: r for r in runs(db)}
+    assert rows[leaves.pid]["status"] == "interrupted"
+    assert rows[stays.pid]["status"] == "finished"
+    assert rows[leaves.pid]["stats"]["linkwatch/run_token"] == rows[stays.pid]["stats"]["linkwatch/run_token"]
+    requeued = rows[leaves.pid]["stats"].get("linkwatch/requeued", 0)
+    counts.pop("/robots.txt")
+    counts.pop("/flaky")
+    # a download cut off by the stop may have reached the server before it went back to the queue
+    assert sum(n - 1 for n in counts.values()) <= requeued, counts.most_common(5)
+    assert _run_keys(redis_url, name) == []
