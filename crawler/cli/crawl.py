@@ -89,8 +89,13 @@ def run_crawls(
             alone = runs.lock_source(lock_conn, source_id, source.name, shared=bool(redis_url))
             jobdir = Path(config.data_dir) / "jobs" / source.name
             if redis_url:
-                run_id = runs.start_run(lock_conn, source_id, trigger="distributed", abandon_stale=alone)
-                shared[run_id] = _join(redis_url, source.name)
+                run = _join(redis_url, source.name)  # before start_run: no 'running' row if Redis fails
+                try:
+                    run_id = runs.start_run(lock_conn, source_id, trigger="distributed", abandon_stale=alone)
+                except BaseException:
+                    run.leave(finished=False)
+                    raise
+                shared[run_id] = run
                 started.append((source, source_id, run_id, jobdir))
                 continue
             if not resume and jobdir.exists():

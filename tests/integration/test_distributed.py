@@ -232,3 +232,16 @@ def test_a_worker_stopped_mid_run_hands_its_work_to_the_others(lw_env, redis_url
     # a download cut off by the stop may have reached the server before it went back to the queue
     assert sum(n - 1 for n in counts.values()) <= requeued, counts.most_common(5)
     assert _run_keys(redis_url, name) == []
+
+
+def test_an_unreachable_redis_is_one_sentence_and_no_run(lw_env, tmp_path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text(sources_toml("http://127.0.0.1:9", name="unreach"), encoding="utf-8")
+    result = subprocess.run(
+        [LINKWATCH, "crawl", "unreach", "--sources", str(path), "--redis", "redis://127.0.0.1:1/0"],
+        env={**os.environ, **lw_env}, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: cannot use Redis for the distributed crawl: ")
+    assert "Traceback" not in result.stderr
+    assert runs(lw_env["LINKWATCH_DATABASE_URL"]) == []
