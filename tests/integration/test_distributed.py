@@ -245,3 +245,58 @@ def test_an_unreachable_redis_is_one_sentence_and_no_run(lw_env, tmp_path) -> No
     assert result.stderr.startswith("Error: cannot use Redis for the distributed crawl: ")
     assert "Traceback" not in result.stderr
     assert runs(lw_env["LINKWATCH_DATABASE_URL"]) == []
+
+
+def test_run_keys_outlive_workers_only_while_needed(redis_url) -> None:
+    from crawler.distributed import SharedRun, current_key
+
+    name = _name()
+    a = SharedRun.join(redis_url, name, worker="a")
+    b = SharedRun.join(redis_url, name, worker="b")
+    try:
+        assert (a.first, b.first) == (True, False)
+        assert a.token == b.token
+        assert a.claim("http://forum.test/") is True
+        assert b.claim("http://forum.test/") is False
+        assert [a.take_budget(3), b.take_budget(3), a.take_budget(3), b.take_budget(3)] == [
+            True, True, True, False,
+        ]
+        assert a.leave(finished=True) == 1  # b still runs: nothing deleted
+        assert _run_keys(redis_url, name) != []
+        assert b.leave(finished=True) == 0  # last out of a finished run: everything gone
+        assert _run_keys(redis_url, name) == []
+
+        c = SharedRun.join(redis_url, name, worker="c")  # the next run starts fresh
+        assert c.first is True
+        assert c.token != a.token
+        assert c.claim("http://forum.test/") is True
+        assert c.leave(finished=False) == 0  # interrupted: the keys stay for a resumed run...
+        d = SharedRun.join(redis_url, name, worker="d")
+        assert (d.first, d.token) == (False, c.token)
+        assert d.claim("http://forum.test/") is False
+        ttl = redis.Redis.from_url(redis_url).ttl(current_key(name))
+        assert 0 < ttl <= 60  # ...until `current` expires without a heartbeat
+        d.leave(finished=True)
+        c.close()
+        d.close()
+    finally:
+        a.close()
+        b.close()
+    assert _run_keys(redis_url, name) == []
+
+
+def test_the_page_budget_is_global(lw_env, redis_url, tmp_path) -> None:
+    db = lw_env["LINKWATCH_DATABASE_URL"]
+    name = _name()
+    with forum_site.TestForum() as forum:
+        path = tmp_path / "sources.toml"
+        text = sources_toml(forum.url, name=name).replace("max_pages = 300", "max_pages = 12")
+        path.write_text(text.replace("delay = 0.0", "delay = 0.2"), encoding="utf-8")
+        results = _finish([_worker(name, str(path), redis_url, lw_env) for _ in range(2)])
+        # a redirect's target is part of the one request the budget counted
+        pages = [p for p in forum.paths() if p not in ("/robots.txt", "/loop/b", "/loop/a?again=1")]
+    assert [code for code, _o, _e in results] == [0, 0], results[0][2] + results[1][2]
+    assert 6 <= len(set(pages)) <= 12, sorted(set(pages))
+    rows = runs(db)
+    assert {r["stats"]["linkwatch/run_budget_used"] >= 12 for r in rows} == {True}
+    assert sum(r["pages"] for r in rows) <= 12
