@@ -51,7 +51,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.backoff.RetryBackoffMiddleware": 60,
     # Scrapy's checks only one of the requests that wait for a host's robots.txt (robots.py).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.extensions.robots.WaitingRobotsTxtMiddleware": 100,
+    "crawler.middlewares.robots.WaitingRobotsTxtMiddleware": 100,
 }
 EXTENSIONS = {
     "crawler.extensions.progress.Progress": 500,

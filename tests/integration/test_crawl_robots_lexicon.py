@@ -1,4 +1,4 @@
-"""Crawl fixes found while adding the distributed mode: robots.txt for batched requests, bad lexicons.
+"""Crawl safety fixes: robots.txt for requests that arrive together, and malformed lexicons.
 
 A distributed worker's first downloads come as a batch from the shared queue; so do a crawl's
 start URLs. Scrapy 2.19's middleware checked only one request of such a batch against robots.txt.
