@@ -15,7 +15,7 @@ import openpyxl
 import psycopg
 import pytest
 from click.testing import CliRunner
-from test_links import Seed
+from seeding import Seed
 
 from crawler.cli import main
 from pipelines.report import last_complete_week, parse_week, weekly
@@ -30,13 +30,6 @@ HOSTILE = {
     "cr": "\r=3+4",
     "hidden": "\x01=5+6\x07",  # PostgreSQL text cannot hold NUL; the unit test covers it
 }
-
-
-@pytest.fixture
-def seed(db: str):
-    s = Seed(db)
-    yield s
-    s.close()
 
 
 @pytest.fixture

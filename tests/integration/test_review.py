@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 import psycopg
-import pytest
 from click.testing import CliRunner
-from test_links import Seed
 
 from crawler.cli import main
-
-
-@pytest.fixture
-def seed(db: str):
-    s = Seed(db)
-    yield s
-    s.close()
 
 
 def invoke(args: list[str], **kw):
