@@ -149,14 +149,20 @@ def test_two_workers_fetch_each_page_once_and_store_what_one_worker_stores(lw_en
     assert _run_keys(redis_url, name) == []
 
 
+def _slow_sources(tmp_path, url: str, name: str):
+    """A sources file whose crawl is slow enough (polite delay, one request at a time) for a second
+    worker to join or a first to leave mid-way."""
+    path = tmp_path / "sources.toml"
+    text = sources_toml(url, name=name).replace("delay = 0.0", "delay = 0.3")
+    path.write_text(text.replace("concurrency = 4", "concurrency = 1"), encoding="utf-8")
+    return path
+
+
 def test_a_worker_joining_late_helps_and_both_finish(lw_env, redis_url, tmp_path):
     db = lw_env["LINKWATCH_DATABASE_URL"]
     name = _name()
     with forum_site.TestForum() as forum:
-        path = tmp_path / "sources.toml"
-        # a polite delay makes the crawl last long enough for the second worker to join mid-way
-        text = sources_toml(forum.url, name=name).replace("delay = 0.0", "delay = 0.3")
-        path.write_text(text.replace("concurrency = 4", "concurrency = 1"), encoding="utf-8")
+        path = _slow_sources(tmp_path, forum.url, name)
         early = _worker(name, str(path), redis_url, lw_env)
         deadline = time.monotonic() + 60
         while len(forum.paths("/thread/")) < 3 and time.monotonic() < deadline and early.poll() is None:
@@ -209,9 +215,7 @@ def test_a_worker_stopped_mid_run_hands_its_work_to_the_others(lw_env, redis_url
     db = lw_env["LINKWATCH_DATABASE_URL"]
     name = _name()
     with forum_site.TestForum() as forum:
-        path = tmp_path / "sources.toml"
-        text = sources_toml(forum.url, name=name).replace("delay = 0.0", "delay = 0.3")
-        path.write_text(text.replace("concurrency = 4", "concurrency = 1"), encoding="utf-8")
+        path = _slow_sources(tmp_path, forum.url, name)
         stays, leaves = (_worker(name, str(path), redis_url, lw_env) for _ in range(2))
         deadline = time.monotonic() + 60
         while len(forum.paths("/thread/")) < 4 and time.monotonic() < deadline:
