@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -181,6 +182,20 @@ class SharedRun:
 
     def close(self) -> None:
         self.server.close()
+
+
+def quiet_scrapy_redis() -> None:
+    """Silences the two Scrapy deprecations scrapy-redis 0.9.1 triggers (fixed upstream, unreleased).
+
+    It passes spider= to stats.inc_value() on every request, and announces a resumed queue (a worker
+    joining a run) with Spider.log(): without this, every worker's log carries the same warnings.
+    Only warnings raised from scrapy_redis are filtered; its messages are still logged.
+    """
+    from scrapy.exceptions import ScrapyDeprecationWarning
+
+    for message in (r"Passing a 'spider' argument", r"Spider\.log\(\) is deprecated"):
+        warnings.filterwarnings("ignore", message=message, category=ScrapyDeprecationWarning,
+                                module=r"scrapy_redis\.")
 
 
 def scrapy_settings(url: str, keys: RunKeys, worker: str, idle_seconds: float) -> dict[str, Any]:

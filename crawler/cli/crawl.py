@@ -69,14 +69,9 @@ def run_crawls(
 
     config = config or get_config()
     if redis_url:
-        import warnings
+        from crawler.distributed import quiet_scrapy_redis
 
-        from scrapy.exceptions import ScrapyDeprecationWarning
-
-        # scrapy-redis 0.9.1 calls stats.inc_value(spider=...) on every request (fixed upstream,
-        # unreleased); without this each worker's log opens with the same two deprecation lines.
-        warnings.filterwarnings("ignore", message="Passing a 'spider' argument",
-                                category=ScrapyDeprecationWarning, module=r"scrapy_redis\.")
+        quiet_scrapy_redis()
     keywords = _search_keywords(config, sources)
     lock_conn = connect(database_url, autocommit=True)
     started: list[tuple[Source, int, int, Path]] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 import uuid
 from collections import Counter
@@ -13,6 +14,7 @@ import pytest
 import redis
 from test_crawl import LINKWATCH, UA, codes, forum_site, runs, sources_toml
 
+from crawler.distributed import RunKeys
 from pipelines import runs as run_rows
 from pipelines.runs import SourceLockedError
 
@@ -304,3 +306,39 @@ def test_the_page_budget_is_global(lw_env, redis_url, tmp_path) -> None:
     rows = runs(db)
     assert {r["stats"]["linkwatch/run_budget_used"] >= 12 for r in rows} == {True}
     assert sum(r["pages"] for r in rows) <= 12
+
+
+# A worker process in miniature: a second scheduler opens on a run whose shared queue holds requests.
+JOIN_QUEUED_RUN = """
+import sys
+from scrapy import Request, Spider
+from scrapy.utils.test import get_crawler
+from scrapy_redis.scheduler import Scheduler
+from crawler.distributed import RunKeys, quiet_scrapy_redis, scrapy_settings
+
+quiet_scrapy_redis()  # as `linkwatch crawl --redis` does
+settings = scrapy_settings(sys.argv[1], RunKeys(sys.argv[2], sys.argv[3]), "w1", 1.0)
+crawler = get_crawler(Spider, settings)
+spider = Spider.from_crawler(crawler, name="lw-join")
+first = Scheduler.from_crawler(crawler)
+first.open(spider)
+first.enqueue_request(Request("http://127.0.0.1:9/queued"))
+joining = Scheduler.from_crawler(crawler)
+joining.open(spider)
+print(len(joining.queue))
+"""
+
+
+def test_a_worker_joining_a_queued_run_shows_no_deprecation_warning(redis_url) -> None:
+    """scrapy-redis announces a non-empty shared queue with Scrapy's deprecated Spider.log()."""
+    keys = RunKeys(_name(), uuid.uuid4().hex)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-W", "default", "-c", JOIN_QUEUED_RUN, redis_url, keys.source, keys.token],
+            capture_output=True, text=True, timeout=60, check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == "1"  # the joining worker sees the queued request
+        assert "Deprecat" not in proc.stderr
+    finally:
+        redis.Redis.from_url(redis_url).delete(*keys.all())
