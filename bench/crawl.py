@@ -3,6 +3,8 @@
     .venv/bin/python -m bench.crawl [--database-url URL] [--pages 10000] [--runs 5]
                                     [--browser-pages 150] [--browser-runs 3]
 
+`--runs 0` skips the static part, `--browser-runs 0` the browser part.
+
 A generated forum (made-up invite codes, ~30 KB pages, 20 same-site links each, tiny synthetic
 "images" that are counted, never real) is served from a separate process. Each crawl runs in its own
 child process, so peak memory is that child's ru_maxrss (os.wait4). Figures are medians of the runs:
@@ -232,7 +234,8 @@ def main() -> None:
     data_dir = tempfile.mkdtemp(prefix="lw-bench-")
     env = {**os.environ, "LINKWATCH_DATA_DIR": data_dir, "LINKWATCH_DATABASE_URL": db}
     try:
-        forum = Forum(args.pages)
+        # --runs 0 skips the static part (no 10,000-page forum is generated).
+        forum = Forum(args.pages) if args.runs else None
         bare, full = [], []
         try:
             for run in range(args.runs):
@@ -242,16 +245,19 @@ def main() -> None:
                 print(f"run {run + 1}: bare {bare[-1]['pages'] / bare[-1]['seconds']:.0f} pages/s, "
                       f"linkwatch {full[-1]['pages'] / full[-1]['seconds']:.0f} pages/s", file=sys.stderr)
         finally:
-            forum.close()
-        for r in bare + full:
-            r["rate"] = r["pages"] / r["seconds"]
-        print(f"static crawl of a generated forum, {args.pages} pages, median of {args.runs} runs")
-        for label, rs in (("bare Scrapy spider", bare), ("linkwatch crawl (store)", full)):
-            print(f"  {label:24}{median(rs, 'rate'):8.1f} pages/s   peak RSS {median(rs, 'rss_mb'):6.0f} MB")
-        print(f"  links stored by linkwatch per run: {full[-1]['links']}")
-        ratio = median(full, "rate") / median(bare, "rate")
-        extra = median(full, "rss_mb") - median(bare, "rss_mb")
-        print(f"  ratio {ratio:.0%} of bare (target >= 80%), memory +{extra:.0f} MB (target <= 100 MB)")
+            if forum is not None:
+                forum.close()
+        if args.runs:
+            for r in bare + full:
+                r["rate"] = r["pages"] / r["seconds"]
+            print(f"static crawl of a generated forum, {args.pages} pages, median of {args.runs} runs")
+            for label, rs in (("bare Scrapy spider", bare), ("linkwatch crawl (store)", full)):
+                rate, rss = median(rs, "rate"), median(rs, "rss_mb")
+                print(f"  {label:24}{rate:8.1f} pages/s   peak RSS {rss:6.0f} MB")
+            print(f"  links stored by linkwatch per run: {full[-1]['links']}")
+            ratio = median(full, "rate") / median(bare, "rate")
+            extra = median(full, "rss_mb") - median(bare, "rss_mb")
+            print(f"  ratio {ratio:.0%} of bare (target >= 80%), memory +{extra:.0f} MB (target <= 100 MB)")
 
         if args.browser_runs:
             rows = {}
