@@ -174,6 +174,11 @@ class ForumSpider(Spider):
             "lw_key": response.meta.get("lw_key"),
             "playwright": True,
             "playwright_page_methods": list(self.page_steps),
+            # Chromium follows HTTP redirects itself; what this stops is Scrapy's meta-refresh
+            # middleware sending a rendered page's <meta http-equiv=refresh> target straight back
+            # to Chromium (playwright meta copied) with no header check: an /attach?id=1 answering
+            # image/jpeg would reach Chromium. _follow sends the target through the preflight.
+            "dont_redirect": True,
         }
         # dont_filter: the preflight already took this URL's fingerprint.
         return Request(
@@ -276,6 +281,15 @@ class ForumSpider(Spider):
             request = self._page_request(url, depth)
             if request is not None:
                 yield request
+        if "playwright" in response.flags:
+            for node in tree.css("meta[http-equiv]"):
+                if (node.attributes.get("http-equiv") or "").strip().lower() != "refresh":
+                    continue
+                target = _refresh_target(node.attributes.get("content") or "")
+                if target:
+                    request = self._page_request(urljoin(base, target), depth)
+                    if request is not None:
+                        yield request
 
     # -- shorteners -----------------------------------------------------------------------------
 
@@ -324,6 +338,17 @@ class ForumSpider(Spider):
 def _content_type(response: Response) -> str:
     raw = response.headers.get(b"Content-Type") or b""
     return raw.decode("latin-1").strip().lower()
+
+
+def _refresh_target(content: str) -> str:
+    """The URL of a meta refresh's content ("5; url=/next"), or "" when it only reloads."""
+    _delay, sep, rest = content.partition(";")
+    if not sep:
+        return ""
+    rest = rest.strip()
+    if rest[:4].lower() == "url=":
+        rest = rest[4:].strip()
+    return rest.strip("'\"").strip()
 
 
 def _title(tree: LexborHTMLParser | None) -> str:
