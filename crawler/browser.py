@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import logging
 from typing import Any
 
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
 from crawler.config import Config
+
+logger = logging.getLogger(__name__)
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -59,6 +66,119 @@ def abort_request(request: Any) -> bool:
     return request.resource_type in ABORTED_RESOURCE_TYPES or is_media_url(request.url)
 
 
+class TabReusingHandler(ScrapyPlaywrightDownloadHandler):
+    """scrapy-playwright's handler, but a tab is navigated again instead of closed and reopened.
+
+    Opening a tab costs Chromium a new renderer process (spawn, V8 and Blink start-up) and the
+    browser process its bookkeeping; on a 2-core machine that was most of a rendered page's CPU.
+    An idle tab goes back to a pool and the next page is loaded in it; the page-count cap
+    (PLAYWRIGHT_MAX_PAGES_PER_CONTEXT) still bounds the tabs, and a tab is closed after
+    `LINKWATCH_TAB_MAX_USES` pages (or on any error) so a long crawl's memory stays flat.
+    The abort predicate is installed again by scrapy-playwright for every request, so a reused
+    tab refuses media exactly like a new one.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        self._idle: list[tuple[Any, int]] = []
+        self._max_uses = max(1, crawler.settings.getint("LINKWATCH_TAB_MAX_USES", 100))
+        self._guarded: set[Any] = set()
+        self._launch_lock = asyncio.Lock()
+        self._launched = False
+        self._inner_abort = self.abort_request
+        self.abort_request = self._idle_abort
+        # Idle tabs hold their slot of scrapy-playwright's per-context page semaphore, so a request
+        # waiting there would never wake: requests wait here instead, one per tab.
+        self._tabs = asyncio.Semaphore(max(1, self.config.max_pages_per_context or 8))
+
+    async def _launch(self) -> None:
+        """Scrapy makes one handler per scheme (http, https) and scrapy-playwright launches a
+        Playwright driver and a Chromium for each when the engine starts, used or not: the browser
+        is launched on the first page this handler renders instead."""
+
+    async def _ensure_launched(self) -> None:
+        async with self._launch_lock:
+            if not self._launched:
+                await super()._launch()
+                self._launched = True
+
+    async def _download_request(self, request: Any, spider: Any = None) -> Any:
+        await self._ensure_launched()
+        if request.meta.get("playwright_include_page") or request.meta.get("playwright_page"):
+            return await super()._download_request(request, spider)
+        async with self._tabs:
+            return await self._download_in_tab(request, spider)
+
+    async def _download_in_tab(self, request: Any, spider: Any) -> Any:
+        uses = 0
+        while self._idle:
+            page, uses = self._idle.pop()
+            if not page.is_closed():
+                request.meta["playwright_page"] = page
+                request.meta["playwright_page_init_callback"] = self._unguard
+                self.stats.inc_value("linkwatch/tabs_reused")
+                break
+            uses = 0
+        request.meta["playwright_include_page"] = True
+        try:
+            response = await super()._download_request(request, spider)
+        except BaseException:
+            await self._close_page(request.meta.pop("playwright_page", None))
+            raise
+        finally:
+            request.meta.pop("playwright_include_page", None)
+            request.meta.pop("playwright_page_init_callback", None)
+        page = request.meta.pop("playwright_page", None)
+        if page is not None and not page.is_closed():
+            if uses + 1 >= self._max_uses or not self._park(page):
+                await self._close_page(page)
+            else:
+                self._idle.append((page, uses + 1))
+        return response
+
+    def _park(self, page: Any) -> bool:
+        """Puts a tab in the pool. Its last page stays loaded (navigating away to about:blank cost
+        a quarter of the throughput), but from now until the next page is requested in it, every
+        request the tab makes is aborted: a page's timer or meta refresh can never make Chromium
+        fetch a URL nobody checked at headers."""
+        self._guarded.add(page)
+        return True
+
+    async def _idle_abort(self, request: Any) -> bool:
+        try:
+            page = request.frame.page
+        except Exception:  # no frame (a service worker's request): those are blocked anyway
+            page = None
+        if page is not None and page in self._guarded:
+            self.stats.inc_value("linkwatch/idle_tab_aborted")
+            return True
+        if self._inner_abort is None:
+            return False
+        verdict = self._inner_abort(request)
+        return bool(await verdict) if inspect.isawaitable(verdict) else bool(verdict)
+
+    async def _unguard(self, page: Any, request: Any) -> None:
+        """playwright_page_init_callback: scrapy-playwright calls it once the new request's route is
+        in place, just before it navigates the tab to the new page."""
+        self._guarded.discard(page)
+
+    async def _close_page(self, page: Any) -> None:
+        self._guarded.discard(page)
+        if page is None or page.is_closed():
+            return
+        try:
+            await page.close()
+        except Exception as exc:  # the browser may already be gone; the context close cleans up
+            logger.debug("closing a tab failed: %s", exc)
+        self.stats.inc_value("playwright/page_count/closed")
+
+    async def _close(self) -> None:
+        idle, self._idle = self._idle, []
+        for page, _uses in idle:
+            await self._close_page(page)
+        await super()._close()
+
+
 def playwright_settings(config: Config, *, concurrency: int = 4) -> dict[str, Any]:
     """Scrapy settings that route requests through Chromium (for sources with render = "browser")."""
     chromium = config.chromium_path()
@@ -66,7 +186,7 @@ def playwright_settings(config: Config, *, concurrency: int = 4) -> dict[str, An
         raise RuntimeError(
             "Chromium not found: install it (`apt-get install chromium`) or set LINKWATCH_CHROMIUM"
         )
-    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    handler = "crawler.browser.TabReusingHandler"
     return {
         "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
