@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -25,8 +26,10 @@ from pipelines.review import CATEGORIES
 
 FORMATS = ("csv", "xlsx", "jsonl")
 MAX_POSTS = 20  # post URLs listed per link; the full count is its own column
-# Rows per batch handed to the XLSX child: it starts on the first while the rest are prepared.
-CHUNK = 10_000
+# Links per row query, and rows per batch handed to the writers: the XLSX child starts on the first.
+CHUNK = 2_000
+# A referral item: link id, referral id (LW-2026W47-0001), reason (new, readvertised), referred at.
+Item = tuple[int, str, str, datetime | None]
 WEEK_RE = re.compile(r"^(\d{4})-?W(\d{2})$")
 
 # key, Korean header, English header, XLSX column width
@@ -117,58 +120,58 @@ class Result:
     dry_run: bool = False
 
 
-def _fetch_rows(conn: psycopg.Connection, items: list[tuple[int, str, str, datetime | None]]) -> list[dict]:
-    """Export rows for (link_id, ref, reason, referred_at) items, in ref order."""
-    if not items:
-        return []
-    # The query's sorts and hashes over ~5 sightings a link spill to disk at the default 4 MB.
-    conn.execute("SET work_mem = '64MB'")
-    with conn.cursor(row_factory=dict_row) as cur:
-        found = cur.execute(load_sql("report", "rows"),
-                            {"ids": [i[0] for i in items], "max_posts": MAX_POSTS}).fetchall()
-    by_id = {r["id"]: r for r in found}
-    rows = []
-    for link_id, ref, reason, referred_at in items:
-        row = {"ref": ref, "reason": reason, "referred_at": referred_at, **by_id[link_id]}
-        row["post_urls"] = list(row["post_urls"] or [])
-        rows.append(row)
-    return rows
+def _rows(conn: psycopg.Connection, items: list[Item]) -> Iterator[list[dict]]:
+    """Export rows for (link_id, ref, reason, referred_at) items, in their order, CHUNK links a query.
 
-
-def _chunked(conn: psycopg.Connection, items: list) -> Iterator[list[dict]]:
-    # One row query: per chunk, each query scanned all pages again (10-12 s against 4-9 s for one
-    # at 50,000 links). The chunks only pace the XLSX child, which starts on the first one.
-    rows = _fetch_rows(conn, items)
-    for start in range(0, len(rows), CHUNK):
-        yield rows[start:start + CHUNK]
-
-
-def _record(conn: psycopg.Connection, week: Week, now: datetime, out_dir: Path | None) -> tuple[int, bool]:
-    """The referral id for the week, creating it (with its items) when new.
-
-    The items alone mark the links as referred: links.status is left as triage set it, since
-    rewriting 50,000 link rows (and every index on links) cost more than the rest of the export.
+    Each query costs what its links cost (index lookups per link), so the first rows reach the
+    writers at once and the XLSX child starts while the rest are read.
     """
-    with conn.transaction():
-        # Serialises two exports of one week; the unique period is the last word either way.
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext('linkwatch-referral'), %s)",
-                     (week.year * 100 + week.week,))
-        existing = conn.execute("SELECT id FROM referrals WHERE period = %s", (week.period,)).fetchone()
-        if existing:
-            return existing[0], True
-        candidates = conn.execute(load_sql("report", "candidates"), {"week_end": week.end}).fetchall()
-        referral_id = conn.execute(
-            "INSERT INTO referrals (period, created_at, updated_at, out_dir) VALUES (%s, %s, %s, %s) "
-            "RETURNING id", (week.period, now, now, str(out_dir) if out_dir else None),
-        ).fetchone()[0]
-        conn.execute(
-            "INSERT INTO referral_items (referral_id, link_id, ref, reason, referred_at) "
-            "SELECT %s, link_id, ref, reason, %s FROM unnest(%s::bigint[], %s::text[], %s::text[]) "
-            "AS t(link_id, ref, reason)",
-            (referral_id, now, [c[0] for c in candidates],
-             [week.ref(n) for n in range(1, len(candidates) + 1)], [c[1] for c in candidates]),
-        )
-    return referral_id, False
+    query = load_sql("report", "rows")
+    # Binary results: the server skips formatting 20 post URLs a link as array text (~15% faster).
+    with conn.cursor(row_factory=dict_row, binary=True) as cur:
+        for start in range(0, len(items), CHUNK):
+            part = items[start:start + CHUNK]
+            found = {r["id"]: r for r in cur.execute(query, {"ids": [i[0] for i in part],
+                                                             "max_posts": MAX_POSTS})}
+            rows = []
+            for link_id, ref, reason, referred_at in part:
+                row = {"ref": ref, "reason": reason, "referred_at": referred_at, **found[link_id]}
+                row["post_urls"] = list(row["post_urls"] or [])
+                rows.append(row)
+            yield rows
+
+
+def _items(conn: psycopg.Connection, referral_id: int) -> list[Item]:
+    return conn.execute(load_sql("report", "items"), {"referral_id": referral_id}).fetchall()
+
+
+def _candidates(conn: psycopg.Connection, week: Week, referred_at: datetime | None) -> list[Item]:
+    """The (link_id, ref, reason, referred_at) items a new referral of `week` would hold, in ref order."""
+    found = conn.execute(load_sql("report", "candidates"), {"week_end": week.end}).fetchall()
+    return [(c[0], week.ref(n), c[1], referred_at) for n, c in enumerate(found, 1)]
+
+
+def _insert_items(conn: psycopg.Connection, referral_id: int, items: list[Item]) -> None:
+    link_ids, refs, reasons, referred_at = [list(c) for c in zip(*items, strict=True)] or [[], [], [], []]
+    conn.execute(load_sql("report", "insert_items"), {
+        "referral_id": referral_id, "link_ids": link_ids, "refs": refs, "reasons": reasons,
+        "referred_at": referred_at})
+
+
+def _reader(conn: psycopg.Connection) -> psycopg.Connection:
+    """A second connection to the same database, for reading rows while `conn` is busy writing."""
+    params = conn.info.get_parameters()
+    if conn.info.password:
+        params["password"] = conn.info.password
+    reader = psycopg.connect(**params, autocommit=True)
+    _tune(reader)
+    return reader
+
+
+def _tune(conn: psycopg.Connection) -> None:
+    # Many cheap index lookups with large cost estimates: JIT compilation alone took longer than
+    # the queries (over a second per statement) in the benchmark.
+    conn.execute("SET jit = off")
 
 
 def takedown(conn: psycopg.Connection) -> dict[str, Any]:
@@ -187,38 +190,60 @@ def _naive(value: datetime | None, tz: ZoneInfo) -> datetime | None:
     return value.astimezone(tz).replace(tzinfo=None, microsecond=0) if value else None
 
 
+# How sheet_rows() treats each column: a number, a date, the post list, a label, or other text.
+_NUMBER, _DATE, _POSTS, _LABEL, _TEXT = range(5)
+KEYS = tuple(c[0] for c in COLUMNS)
+_DATE_COLUMNS = tuple(i for i, key in enumerate(KEYS) if key in DATE_KEYS)
+_JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps() with options builds one a call
+
+
+def _plan(labels: dict[str, dict[str, str]]) -> list[tuple[str, int, dict[str, str] | None]]:
+    plan = []
+    for key in KEYS:
+        kind = (_NUMBER if key in NUMBER_KEYS else _DATE if key in DATE_KEYS else _POSTS if key == "post_urls"
+                else _LABEL if key in labels else _TEXT)
+        plan.append((key, kind, labels.get(key)))
+    return plan
+
+
 def sheet_rows(rows: list[dict], lang: str, tz: ZoneInfo) -> list[list[Any]]:
     """Cell values for CSV and XLSX: labels in `lang`, text neutralised, dates naive in `tz`."""
-    labels = LABELS_KO if lang == "ko" else {}
+    plan = _plan(LABELS_KO if lang == "ko" else {})
     out = []
     for row in rows:
         cells: list[Any] = []
-        for key, *_ in COLUMNS:
+        append = cells.append
+        for key, kind, names in plan:
             value = row[key]
-            if value is None or key in NUMBER_KEYS:
-                pass
-            elif key in DATE_KEYS:
-                value = _naive(value, tz)
+            if value is None or kind == _NUMBER:
+                append(value)
+            elif kind == _DATE:
+                append(value.astimezone(tz).replace(tzinfo=None, microsecond=0))
+            elif kind == _TEXT:
+                append(neutralise(value))
+            elif kind == _POSTS:
+                append(neutralise("\n".join(value)))
             else:
-                if key == "post_urls":
-                    value = "\n".join(value)
-                elif key in labels:
-                    value = labels[key].get(value, value)
-                value = neutralise(value)
-            cells.append(value)
+                append(neutralise(names.get(value, value)))
         out.append(cells)
     return out
 
 
 def _csv_values(row: list[Any]) -> list[Any]:
-    return [v.isoformat(sep=" ") if isinstance(v, datetime) else ("" if v is None else v) for v in row]
+    # csv writes None as an empty field; only the dates need text.
+    values = list(row)
+    for i in _DATE_COLUMNS:
+        if values[i] is not None:
+            values[i] = values[i].isoformat(sep=" ")
+    return values
 
 
 def _jsonl_line(row: dict, tz: ZoneInfo) -> str:
-    record = {key: row[key] for key, *_ in COLUMNS}
+    record = {key: row[key] for key in KEYS}
     for key in DATE_KEYS:
-        record[key] = record[key].astimezone(tz).isoformat() if record[key] else None
-    return json.dumps(record, ensure_ascii=False) + "\n"
+        if record[key] is not None:
+            record[key] = record[key].astimezone(tz).isoformat()
+    return _JSON.encode(record) + "\n"
 
 
 def header(lang: str) -> list[str]:
@@ -311,59 +336,77 @@ def weekly(
     if lang not in ("ko", "en"):
         raise ReportError(f"unknown language {lang!r}; use ko or en")
     now = now or datetime.now(tz)
-    # These are many cheap index lookups with large cost estimates: JIT compilation alone took
-    # longer than the queries (over a second per statement) in the benchmark.
-    conn.execute("SET jit = off")
+    _tune(conn)
     if dry_run:
         existing = conn.execute("SELECT id FROM referrals WHERE period = %s", (week.period,)).fetchone()
-        if existing:
-            items = conn.execute("SELECT link_id, ref, reason, referred_at FROM referral_items "
-                                 "WHERE referral_id = %s ORDER BY ref", (existing[0],)).fetchall()
-        else:
-            candidates = conn.execute(load_sql("report", "candidates"), {"week_end": week.end}).fetchall()
-            items = [(c[0], week.ref(n), c[1], None) for n, c in enumerate(candidates, 1)]
-        return Result(week, _fetch_rows(conn, items), dry_run=True, reused=bool(existing))
+        items = _items(conn, existing[0]) if existing else _candidates(conn, week, None)
+        rows = [row for chunk in _rows(conn, items) for row in chunk]
+        return Result(week, rows, dry_run=True, reused=bool(existing))
 
     say(f"recording the referral for {week.period}…")
-    referral_id, reused = _record(conn, week, now, out_dir)
-    items = conn.execute("SELECT link_id, ref, reason, referred_at FROM referral_items "
-                         "WHERE referral_id = %s ORDER BY ref", (referral_id,)).fetchall()
-    created_at = conn.execute("SELECT created_at FROM referrals WHERE id = %s", (referral_id,)).fetchone()[0]
-    say(f"reading {len(items)} link(s)…")
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"linkwatch-referral-{week.period}"
-    rows, files = write_files(_chunked(conn, items), out_dir, stem, formats, lang, tz, created_at, say)
-    counts = {
-        "links": len(rows),
-        "new": sum(r["reason"] == "new" for r in rows),
-        "readvertised": sum(r["reason"] == "readvertised" for r in rows),
-        "live": sum(r["liveness"] == "live" for r in rows),
-        "by_platform": dict(sorted(_count(rows, "platform").items())),
-        "by_category": dict(sorted(_count(rows, "category").items())),
-    }
-    manifest = {
-        "period": week.period,
-        "week_start": week.start.isoformat(),
-        "week_end": week.end.isoformat(),
-        "timezone": str(tz),
-        "referral_created_at": created_at.astimezone(tz).isoformat(),
-        "language": lang,
-        "files": {name: {"sha256": digest, "bytes": (out_dir / name).stat().st_size}
-                  for name, digest in files.items()},
-        "counts": counts,
-        "takedown": takedown(conn),
-    }
-    (out_dir / f"{stem}-manifest.json").write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
-    with conn.transaction():
+    # One transaction: the referral, its items and its files' digests are recorded together, or
+    # (on any error) not at all. The items are inserted in a thread on this connection while a
+    # second connection reads the rows and the files are written: the two overlap.
+    with conn.transaction(), ThreadPoolExecutor(1, thread_name_prefix="lw-referral") as pool:
+        # Serialises two exports of one week; the unique period is the last word either way.
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('linkwatch-referral'), %s)",
+                     (week.year * 100 + week.week,))
+        existing = conn.execute("SELECT id, created_at FROM referrals WHERE period = %s",
+                                (week.period,)).fetchone()
+        inserting = None
+        if existing:
+            referral_id, created_at = existing
+            items = _items(conn, referral_id)
+        else:
+            items = _candidates(conn, week, now)
+            referral_id, created_at = conn.execute(
+                "INSERT INTO referrals (period, created_at, updated_at, out_dir) VALUES (%s, %s, %s, %s) "
+                "RETURNING id, created_at", (week.period, now, now, str(out_dir)),
+            ).fetchone()
+            inserting = pool.submit(_insert_items, conn, referral_id, items)
+        say(f"reading {len(items)} link(s)…")
+        try:
+            with _reader(conn) as reader:
+                rows, files = write_files(_rows(reader, items), out_dir, stem, formats, lang, tz,
+                                          created_at, say)
+        finally:
+            if inserting is not None:
+                # Before the transaction ends: the connection is the thread's until then.
+                wait([inserting])
+        if inserting is not None:
+            inserting.result()  # its error, if any, rolls the referral back
+        counts = {
+            "links": len(rows),
+            "new": sum(r["reason"] == "new" for r in rows),
+            "readvertised": sum(r["reason"] == "readvertised" for r in rows),
+            "live": sum(r["liveness"] == "live" for r in rows),
+            "by_platform": dict(sorted(_count(rows, "platform").items())),
+            "by_category": dict(sorted(_count(rows, "category").items())),
+        }
+        manifest = {
+            "period": week.period,
+            "week_start": week.start.isoformat(),
+            "week_end": week.end.isoformat(),
+            "timezone": str(tz),
+            "referral_created_at": created_at.astimezone(tz).isoformat(),
+            "language": lang,
+            "files": {name: {"sha256": digest, "bytes": (out_dir / name).stat().st_size}
+                      for name, digest in files.items()},
+            "counts": counts,
+            "takedown": takedown(conn),
+        }
+        (out_dir / f"{stem}-manifest.json").write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
         conn.execute(
             "UPDATE referrals SET out_dir = %s, files = %s, counts = %s, updated_at = now() WHERE id = %s",
             (str(out_dir), Jsonb(files), Jsonb(counts), referral_id),
         )
         audit(conn, who, "export", week.period, {"out_dir": str(out_dir), "files": files,
-                                                 "counts": counts, "rerun": reused})
-    return Result(week, rows, files, manifest, out_dir, reused)
+                                                 "counts": counts, "rerun": bool(existing)})
+    return Result(week, rows, files, manifest, out_dir, bool(existing))
 
 
 def _count(rows: list[dict], key: str) -> dict[str, int]:

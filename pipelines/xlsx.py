@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+import xlsxwriter.exceptions
 
 DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
 OPTIONS = {
@@ -66,7 +67,11 @@ def write_xlsx(
                     raise TypeError(f"unsupported cell type {cls.__name__} in column {col}")
         ws.autofilter(0, 0, n, len(header) - 1)
     finally:
-        workbook.close()
+        try:
+            workbook.close()
+        except xlsxwriter.exceptions.FileCreateError as exc:
+            # An OSError, as the CSV and JSON lines files raise: callers handle one kind of error.
+            raise OSError(str(exc)) from None
     return n
 
 

@@ -56,6 +56,9 @@ def weekly(week: str | None, out_dir: Path | None, formats: str, lang: str, dry_
                             dry_run=dry_run, progress=lambda message: click.echo(message, err=True))
     except ReportError as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        # Nothing was recorded: the referral is committed only after its files are written.
+        raise click.ClickException(f"cannot write the referral files ({exc}); nothing was recorded") from exc
     new = sum(r["reason"] == "new" for r in result.rows)
     summary = (f"{chosen.period}: {len(result.rows)} link(s) ({new} new, "
                f"{len(result.rows) - new} readvertised)")

@@ -354,3 +354,22 @@ def test_background_xlsx_failure_is_raised(tmp_path) -> None:
     book.add([["fine"], [object()]])  # not a cell type: the child raises
     with pytest.raises(TypeError, match="unsupported cell type"):
         book.close()
+
+
+def test_a_failed_write_records_nothing_and_a_retry_does(lw_env, week45, tmp_path) -> None:
+    url = lw_env["LINKWATCH_DATABASE_URL"]
+    out = tmp_path / "out"
+    blocker = out / "linkwatch-referral-2026-W45.xlsx"
+    blocker.mkdir(parents=True)  # the XLSX child cannot create its file
+    failed = cli(["weekly", "--week", "2026-W45", "--out", str(out)])
+    assert failed.exit_code == 1
+    assert "cannot write the referral files" in failed.output
+    assert "nothing was recorded" in failed.output
+    assert db_rows(url, "SELECT count(*) FROM referrals") == [(0,)]
+    assert db_rows(url, "SELECT count(*) FROM referral_items") == [(0,)]
+    blocker.rmdir()
+    retried = cli(["weekly", "--week", "2026-W45", "--out", str(out)])
+    assert retried.exit_code == 0
+    assert "recorded 2026-W45: 2 link(s)" in retried.output
+    assert db_rows(url, "SELECT ref FROM referral_items ORDER BY ref") == [
+        ("LW-2026W45-0001",), ("LW-2026W45-0002",)]
