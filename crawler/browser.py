@@ -60,10 +60,24 @@ async ({waitFor, click, scroll, timeout}) => {
 
 def abort_request(request: Any) -> bool:
     """PLAYWRIGHT_ABORT_REQUEST: abort images, media and fonts (by type, and by URL extension for
-    requests Chromium labels "other", such as a favicon) before they leave the browser."""
+    requests Chromium labels "other", such as a favicon) before they leave the browser.
+
+    Also aborted: documents loaded into a frame (iframe, frame). Chromium would read whatever such
+    a URL answers, image/jpeg included, with no header check; the capture is the top page's HTML
+    only, and the spider follows frame and iframe sources itself, through the header check.
+    """
     from crawler.spiders.urls import is_media_url
 
-    return request.resource_type in ABORTED_RESOURCE_TYPES or is_media_url(request.url)
+    if request.resource_type in ABORTED_RESOURCE_TYPES or is_media_url(request.url):
+        return True
+    return request.resource_type == "document" and _in_subframe(request)
+
+
+def _in_subframe(request: Any) -> bool:
+    try:
+        return request.frame.parent_frame is not None
+    except Exception:  # no frame to ask (a service worker's request): not a frame document
+        return False
 
 
 class TabReusingHandler(ScrapyPlaywrightDownloadHandler):

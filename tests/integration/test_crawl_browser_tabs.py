@@ -1,4 +1,5 @@
-"""Browser mode reuses tabs: each page is still its own; a tab waiting for its next page fetches nothing."""
+"""Browser mode reuses tabs: each page is still its own; a tab waiting for its next page fetches
+nothing; meta refresh and iframe targets are checked at headers, never loaded by Chromium."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def _late_page(n: int) -> str:
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>Late</title>"
         f"<meta http-equiv='refresh' content='1;url=/late-refresh?from={n}'></head><body>"
-        f"<div id='out'></div>{nxt}"
+        f"<div id='out'></div>{nxt}<iframe src='/late-frame?from={n}'></iframe>"
         f"<script>document.getElementById('out').textContent = 'join t.me/+' + '{code}';"
         f"setTimeout(() => {{ location.href = '/late-timer?from={n}'; }}, 300);"
         f"setTimeout(() => {{ fetch('/late-fetch?from={n}'); }}, 300);</script>"
@@ -89,6 +90,10 @@ obey_robots = false
     refresh = [r for r in forum.requests() if r.path.startswith("/late-refresh")]
     assert sorted(r.path for r in refresh) == [f"/late-refresh?from={n}" for n in range(1, PAGES + 1)]
     assert all(r.body_sent is False for r in refresh)
+    # So is an iframe's source: Chromium never loads a frame document (it could be anything).
+    frames = [r for r in forum.requests() if r.path.startswith("/late-frame")]
+    assert sorted(r.path for r in frames) == [f"/late-frame?from={n}" for n in range(1, PAGES + 1)]
+    assert all(r.body_sent is False for r in frames)
     assert forum.media_bodies() == []
 
     (run,) = runs(db)
@@ -98,4 +103,4 @@ obey_robots = false
     assert stats["linkwatch/tabs_reused"] == PAGES - 1
     assert stats["playwright/page_count/closed"] == 1
     assert stats.get("linkwatch/idle_tab_aborted", 0) >= 1
-    assert run["media_refused"] == PAGES
+    assert run["media_refused"] == 2 * PAGES
