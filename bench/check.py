@@ -61,7 +61,7 @@ def seed(url: str, n: int) -> list[liveness.LinkRow]:
         code = f"{'dead' if i % 5 == 4 else 'live'}Bench{i:06d}"
         rows.append((platform, kind, code, prefix + code, now, now))
     with psycopg.connect(url) as conn:
-        conn.execute("TRUNCATE links, link_checks RESTART IDENTITY CASCADE")
+        conn.execute("TRUNCATE links, sightings, link_checks RESTART IDENTITY CASCADE")
         with conn.cursor().copy(
             "COPY links (platform, kind, code, canonical_url, first_seen, last_seen) FROM STDIN"
         ) as copy:

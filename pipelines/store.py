@@ -22,7 +22,7 @@ from pipelines.spill import reject, replay_spills, spill_batch
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 100  # pages; ~2,000 sightings at forum densities, one round of COPY + 4 statements
+DEFAULT_BATCH_SIZE = 250  # pages; ~5,000 sightings at forum densities, one round of COPY + 4 statements
 DEFAULT_FLUSH_SECONDS = 5.0
 RECONNECT_SECONDS = 5.0  # while the database is down, try it again at most this often
 # A server that stops answering (network gone, host frozen) must turn into a spill, not a crawl
@@ -263,7 +263,7 @@ class StorePipeline:
     """Buffers pages and hands full (or stale) batches to one writer thread; flushes everything at close.
 
     Settings: LINKWATCH_DATABASE_URL, LINKWATCH_DATA_DIR, LINKWATCH_RUN_ID,
-    LINKWATCH_STORE_BATCH_SIZE (pages, default 100), LINKWATCH_STORE_FLUSH_SECONDS (default 5).
+    LINKWATCH_STORE_BATCH_SIZE (pages, default 250), LINKWATCH_STORE_FLUSH_SECONDS (default 5).
     """
 
     def __init__(

@@ -1,4 +1,4 @@
-"""`linkwatch db`: apply and list schema migrations, replay spilled batches."""
+"""`linkwatch db`: apply and list schema migrations, check integrity, replay spilled batches."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def _errors() -> Iterator[None]:
 
 @click.group()
 def db() -> None:
-    """Manage the linkwatch database: migrations and spilled batches."""
+    """Manage the linkwatch database: migrations, integrity and spilled batches."""
 
 
 @db.command()
@@ -92,6 +92,28 @@ def status(database_url: str | None) -> None:
     click.echo(f"{len(states) - pending} applied, {pending} pending")
     if pending:
         click.echo("run `linkwatch db migrate` to apply them", err=True)
+
+
+@db.command()
+@click.option("--database-url", help=DB_HELP)
+def check(database_url: str | None) -> None:
+    """Count sightings whose link or page was deleted by hand (exit 1 if any).
+
+    Sightings have no foreign keys (they cost half the store's throughput); the store keeps them
+    consistent by construction, so only a manual DELETE in psql can leave one behind. It reads every
+    sighting: seconds at millions of rows.
+    """
+    from pipelines.db import connect, load_query, require_migrated
+
+    url = _url(database_url)
+    with _errors(), connect(url, autocommit=True) as conn:
+        require_migrated(conn)
+        without_link, without_page = conn.execute(load_query("db", "orphans")).fetchone()
+    if without_link or without_page:
+        raise click.ClickException(
+            f"{without_link} sighting(s) without their link, {without_page} without their page "
+            "(deleted by hand; the sightings themselves are kept)")
+    click.echo("integrity ok: every sighting has its link and its page")
 
 
 @db.command()

@@ -96,7 +96,7 @@ def _baseline(lw_env: dict[str, str], tmp_path) -> set[str]:
         single = _fetch_counts(forum)
     found = codes(db)
     with psycopg.connect(db) as conn:
-        conn.execute("TRUNCATE links, pages, crawl_runs, sources RESTART IDENTITY CASCADE")
+        conn.execute("TRUNCATE links, pages, sightings, crawl_runs, sources RESTART IDENTITY CASCADE")
     _assert_each_page_once(single, workers=1)
     return found
 

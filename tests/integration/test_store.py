@@ -35,6 +35,12 @@ def make_page(i: int, codes: list[int], *, when: datetime = T0, score: float = 0
 
 
 def counts(conn: psycopg.Connection) -> dict[str, Any]:
+    # Sightings have no foreign keys (migration 0006): every count also proves none is orphaned.
+    orphans = conn.execute(
+        "SELECT count(*) FROM sightings s WHERE NOT EXISTS (SELECT 1 FROM links l WHERE l.id = s.link_id) "
+        "OR NOT EXISTS (SELECT 1 FROM pages p WHERE p.id = s.page_id)"
+    ).fetchone()[0]
+    assert orphans == 0, f"{orphans} sighting(s) without their link or page"
     row = conn.execute(
         "SELECT (SELECT count(*) FROM pages), (SELECT count(*) FROM links), "
         "(SELECT count(*) FROM sightings), (SELECT coalesce(sum(sightings), 0) FROM links)"
@@ -235,3 +241,24 @@ def test_pipeline_refuses_an_unmigrated_database(pg_admin_url: str, tmp_path: Pa
     finally:
         with psycopg.connect(pg_admin_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_db_check_finds_sightings_a_manual_delete_left_behind(db: str) -> None:
+    from click.testing import CliRunner
+
+    from crawler.cli import main
+
+    with psycopg.connect(db) as conn:
+        store_batch(conn, [make_page(1, [1, 2]), make_page(2, [2])], None)
+    runner = CliRunner()
+    ok = runner.invoke(main, ["db", "check", "--database-url", db])
+    assert ok.exit_code == 0, ok.output
+    assert "integrity ok" in ok.output
+    with psycopg.connect(db) as conn:
+        conn.execute("DELETE FROM links WHERE code = 'FAKE2'")  # an analyst's manual delete
+        conn.execute("DELETE FROM pages WHERE url = 'http://forum.test/thread/1'")
+        conn.commit()
+        assert conn.execute("SELECT count(*) FROM sightings").fetchone()[0] == 3  # evidence kept
+    bad = runner.invoke(main, ["db", "check", "--database-url", db])
+    assert bad.exit_code == 1
+    assert "2 sighting(s) without their link, 2 without their page" in bad.output
