@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -16,6 +17,7 @@ from crawler.config import SQL_DIR
 
 # Advisory-lock namespace (first key); the second key is the source id.
 LOCK_NAMESPACE = 0x6C77  # "lw"
+SHARED_LOCK_WAIT = 2.0  # seconds a distributed worker waits out another worker's exclusive moment
 STATUSES = ("finished", "interrupted", "failed")
 
 
@@ -58,10 +60,16 @@ def lock_source(conn: psycopg.Connection, source_id: int, name: str, *, shared: 
         conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", args)
         conn.execute("SELECT pg_advisory_unlock(%s, %s)", args)
         return True
-    if not conn.execute("SELECT pg_try_advisory_lock_shared(%s, %s)", args).fetchone()[0]:
-        raise SourceLockedError(
-            f"a non-distributed crawl of source {name!r} is running; try again when it has finished"
-        )
+    # A worker that found itself alone holds the lock exclusively for a moment before sharing it:
+    # two workers started together must wait that moment out, not take it for a normal crawl
+    # (which holds it exclusively for its whole run).
+    deadline = time.monotonic() + SHARED_LOCK_WAIT
+    while not conn.execute("SELECT pg_try_advisory_lock_shared(%s, %s)", args).fetchone()[0]:
+        if time.monotonic() >= deadline:
+            raise SourceLockedError(
+                f"a non-distributed crawl of source {name!r} is running; try again when it has finished"
+            )
+        time.sleep(0.05)
     return False
 
 

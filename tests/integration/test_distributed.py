@@ -211,6 +211,35 @@ def test_workers_share_the_source_lock_but_exclude_a_normal_crawl(db) -> None:
             conn.close()
 
 
+def test_a_worker_waits_out_another_workers_exclusive_moment(db) -> None:
+    """Two workers started together: the first holds the lock exclusively while it learns it is
+    alone, then shares it; the second must join, not report a non-distributed crawl."""
+    import threading
+
+    from crawler.sources import Source
+
+    first, second = (psycopg.connect(db, autocommit=True) for _ in range(2))
+    try:
+        source_id = run_rows.upsert_source(first, Source(name="together", start_urls=["http://forum.test/"]))
+        args = (run_rows.LOCK_NAMESPACE, source_id)
+        first.execute("SELECT pg_advisory_lock(%s, %s)", args)  # the first worker's exclusive moment
+
+        def share_it() -> None:
+            time.sleep(0.5)
+            first.execute("SELECT pg_advisory_lock_shared(%s, %s)", args)
+            first.execute("SELECT pg_advisory_unlock(%s, %s)", args)
+
+        sharing = threading.Thread(target=share_it)
+        sharing.start()
+        try:
+            assert run_rows.lock_source(second, source_id, "together", shared=True) is False  # joined
+        finally:
+            sharing.join()
+    finally:
+        first.close()
+        second.close()
+
+
 def test_a_worker_stopped_mid_run_hands_its_work_to_the_others(lw_env, redis_url, tmp_path):
     import signal
 
