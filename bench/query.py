@@ -229,7 +229,8 @@ def bench_export(url: str, n: int, runs: int) -> None:
                 result = weekly(conn, week, Path(tmp) / str(i), tz=tz, who="bench",
                                 progress=lambda _m, marks=marks: marks.append(time.perf_counter()))
                 times.append(time.perf_counter() - t)
-                # Progress lines: recording, reading, writing (…); the first stage is the referral.
+                # Progress lines: recording, reading, writing (…). The first stage chooses the links;
+                # their referral_items are inserted in a thread while the files are written.
                 record.append(marks[1] - marks[0] if len(marks) > 1 else float("nan"))
                 cpu.append(cpu_seconds() - c)
                 assert len(result.rows) == n, len(result.rows)
@@ -243,7 +244,7 @@ def bench_export(url: str, n: int, runs: int) -> None:
         conn.execute("DELETE FROM referrals WHERE period = %s", (week.period,))
         conn.execute(RESET, (ids,))
     print(f"export median {statistics.median(times):.2f} s  (min {min(times):.2f}, max {max(times):.2f}; "
-          f"recording the referral {statistics.median(record):.2f} s; "
+          f"choosing the links {statistics.median(record):.2f} s; "
           f"linkwatch CPU incl. child processes {statistics.median(cpu):.2f} s)   "
           f"baseline bare COPY of those links: {statistics.median(base):.2f} s")
     print("  runs: " + ", ".join(f"{t:.1f}" for t in times))
