@@ -27,6 +27,15 @@ CHROMIUM_ARGS = [
 ]
 
 ABORTED_RESOURCE_TYPES = frozenset({"image", "media", "font"})
+# Requests a page's own script makes: their URL says nothing of what they answer, so their headers
+# are checked before Chromium may read the body (TabReusingHandler._answers_media).
+SCRIPT_REQUEST_TYPES = frozenset({"fetch", "xhr", "eventsource", "other"})
+# Request headers the header check repeats (the browser's cookies are never sent: it has none).
+CHECK_HEADERS = ("accept", "accept-language", "referer")
+
+
+def _check_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k.lower() in CHECK_HEADERS}
 
 # Page steps run in the page after load: wait for a selector, click to reveal, scroll to the bottom.
 # One evaluate() that never throws, so a board without the selector is still captured.
@@ -104,6 +113,8 @@ class TabReusingHandler(ScrapyPlaywrightDownloadHandler):
         # Idle tabs hold their slot of scrapy-playwright's per-context page semaphore, so a request
         # waiting there would never wake: requests wait here instead, one per tab.
         self._tabs = asyncio.Semaphore(max(1, self.config.max_pages_per_context or 8))
+        self._checker: Any = None  # httpx.AsyncClient for page scripts' requests, made on first use
+        self._user_agent = crawler.settings.get("USER_AGENT") or "linkwatch"
 
     async def _launch(self) -> None:
         """Scrapy makes one handler per scheme (http, https) and scrapy-playwright launches a
@@ -166,10 +177,34 @@ class TabReusingHandler(ScrapyPlaywrightDownloadHandler):
         if page is not None and page in self._guarded:
             self.stats.inc_value("linkwatch/idle_tab_aborted")
             return True
-        if self._inner_abort is None:
-            return False
-        verdict = self._inner_abort(request)
-        return bool(await verdict) if inspect.isawaitable(verdict) else bool(verdict)
+        if self._inner_abort is not None:
+            verdict = self._inner_abort(request)
+            if await verdict if inspect.isawaitable(verdict) else verdict:
+                return True
+        if request.resource_type in SCRIPT_REQUEST_TYPES and request.method == "GET":
+            return await self._answers_media(request.url, request.headers)
+        return False
+
+    async def _answers_media(self, url: str, headers: dict[str, str]) -> bool:
+        """A page script's fetch/XHR: Chromium would read its body whatever its type, so its headers
+        are checked first (redirects followed, body never read); media, or no answer, aborts it."""
+        import httpx
+
+        from crawler.spiders.urls import is_media_type
+
+        if self._checker is None:
+            self._checker = httpx.AsyncClient(follow_redirects=True, max_redirects=5, timeout=15.0,
+                                              headers={"User-Agent": self._user_agent})
+        try:
+            async with self._checker.stream("GET", url, headers=_check_headers(headers)) as response:
+                media = is_media_type(response.headers.get("content-type"))
+        except (httpx.HTTPError, ValueError) as exc:
+            logger.debug("header check of %s failed: %s", url, exc)
+            media = False  # the browser's own request then fails or succeeds as it would have
+        if media:
+            self.stats.inc_value("media/refused")
+            self.stats.inc_value("linkwatch/script_media_aborted")
+        return media
 
     async def _unguard(self, page: Any, request: Any) -> None:
         """playwright_page_init_callback: scrapy-playwright calls it once the new request's route is
@@ -190,6 +225,8 @@ class TabReusingHandler(ScrapyPlaywrightDownloadHandler):
         idle, self._idle = self._idle, []
         for page, _uses in idle:
             await self._close_page(page)
+        if self._checker is not None:
+            await self._checker.aclose()
         await super()._close()
 
 

@@ -1,5 +1,6 @@
 """Browser mode reuses tabs: each page is still its own; a tab waiting for its next page fetches
-nothing; meta refresh and iframe targets are checked at headers, never loaded by Chromium."""
+nothing; meta refresh and iframe targets, and a page script's own fetch/XHR, are checked at
+headers, never loaded by Chromium."""
 
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ class LateHandler(forum_site.Handler):
             if not 1 <= n <= PAGES:
                 return self._send(404, "not found", "text/plain", head=head)
             return self._send(200, _late_page(n), head=head)
+        if path == "/late-api":
+            self._log()
+            return self._send(200, '{"invite": "t.me/+LwScriptApi1x"}', "application/json", head=head)
         if path.startswith("/late-"):
             entry = self._log()
             return self._send_media(entry, "image/jpeg", head)
@@ -104,3 +108,62 @@ obey_robots = false
     assert stats["playwright/page_count/closed"] == 1
     assert stats.get("linkwatch/idle_tab_aborted", 0) >= 1
     assert run["media_refused"] == 2 * PAGES
+
+
+SCRIPT_PAGE = (
+    "<!doctype html><html><head><meta charset='utf-8'><title>Script</title></head><body>"
+    "<div id='out'></div><script>"
+    # Extensionless URLs that answer image/jpeg, asked for by the page's own script while it renders.
+    "fetch('/late-now-fetch').catch(() => {});"
+    "const x = new XMLHttpRequest(); x.open('GET', '/late-now-xhr'); x.send();"
+    # A JSON API the page needs: it must still load (a code only it reveals). It comes late, so the
+    # page is still open when the server decides whether the media bodies above are wanted (1 s).
+    "setTimeout(() => fetch('/late-api').then((r) => r.json()).then((d) => {"
+    "  document.getElementById('out').textContent = 'join ' + d.invite; }), 1500);"
+    "</script></body></html>"
+)
+
+
+class ScriptHandler(LateHandler):
+    def _route(self, head: bool) -> None:
+        if self.path == "/script":
+            self._log()
+            return self._send(200, SCRIPT_PAGE, head=head)
+        return super()._route(head)
+
+
+def test_a_page_scripts_fetch_of_media_is_refused_at_headers(lw_env, tmp_path, chromium_path) -> None:
+    site = forum_site.TestForum()
+    site.server.RequestHandlerClass = ScriptHandler
+    sources = tmp_path / "sources.toml"
+    with site:
+        sources.write_text(
+            f"""
+[[source]]
+name = "script"
+start_urls = ["{site.url}/script"]
+allow = ["/nothing"]
+render = "browser"
+wait_for = "#out:not(:empty)"
+delay = 0.0
+concurrency = 1
+max_pages = 3
+obey_robots = false
+""",
+            encoding="utf-8",
+        )
+        result = run_linkwatch(["crawl", "script", "--sources", str(sources)],
+                               {**lw_env, "LINKWATCH_CHROMIUM": chromium_path})
+        assert result.returncode == 0, result.stderr
+        requests = site.requests()
+        media = site.media_bodies()
+    with psycopg.connect(lw_env["LINKWATCH_DATABASE_URL"]) as conn:
+        found = {r[0] for r in conn.execute("SELECT code FROM links")}
+    assert found == {"LwScriptApi1x"}  # the JSON the page fetched reached it
+    checked = [r for r in requests if r.path in ("/late-now-fetch", "/late-now-xhr")]
+    # Each asked for once, by the header check, which hung up before the body; Chromium never.
+    assert sorted(r.path for r in checked) == ["/late-now-fetch", "/late-now-xhr"]
+    assert all(r.body_sent is False for r in checked)
+    assert media == []
+    (run,) = runs(lw_env["LINKWATCH_DATABASE_URL"])
+    assert run["stats"]["linkwatch/script_media_aborted"] == 2
