@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -367,14 +367,11 @@ def weekly(
             ).fetchone()
             inserting = pool.submit(_insert_items, conn, referral_id, items)
         say(f"reading {len(items)} link(s)…")
-        try:
-            with _reader(conn) as reader:
-                rows, files = write_files(_rows(reader, items), out_dir, stem, formats, lang, tz,
-                                          created_at, say)
-        finally:
-            if inserting is not None:
-                # Before the transaction ends: the connection is the thread's until then.
-                wait([inserting])
+        # On an error here the pool (left first) waits for the insert before the transaction rolls
+        # back: the connection is the thread's until then.
+        with _reader(conn) as reader:
+            rows, files = write_files(_rows(reader, items), out_dir, stem, formats, lang, tz,
+                                      created_at, say)
         if inserting is not None:
             inserting.result()  # its error, if any, rolls the referral back
         counts = {
