@@ -158,6 +158,13 @@ def _insert_items(conn: psycopg.Connection, referral_id: int, items: list[Item])
         "referred_at": referred_at})
 
 
+def _record_items(conn: psycopg.Connection, referral_id: int, items: list[Item] | None) -> dict[str, Any]:
+    """Inserts a new referral's items (None: already recorded), then returns the takedown figure."""
+    if items is not None:
+        _insert_items(conn, referral_id, items)
+    return takedown(conn)
+
+
 def _reader(conn: psycopg.Connection) -> psycopg.Connection:
     """A second connection to the same database, for reading rows while `conn` is busy writing."""
     params = conn.info.get_parameters()
@@ -355,7 +362,6 @@ def weekly(
                      (week.year * 100 + week.week,))
         existing = conn.execute("SELECT id, created_at FROM referrals WHERE period = %s",
                                 (week.period,)).fetchone()
-        inserting = None
         if existing:
             referral_id, created_at = existing
             items = _items(conn, referral_id)
@@ -365,15 +371,15 @@ def weekly(
                 "INSERT INTO referrals (period, created_at, updated_at, out_dir) VALUES (%s, %s, %s, %s) "
                 "RETURNING id, created_at", (week.period, now, now, str(out_dir)),
             ).fetchone()
-            inserting = pool.submit(_insert_items, conn, referral_id, items)
+        # The takedown figure needs the new items, and both need only `conn`: off the critical path.
+        recording = pool.submit(_record_items, conn, referral_id, None if existing else items)
         say(f"reading {len(items)} link(s)…")
         # On an error here the pool (left first) waits for the insert before the transaction rolls
         # back: the connection is the thread's until then.
         with _reader(conn) as reader:
             rows, files = write_files(_rows(reader, items), out_dir, stem, formats, lang, tz,
                                       created_at, say)
-        if inserting is not None:
-            inserting.result()  # its error, if any, rolls the referral back
+        figure = recording.result()  # its error, if any, rolls the referral back
         counts = {
             "links": len(rows),
             "new": sum(r["reason"] == "new" for r in rows),
@@ -392,7 +398,7 @@ def weekly(
             "files": {name: {"sha256": digest, "bytes": (out_dir / name).stat().st_size}
                       for name, digest in files.items()},
             "counts": counts,
-            "takedown": takedown(conn),
+            "takedown": figure,
         }
         (out_dir / f"{stem}-manifest.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
