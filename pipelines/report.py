@@ -21,6 +21,7 @@ from psycopg.types.json import Jsonb
 
 from pipelines import xlsx
 from pipelines.cells import neutralise
+from pipelines.db import connect
 from pipelines.queries import audit, load_sql
 from pipelines.review import CATEGORIES
 
@@ -170,7 +171,7 @@ def _reader(conn: psycopg.Connection) -> psycopg.Connection:
     params = conn.info.get_parameters()
     if conn.info.password:
         params["password"] = conn.info.password
-    reader = psycopg.connect(**params, autocommit=True)
+    reader = connect(psycopg.conninfo.make_conninfo(**params), autocommit=True)
     _tune(reader)
     return reader
 
