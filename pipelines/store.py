@@ -19,6 +19,7 @@ from crawler.config import get_config
 from crawler.items import PageItem
 from pipelines.db import DatabaseError, connect, load_query, require_migrated
 from pipelines.spill import reject, replay_spills, spill_batch
+from pipelines.text_index import TextIndexer
 
 log = logging.getLogger(__name__)
 
@@ -262,6 +263,9 @@ _STOP = object()
 class StorePipeline:
     """Buffers pages and hands full (or stale) batches to one writer thread; flushes everything at close.
 
+    A second thread (TextIndexer) fills the context search copy behind the writer, on its own
+    connection, and finishes it at close.
+
     Settings: LINKWATCH_DATABASE_URL, LINKWATCH_DATA_DIR, LINKWATCH_RUN_ID,
     LINKWATCH_STORE_BATCH_SIZE (pages, default 250), LINKWATCH_STORE_FLUSH_SECONDS (default 5).
     """
@@ -278,6 +282,7 @@ class StorePipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.store = Store(url, data_dir, run_id, self.stats)
+        self.indexer = TextIndexer(url)
         self.batch_size = max(1, batch_size)
         self.flush_seconds = max(0.05, flush_seconds)
         self._buffer: list[PageItem] = []
@@ -312,6 +317,8 @@ class StorePipeline:
             raise CloseSpider(self.store.not_migrated)
         self._writer = threading.Thread(target=self._run_writer, name="linkwatch-store", daemon=True)
         self._writer.start()
+        self.indexer.start()
+        self.indexer.notify()  # what an earlier run left queued, and the spills just replayed
 
     def process_item(self, item: PageItem) -> PageItem:
         batch = None
@@ -339,8 +346,8 @@ class StorePipeline:
             except queue.Empty:
                 batch = self._take_stale()
                 if batch is None:
-                    if self.store.conn is None:
-                        self.store.ensure_connected()  # replays spills as soon as the server is back
+                    if self.store.conn is None and self.store.ensure_connected():
+                        self.indexer.notify()  # spills were replayed as soon as the server was back
                     continue
             if batch is _STOP:
                 return
@@ -353,6 +360,9 @@ class StorePipeline:
             log.exception("unexpected error storing %d page(s); spilling them", len(batch))
             spill_batch(self.store.data_dir, batch, self.store.run_id)
             self.stats.inc_value("linkwatch/spilled_batches")
+        else:
+            if self.store.conn is not None:
+                self.indexer.notify()
 
     def close_spider(self) -> None:
         if self._writer is not None:
@@ -363,8 +373,9 @@ class StorePipeline:
             batch, self._buffer = self._buffer, []
         if batch:
             self._write(batch, force_connect=True)
-        elif self.store.conn is None:
-            self.store.ensure_connected(force=True)  # last chance to replay what this run spilled
+        elif self.store.conn is None and self.store.ensure_connected(force=True):
+            self.indexer.notify()  # last chance to replay what this run spilled
+        self.indexer.close()  # copies what is still queued before the crawl ends
         pending = sorted(self.store.spill_dir.glob("*.jsonl")) if self.store.spill_dir.exists() else []
         if pending:
             log.warning(

@@ -119,21 +119,30 @@ def check(database_url: str | None) -> None:
 @db.command()
 @click.option("--database-url", help=DB_HELP)
 def replay(database_url: str | None) -> None:
-    """Store the batches spilled to <data dir>/spill while PostgreSQL was unreachable."""
+    """Store the batches spilled to <data dir>/spill while PostgreSQL was unreachable.
+
+    Also finishes the context search copy (`--text`) for sightings a crawl stopped before copying.
+    """
     from pipelines.db import connect, require_migrated
     from pipelines.spill import pending_spills, replay_spills
     from pipelines.store import StoreResult
+    from pipelines.text_index import index_pending
 
     data_dir = get_config().data_dir
     files = pending_spills(data_dir)
+    url = _url(database_url)
     if not files:
         click.echo(f"no spilled batches in {data_dir / 'spill'}")
-        return
-    click.echo(f"replaying {len(files)} spilled batch(es) from {data_dir / 'spill'}", err=True)
-    url = _url(database_url)
+    else:
+        click.echo(f"replaying {len(files)} spilled batch(es) from {data_dir / 'spill'}", err=True)
     with _errors(), connect(url, autocommit=True) as conn:
         require_migrated(conn)
-        results = replay_spills(conn, data_dir)
+        results = replay_spills(conn, data_dir) if files else []
+        copied = index_pending(conn)
+    if copied:
+        click.echo(f"copied {copied} queued sighting range(s) into the context search copy")
+    if not files:
+        return
     total = StoreResult()
     for r in results:
         total += r

@@ -14,6 +14,7 @@ from seeding import T0, Seed
 
 from crawler.cli import main
 from pipelines.queries import LinkFilters, build_search
+from pipelines.text_index import index_pending
 
 
 @pytest.fixture
@@ -160,6 +161,7 @@ def test_korean_text_search_uses_trigram_indexes(db, seed) -> None:
         seed.sighting(lid, seed.page(f"http://bulk.test/{i}"), context=f"무관한 글 {i}")
     statement, params = build_search(LinkFilters(text="딥페이크"))
     with psycopg.connect(db) as conn:
+        index_pending(conn)  # the search copy of the contexts (migration 0007) holds their index
         conn.execute("ANALYZE")
         # Tiny tables make full scans (sequential, or a whole primary-key index) look cheapest;
         # with both off, only an index with a condition on the text is left to the planner.
@@ -167,7 +169,7 @@ def test_korean_text_search_uses_trigram_indexes(db, seed) -> None:
         conn.execute("SET enable_indexscan = off")
         plan = "\n".join(r[0] for r in conn.execute(
             b"EXPLAIN " + statement.as_bytes(conn), params).fetchall())
-    assert "sightings_context_trgm" in plan
+    assert "sighting_texts_context_trgm" in plan
     assert "pages_title_trgm" in plan
     assert "links_preview_title_trgm" in plan
 
