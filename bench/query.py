@@ -83,7 +83,8 @@ def seed(url: str, scale: float) -> None:
             "SELECT i.indexname, i.indexdef FROM pg_indexes i "
             "JOIN pg_class c ON c.relname = i.indexname "
             "LEFT JOIN pg_constraint k ON k.conindid = c.oid "
-            "WHERE i.schemaname = 'public' AND i.tablename IN ('links', 'sightings', 'pages', 'sighting_texts') "
+            "WHERE i.schemaname = 'public' "
+            "AND i.tablename IN ('links', 'sightings', 'pages', 'sighting_texts') "
             "AND k.oid IS NULL").fetchall()
         for name, _ in indexes:
             conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
@@ -131,7 +132,8 @@ def seed(url: str, scale: float) -> None:
             cur.execute("ALTER TABLE sightings ENABLE TRIGGER sightings_queue_texts")
             cur.execute("INSERT INTO sighting_texts (sighting_id, link_id, context) "
                         "SELECT id, link_id, context FROM sightings")
-            print(f"  sightings {n_sightings:,} and their context copies ({time.perf_counter() - started:.0f} s)")
+            print(f"  sightings {n_sightings:,} and their context copies "
+                  f"({time.perf_counter() - started:.0f} s)")
         for name, definition in indexes:
             t = time.perf_counter()
             conn.execute(definition)

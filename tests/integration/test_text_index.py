@@ -1,4 +1,4 @@
-"""The context search copy (migration 0007): queued by trigger, filled behind the writer, always searchable."""
+"""The context search copy (migration 0007): queued by trigger, filled behind the writer, searchable."""
 
 from __future__ import annotations
 
@@ -66,7 +66,8 @@ def test_hand_edits_reach_the_copy(db: str, seed) -> None:
         seed.sighting(link, page, context="다시 문맥")
         index_pending(conn)
         conn.execute("TRUNCATE sightings RESTART IDENTITY")
-        assert copies(conn) == [] and queued(conn) == 0
+        assert copies(conn) == []
+        assert queued(conn) == 0
         # Ids start again at 1: a stale copy under a reused id would make the search lie.
         seed.sighting(link, page, context="새 문맥")
         index_pending(conn)
