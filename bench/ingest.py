@@ -247,8 +247,8 @@ def main() -> None:
         print(f"{args.pages} pages x {args.links} links, batches of {args.batch_size} pages, "
               f"median of {args.runs} runs (load average {load_before:.1f} before, "
               f"{os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores)")
-        print("  (per CPU-second: sightings per second of CPU used by the writer and its PostgreSQL")
-        print("   backend together; what one idle core each would sustain, whatever the machine load)")
+        print("  (per CPU-second: sightings per second of CPU used by the writer, its PostgreSQL backend")
+        print("   and the search copy's backend together; not distorted by a busy machine)")
         print(f"  batched store (COPY + INSERT ... SELECT ... ON CONFLICT): {fast:>9,.0f} sightings/s, "
               f"{statistics.median(per_cpu['batched']):>9,.0f} per CPU-second")
         if results["row-by-row"]:

@@ -184,6 +184,7 @@ SEARCHES: list[tuple[str, LinkFilters]] = [
     (f"--text {RARE} (0.05%)", LinkFilters(text=RARE)),
     (f"--text {MEDIUM} (1%)", LinkFilters(text=MEDIUM)),
     (f"--text {MEDIUM} --platform kakao --live", LinkFilters(text=MEDIUM, platform=("kakao",), live=True)),
+    (f"--text {WORDS[0]} (a word in ~40%)", LinkFilters(text=WORDS[0])),
     ("--offset 10000 (deep page)", LinkFilters(offset=10_000)),
 ]
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from seeding import T0, Seed
 
 from crawler.cli import main
-from pipelines.queries import LinkFilters, build_search
+from pipelines.queries import LinkFilters, build_search, expected_text_matches
 from pipelines.text_index import index_pending
 
 
@@ -274,3 +274,18 @@ def test_text_probe_strategy_matches_index_strategy(lw_env, corpus, monkeypatch,
     statement, params = build_search(LinkFilters(text=text), probe_text=True)
     with psycopg.connect(lw_env["LINKWATCH_DATABASE_URL"]) as conn:
         assert [r[0] for r in conn.execute(statement, params)] == by_index
+
+
+def test_text_strategy_is_chosen_by_counting_matches(db, seed, monkeypatch) -> None:
+    page = seed.page("http://count.test/1")
+    for i in range(5):
+        seed.sighting(seed.link(f"synthcount{i}"), page, context=f"흔한 문구 {i}")
+    seed.sighting(seed.link("synthrare"), page, context="드문 문구")
+    monkeypatch.setattr("pipelines.queries.PROBE_TEXT_ABOVE", 3)
+    with psycopg.connect(db, autocommit=True) as conn:
+        assert expected_text_matches(conn, "흔한 문구") == 0  # only the copy is counted: not made yet
+        index_pending(conn)
+        assert expected_text_matches(conn, "흔한 문구") == 4  # stops one past the limit: probe
+        assert expected_text_matches(conn, "드문 문구") == 1  # exact below it: the index path
+        assert expected_text_matches(conn, "흔") == 4  # too short for a trigram: read until the limit
+        assert conn.execute("SHOW enable_seqscan").fetchone()[0] == "on"  # left as it was
