@@ -9,6 +9,7 @@ import psycopg
 from test_store import counts, make_page  # pytest puts this directory on sys.path (rootdir-less tests)
 
 from pipelines.store import store_batch
+from pipelines.text_index import TextIndexer
 
 WRITERS = 4
 BATCHES = 12
@@ -26,6 +27,11 @@ def test_concurrent_writers_make_no_duplicates_and_no_deadlock(db: str) -> None:
     errors: list[BaseException] = []
     written: list[set[int]] = [set() for _ in range(WRITERS)]
     start = threading.Barrier(WRITERS)
+    # As in concurrent crawls: each writer's own copier fills the context search copy behind it,
+    # all four sharing the queue while their id ranges interleave.
+    indexers = [TextIndexer(db) for _ in range(WRITERS)]
+    for indexer in indexers:
+        indexer.start()
 
     def writer(n: int) -> None:
         rng = random.Random(n)
@@ -38,6 +44,7 @@ def test_concurrent_writers_make_no_duplicates_and_no_deadlock(db: str) -> None:
                         ids.sort(reverse=True)  # opposite orders are what deadlocks a naive writer
                     written[n].update(ids)
                     store_batch(conn, [make_page(i, page_codes(i)) for i in ids], None)
+                    indexers[n].notify()
         except BaseException as exc:  # surfaced below; a thread's exception is otherwise lost
             errors.append(exc)
 
@@ -48,6 +55,10 @@ def test_concurrent_writers_make_no_duplicates_and_no_deadlock(db: str) -> None:
         t.join(timeout=120)
     assert not any(t.is_alive() for t in threads), "a writer hung"
     assert errors == []
+    for indexer in indexers:
+        assert indexer.wait_idle(60), "a copier hung"
+        assert indexer.failures == 0  # no deadlock or error among the copiers either
+        indexer.close()
 
     pages = set().union(*written)
     expected_links = {c for i in pages for c in page_codes(i)}
@@ -66,3 +77,7 @@ def test_concurrent_writers_make_no_duplicates_and_no_deadlock(db: str) -> None:
             "(SELECT count(*) FROM sightings s WHERE s.link_id = l.id)"
         ).fetchone()[0]
         assert mismatched == 0
+        assert conn.execute("SELECT count(*) FROM sighting_text_queue").fetchone()[0] == 0
+        copies = conn.execute("SELECT sighting_id, link_id, context FROM sighting_texts ORDER BY 1")
+        copies = copies.fetchall()
+        assert copies == conn.execute("SELECT id, link_id, context FROM sightings ORDER BY 1").fetchall()
