@@ -104,11 +104,17 @@ def check(database_url: str | None) -> None:
     sighting: seconds at millions of rows.
     """
     from pipelines.db import connect, load_query, require_migrated
+    from pipelines.text_index import queued
 
     url = _url(database_url)
     with _errors(), connect(url, autocommit=True) as conn:
         require_migrated(conn)
         without_link, without_page = conn.execute(load_query("db", "orphans")).fetchone()
+        waiting = queued(conn)
+    if waiting:
+        # Not an error: --text reads queued sightings directly until they are copied.
+        click.echo(f"{waiting} stored batch(es) wait for the context search copy; the next crawl or "
+                   "`linkwatch db replay` copies them")
     if without_link or without_page:
         raise click.ClickException(
             f"{without_link} sighting(s) without their link, {without_page} without their page "

@@ -243,7 +243,7 @@ def test_pipeline_refuses_an_unmigrated_database(pg_admin_url: str, tmp_path: Pa
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def test_db_check_finds_sightings_a_manual_delete_left_behind(db: str) -> None:
+def test_db_check_finds_sightings_a_manual_delete_left_behind(db: str, lw_env: dict[str, str]) -> None:
     from click.testing import CliRunner
 
     from crawler.cli import main
@@ -254,6 +254,11 @@ def test_db_check_finds_sightings_a_manual_delete_left_behind(db: str) -> None:
     ok = runner.invoke(main, ["db", "check", "--database-url", db])
     assert ok.exit_code == 0, ok.output
     assert "integrity ok" in ok.output
+    assert "1 stored batch(es) wait for the context search copy" in ok.output  # no copier ran
+    copied = runner.invoke(main, ["db", "replay", "--database-url", db])
+    assert "copied 1 queued sighting range(s)" in copied.output
+    assert "wait for the context search copy" not in runner.invoke(
+        main, ["db", "check", "--database-url", db]).output
     with psycopg.connect(db) as conn:
         conn.execute("DELETE FROM links WHERE code = 'FAKE2'")  # an analyst's manual delete
         conn.execute("DELETE FROM pages WHERE url = 'http://forum.test/thread/1'")
