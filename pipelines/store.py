@@ -282,7 +282,7 @@ class StorePipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.store = Store(url, data_dir, run_id, self.stats)
-        self.indexer = TextIndexer(url)
+        self.indexer = TextIndexer(url, CONNECT_OPTIONS)
         self.batch_size = max(1, batch_size)
         self.flush_seconds = max(0.05, flush_seconds)
         self._buffer: list[PageItem] = []
@@ -361,7 +361,7 @@ class StorePipeline:
             spill_batch(self.store.data_dir, batch, self.store.run_id)
             self.stats.inc_value("linkwatch/spilled_batches")
         else:
-            if self.store.conn is not None:
+            if self.store.conn is not None:  # stored (or replayed) something: copy its contexts
                 self.indexer.notify()
 
     def close_spider(self) -> None:

@@ -16,7 +16,6 @@ log = logging.getLogger(__name__)
 # one batch in a crawl and still a bounded transaction when row-by-row inserts queued one per row.
 RANGES_PER_STATEMENT = 64
 RETRY_SECONDS = 5.0  # after a failure, the thread tries again this often until it works
-CONNECT_OPTIONS = {"connect_timeout": 5, "options": "-c statement_timeout=120s"}
 
 
 def queued(conn: psycopg.Connection) -> int:
@@ -45,8 +44,11 @@ class TextIndexer:
     queue is durable and the text search reads queued sightings directly.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, connect_options: dict[str, object] | None = None) -> None:
         self.url = url
+        # The store passes its own (timeouts, keepalives): a server that stops answering must not
+        # hold the copier, and so the end of the crawl, on a dead socket.
+        self.connect_options = connect_options or {"connect_timeout": 5}
         self.conn: psycopg.Connection | None = None
         self.failures = 0
         # notify() counts requests, the thread counts what it has finished: wait_idle() compares.
@@ -107,7 +109,7 @@ class TextIndexer:
     def _index(self) -> None:
         try:
             if self.conn is None or self.conn.closed:
-                self.conn = connect(self.url, autocommit=True, **CONNECT_OPTIONS)
+                self.conn = connect(self.url, autocommit=True, **self.connect_options)
             index_pending(self.conn)
             self.failures = 0
         except (psycopg.Error, DatabaseError) as exc:
