@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from bs4 import BeautifulSoup
 
-from crawler.extract import extract
+from linkwatch.extract import extract
 
 _SYLLABLES = (
     "가나다라마바사아자차카타파하거너더러머버서어저처커터퍼허고노도로모보소오조초코토포호"

@@ -11,7 +11,7 @@ from typing import Any
 class PageItem:
     """One fetched page version and its links; the pipelines capture, score and store it.
 
-    `links` holds crawler.extract results as dicts (platform, kind, code, url, raw, obfuscated,
+    `links` holds linkwatch.extract results as dicts (platform, kind, code, url, raw, obfuscated,
     where, context); the score pipeline adds `score` to each. `body` is cleared by the capture
     pipeline once the page is written to WARC, so pages do not pile up in memory.
     """

@@ -9,8 +9,8 @@ from typing import BinaryIO
 
 import click
 
-from crawler.extract import Link, decode
-from crawler.extract import extract as extract_links
+from linkwatch.extract import Link, decode
+from linkwatch.extract import extract as extract_links
 
 FIELDS = ("platform", "kind", "code", "url", "raw", "obfuscated", "where", "context")
 # Crawled text must not drive the terminal (escape sequences); shown as U+FFFD in the table.

@@ -13,10 +13,10 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from selectolax.lexbor import LexborHTMLParser
 
-from crawler.extract import decode, extract, shortener_urls
 from crawler.items import PageItem
 from crawler.sources import Source
 from crawler.spiders.urls import Scope, canonical, is_media_type, strip_session
+from linkwatch.extract import decode, extract, shortener_urls
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Every vector of ../shared/corpus/invite_vectors_dev.json: platform, kind, code, canonical URL, order."""
+"""Every vector of the labelled sample (tests/fixtures/corpus): platform, kind, code, canonical URL, order."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.extract import extract
+from linkwatch.extract import extract
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "invite_vectors_dev.json"
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "corpus" / "invite_vectors_dev.json"
 VECTORS = json.loads(CORPUS.read_text(encoding="utf-8"))
 
 

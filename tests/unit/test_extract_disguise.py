@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.extract import extract
-from crawler.extract.prefilter import maybe_links
+from linkwatch.extract import extract
+from linkwatch.extract.prefilter import maybe_links
 
 CODE = "SynthQ1w2E3r"
 

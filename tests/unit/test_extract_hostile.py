@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from crawler.extract import decode, extract
+from linkwatch.extract import decode, extract
 
 END = "https://t.me/+SynthEnd01"
 N = 100_000

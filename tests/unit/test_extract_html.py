@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
-from crawler.extract import WHERE, Link, decode, extract, shortener_urls
+from linkwatch.extract import WHERE, Link, decode, extract, shortener_urls
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "extract"
 
@@ -239,7 +239,7 @@ def test_relative_redirector_without_base_keeps_raw_as_written() -> None:
 
 
 def test_utf8_body_says_which_bytes_are_read_as_utf8() -> None:
-    from crawler.extract.charset import utf8_body
+    from linkwatch.extract.charset import utf8_body
 
     page = "<html><head>{}</head><body>가입 t.me/+SynthU8 문의</body></html>"
     utf8 = page.format('<META CHARSET="UTF-8">').encode()

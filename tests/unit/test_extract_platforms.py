@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.extract import parse_url
-from crawler.extract.platforms import KNOWN_HOSTS, PLATFORMS
+from linkwatch.extract import parse_url
+from linkwatch.extract.platforms import KNOWN_HOSTS, PLATFORMS
 
 POSITIVE = [
     # Telegram

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-import crawler.extract as extract_pkg
-from crawler.extract import extract
-from crawler.extract.platforms import KNOWN_HOSTS
-from crawler.extract.prefilter import maybe_links, special_chars
+import linkwatch.extract as extract_pkg
+from linkwatch.extract import extract
+from linkwatch.extract.platforms import KNOWN_HOSTS
+from linkwatch.extract.prefilter import maybe_links, special_chars
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "invite_vectors_dev.json"
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "corpus" / "invite_vectors_dev.json"
 # bench/ is not an installed package; load its page generator by path (the same pages the bench times)
 _SPEC = importlib.util.spec_from_file_location(
     "bench_extract", Path(__file__).resolve().parents[2] / "bench" / "extract.py"
@@ -88,7 +88,8 @@ def test_prefilter_never_changes_the_result(monkeypatch: pytest.MonkeyPatch) -> 
     with_prefilter = [extract(t) for t in texts]
     monkeypatch.setattr(extract_pkg, "maybe_links", lambda _content: True)
     # the module, not the `scan` function the package re-exports under the same name
-    monkeypatch.setattr(importlib.import_module("crawler.extract.scan"), "maybe_links", lambda _content: True)
+    scan_module = importlib.import_module("linkwatch.extract.scan")
+    monkeypatch.setattr(scan_module, "maybe_links", lambda _content: True)
     without = [extract(t) for t in texts]
     assert with_prefilter == without
     assert sum(map(len, without)) > 100

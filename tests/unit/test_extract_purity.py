@@ -7,7 +7,7 @@ import sys
 
 CHECK = """
 import sys
-import crawler.extract as ex
+import linkwatch.extract as ex
 links = ex.extract('<p>t.me/+Abc123xyz</p>')
 assert [l.url for l in links] == ['https://t.me/+Abc123xyz'], links
 ex.decode('가'.encode('cp949'))

@@ -12,10 +12,10 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from crawler.extract.platforms import Found, platform_for
-from crawler.extract.resolve import resolve
-from crawler.extract.scan import ANCHOR, Hit, scan
-from crawler.extract.urls import split_url
+from .platforms import Found, platform_for
+from .resolve import resolve
+from .scan import ANCHOR, Hit, scan
+from .urls import split_url
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,8 @@ import binascii
 import re
 from urllib.parse import unquote
 
-from crawler.extract.platforms import KNOWN_HOSTS, Found, judge
-from crawler.extract.urls import query_pairs, split_url
+from .platforms import KNOWN_HOSTS, Found, judge
+from .urls import query_pairs, split_url
 
 MAX_DEPTH = 4  # go.php?u=<redirect?to=<t.me…>> nests rarely beyond two levels
 MAX_URL = 65536  # longer "URLs" are junk or attacks; never parsed

@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from functools import lru_cache
 
-from crawler.extract.platforms import KNOWN_HOSTS
+from .platforms import KNOWN_HOSTS
 
 # RFC 3454 B.1 "mapped to nothing" (plus LRM/RLM, also invisible).
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"
@@ -169,7 +169,7 @@ def _needs_stage2(text: str) -> bool:
 def _needs_stage1(text: str) -> bool:
     if text.isascii():
         return False
-    from crawler.extract.prefilter import has_relevant_special  # a cycle at import time otherwise
+    from .prefilter import has_relevant_special  # a cycle at import time otherwise
 
     return any(c in text for c in ALWAYS_CHANGED) or has_relevant_special(text)
 

@@ -23,7 +23,7 @@ import re
 from functools import cache
 from unicodedata import is_normalized
 
-from crawler.extract.normalize import ALWAYS_CHANGED, visible_change
+from .normalize import ALWAYS_CHANGED, visible_change
 
 _URLISH = re.compile(r"[A-Za-z0-9./:@+#%-]")
 # Planes 0 and 1 hold every character that normalisation maps to URL text (tests check the bound).

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from crawler.extract.normalize import Normalised
-from crawler.extract.platforms import KNOWN_HOSTS, Found, valid_username
-from crawler.extract.prefilter import maybe_links
-from crawler.extract.resolve import MAX_URL, resolve
+from .normalize import Normalised
+from .platforms import KNOWN_HOSTS, Found, valid_username
+from .prefilter import maybe_links
+from .resolve import MAX_URL, resolve
 
 
 @dataclass(frozen=True, slots=True)

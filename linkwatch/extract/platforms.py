@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
-from crawler.extract.urls import Parts, query_plus_pairs
+from .urls import Parts, query_plus_pairs
 
 # (platform, kind, code, canonical URL)
 Found = tuple[str, str, str, str]

@@ -1,8 +1,8 @@
 """Open-channel link extractor: finds invite links (Telegram, Discord, Kakao, …) in HTML or text.
 
 Pure: stdlib, lxml and charset-normalizer only (no Scrapy/Twisted; a test imports it in a fresh
-process to prove it). Rules: ../shared/invite-rules.md. The platform table is
-`crawler.extract.platforms.PLATFORMS`.
+process to prove it). Rules: docs/invite-rules.md. The platform table is
+`linkwatch.extract.platforms.PLATFORMS`.
 
 `where` says how the link was seen. When a link is seen in several places, the strongest wins, in
 this order: `href` (an anchor's href names it directly), `meta` (meta refresh), `redirect` (inside
@@ -18,12 +18,12 @@ import re
 from dataclasses import asdict, dataclass
 from functools import partial
 
-from crawler.extract.charset import decode, utf8_body
-from crawler.extract.page import Occurrence, Walked, base_on_platform, context_at, unescape, walk
-from crawler.extract.prefilter import maybe_links
-from crawler.extract.resolve import parse_url
-from crawler.extract.scan import Hit, scan
-from crawler.extract.shorteners import shortener_urls
+from .charset import decode, utf8_body
+from .page import Occurrence, Walked, base_on_platform, context_at, unescape, walk
+from .prefilter import maybe_links
+from .resolve import parse_url
+from .scan import Hit, scan
+from .shorteners import shortener_urls
 
 __all__ = ["WHERE", "Link", "decode", "extract", "parse_url", "shortener_urls"]
 
