@@ -5,7 +5,7 @@
 The fake (tests/fakes/previews.py) runs in its own process on 127.0.0.1. Each run empties the links
 of a dedicated database (LINKWATCH_BENCH_DATABASE_URL's server, database `linkwatch_bench_check`; else
 the embedded server), inserts synthetic links (Telegram, Discord, WhatsApp, Kakao, LINE; live and dead),
-and times `pipelines.liveness.check_links` end to end (HTTP, parsing, recording). The baseline in the
+and times `linkwatch.jobs.check.check_links` end to end (HTTP, parsing, recording). The baseline in the
 same run is the naive loop: one link after the other, a blocking GET, parse, one commit per check.
 Figures are medians of --runs runs, once per --latency-ms value (a delay the fake adds to every answer:
 0 measures linkwatch's own overhead, 50 models a remote server's round trip).
@@ -19,16 +19,19 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import psycopg
 
-from crawler.config import REPO_ROOT, get_config
-from crawler.liveness import Bases, parse_response, target_for
-from crawler.liveness.policy import Policy
-from pipelines import liveness
-from pipelines.migrate import migrate
+from linkwatch.config import load_config
+from linkwatch.db.migrate import migrate
+from linkwatch.db.sql import query
+from linkwatch.jobs import check as liveness
+from linkwatch.previews import Bases, parse_response, target_for
+from linkwatch.previews.policy import Policy
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DB_NAME = "linkwatch_bench_check"
 KINDS = [("telegram", "invite", "https://t.me/+"), ("discord", "invite", "https://discord.gg/"),
          ("whatsapp", "invite", "https://chat.whatsapp.com/"), ("kakao", "invite", "https://open.kakao.com/o/"),
@@ -37,10 +40,10 @@ KINDS = [("telegram", "invite", "https://t.me/+"), ("discord", "invite", "https:
 
 def bench_url() -> str:
     """The benchmark database (created if missing, migrated)."""
-    config = get_config()
+    config = load_config()
     base = config.bench_database_url
     if not base:
-        from pipelines.db import database_url
+        from linkwatch.db import database_url
 
         base = database_url(config)
     url = psycopg.conninfo.make_conninfo(base, dbname=DB_NAME)
@@ -81,7 +84,7 @@ def naive(url: str, links: list[liveness.LinkRow], bases: Bases) -> float:
             resp = client.get(target.url)
             preview = parse_response(target, resp.status_code, resp.text)
             now = datetime.now(UTC)
-            conn.execute(liveness._sql("record"), {
+            conn.execute(query("liveness", "record"), {
                 "link_id": link.id, "checked_at": now, "result": preview.result,
                 "http_status": preview.http_status, "title": preview.title,
                 "description": preview.description, "member_count": preview.member_count,
@@ -94,7 +97,7 @@ def naive(url: str, links: list[liveness.LinkRow], bases: Bases) -> float:
 def scenario(args: argparse.Namespace, url: str, latency_ms: float) -> tuple[float, float]:
     """Median checks/s of check_links and of the naive loop with the fake answering after latency_ms."""
     fake = subprocess.Popen(
-        [sys.executable, str(REPO_ROOT / "tests" / "fakes" / "previews.py"), str(latency_ms / 1000)],
+        [sys.executable, str(REPO_ROOT / "tests" / "utils" / "previews.py"), str(latency_ms / 1000)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
     try:

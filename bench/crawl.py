@@ -136,9 +136,9 @@ def child_bare(url: str, pages: int) -> dict:
 def child_linkwatch(url: str, pages: int, db: str, render: str, abort_media: bool) -> dict:
     """A full linkwatch crawl (run_crawls, as `linkwatch crawl` does it)."""
     from crawler.browser import CHROMIUM_ARGS
-    from crawler.cli.crawl import run_crawls
-    from crawler.config import get_config
-    from crawler.sources import Source
+    from linkwatch.cli.crawl import run_crawls
+    from linkwatch.config import load_config
+    from linkwatch.sources import Source
 
     source = Source(name=f"bench-{render}", start_urls=[url + "/"], render=render, delay=0.0,
                     concurrency=16 if render == "static" else 8, max_depth=100, max_pages=pages)
@@ -147,7 +147,7 @@ def child_linkwatch(url: str, pages: int, db: str, render: str, abort_media: boo
         overrides["PLAYWRIGHT_ABORT_REQUEST"] = None
         args = [a for a in CHROMIUM_ARGS if not a.startswith("--blink-settings")]
         overrides["PLAYWRIGHT_LAUNCH_OPTIONS"] = {
-            "executable_path": get_config().chromium_path(), "args": args, "headless": True,
+            "executable_path": load_config().chromium_path(), "args": args, "headless": True,
         }
     (result,) = run_crawls([source], database_url=db, progress=False, overrides=overrides)
     return {"pages": result.figures["pages"], "seconds": result.stats["elapsed_time_seconds"],
@@ -176,7 +176,7 @@ def fresh_database(admin_url: str) -> tuple[str, str]:
     import psycopg
     from psycopg import sql
 
-    from pipelines.migrate import migrate
+    from linkwatch.db.migrate import migrate
 
     name = f"lw_bench_{secrets.token_hex(4)}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -227,7 +227,7 @@ def main() -> None:
         print(json.dumps(result))
         return
 
-    from pipelines.db import database_url
+    from linkwatch.db import database_url
 
     admin = args.database_url or database_url()
     name, db = fresh_database(admin)

@@ -21,11 +21,12 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 from psycopg import sql
 
-from crawler.items import PageItem
-from pipelines.db import database_url
-from pipelines.migrate import migrate
-from pipelines.store import DEFAULT_BATCH_SIZE, STORE_STEPS, store_batch
-from pipelines.text_index import TextIndexer, index_pending, queued
+from linkwatch.db import database_url
+from linkwatch.db.migrate import migrate
+from linkwatch.db.store import STORE_STEPS, store_batch
+from linkwatch.db.text_index import TextIndexer, index_pending, queued
+from linkwatch.records import PageItem
+from pipelines.store import DEFAULT_BATCH_SIZE
 
 # The search copy is named too: emptied by the TRUNCATE, not row by row by the sightings trigger.
 TABLES = "pages, links, sightings, sighting_texts, sighting_text_queue"

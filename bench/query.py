@@ -20,15 +20,14 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import sql
 
-from crawler.config import get_config
-from pipelines.migrate import migrate
-from pipelines.queries import LinkFilters, build_search, search
-from pipelines.report import parse_week, weekly
+from linkwatch.config import load_config
+from linkwatch.db.links import LinkFilters, build_search, search
+from linkwatch.db.migrate import migrate
+from linkwatch.jobs.report import parse_week, weekly
 
 PLATFORMS = [("telegram", "invite", "https://t.me/+"), ("telegram", "channel", "https://t.me/"),
              ("discord", "invite", "https://discord.gg/"), ("kakao", "room", "https://open.kakao.com/o/"),
@@ -45,10 +44,10 @@ N_SOURCES = 20
 
 def bench_url(admin: str | None) -> str:
     """The benchmark database URL, creating the database when it does not exist."""
-    config = get_config()
+    config = load_config()
     url = admin or config.bench_database_url
     if not url:
-        from pipelines.db import database_url
+        from linkwatch.db import database_url
 
         url = psycopg.conninfo.make_conninfo(database_url(config), dbname="linkwatch_bench")
     name = psycopg.conninfo.conninfo_to_dict(url).get("dbname") or "linkwatch_bench"
@@ -217,7 +216,7 @@ RESET = "UPDATE links SET status = 'confirmed' WHERE id = ANY(%s) AND status <> 
 
 
 def bench_export(url: str, n: int, runs: int) -> None:
-    tz = ZoneInfo(get_config().timezone)
+    tz = load_config().zone
     week = parse_week("2099-W01", tz)
     print(f"\nweekly export of {n:,} links (csv + xlsx + jsonl; {runs} runs; s)")
     with psycopg.connect(url, autocommit=True) as conn:

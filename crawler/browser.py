@@ -9,7 +9,7 @@ from typing import Any
 
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
-from crawler.config import Config
+from linkwatch.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def abort_request(request: Any) -> bool:
     a URL answers, image/jpeg included, with no header check; the capture is the top page's HTML
     only, and the spider follows frame and iframe sources itself, through the header check.
     """
-    from crawler.spiders.urls import is_media_url
+    from linkwatch.scope import is_media_url
 
     if request.resource_type in ABORTED_RESOURCE_TYPES or is_media_url(request.url):
         return True
@@ -190,7 +190,7 @@ class TabReusingHandler(ScrapyPlaywrightDownloadHandler):
         are checked first (redirects followed, body never read); media, or no answer, aborts it."""
         import httpx
 
-        from crawler.spiders.urls import is_media_type
+        from linkwatch.scope import is_media_type
 
         if self._checker is None:
             self._checker = httpx.AsyncClient(follow_redirects=True, max_redirects=5, timeout=15.0,

@@ -1,9 +1,18 @@
-"""Scrapy settings for linkwatch crawls: project defaults here, per-source values from crawl_settings()."""
+"""Scrapy settings for linkwatch crawls: project defaults here, per-source values from crawl_settings().
+
+Every linkwatch component reads its LINKWATCH_* setting from its crawler's settings in `from_crawler`;
+the defaults below are documented where they are defined. `linkwatch crawl` fills the per-crawl ones
+(database, data directory, run, lexicon, source) from its Config through crawl_settings().
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from linkwatch.config import Config
+    from linkwatch.sources import Source
 
 BOT_NAME = "linkwatch"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -65,13 +74,25 @@ ITEM_PIPELINES = {
     "pipelines.store.StorePipeline": 800,
 }
 
+# -- linkwatch's own settings ---------------------------------------------------------------------
+# Per crawl, set by crawl_settings() (components refuse to start without the ones they need):
+LINKWATCH_DATABASE_URL = None  # PostgreSQL URL the store writes to (pipelines.store)
+LINKWATCH_DATA_DIR = None  # WARC captures, spill files, job state (pipelines.capture, pipelines.store)
+LINKWATCH_LEXICON = None  # risk lexicon file (pipelines.score)
+LINKWATCH_RUN_ID = None  # the crawl_runs row of this crawl (capture file name, store)
+LINKWATCH_SOURCE = None  # the source's name, shown in progress lines
+# Tunables:
 LINKWATCH_PROGRESS = True  # live progress line on stderr (crawler.extensions.progress)
+LINKWATCH_PROGRESS_INTERVAL = None  # seconds between progress lines; None: 1 on a terminal, else 10
+LINKWATCH_STORE_BATCH_SIZE = 250  # pages per store transaction (pipelines.store)
+LINKWATCH_STORE_FLUSH_SECONDS = 5.0  # a partial batch is written once its oldest page is this old
+LINKWATCH_TAB_MAX_USES = 100  # browser: a tab is closed after this many pages (crawler.browser)
 
 
 def crawl_settings(
-    source: Any,
+    source: Source,
     *,
-    config: Any,
+    config: Config,
     database_url: str,
     run_id: int,
     jobdir: Path | None = None,
@@ -80,7 +101,7 @@ def crawl_settings(
 ) -> dict[str, Any]:
     """The settings for one source's crawl: project defaults overridden by the source and the config.
 
-    `distributed` (crawler.distributed.scrapy_settings) puts the crawl on a shared Redis frontier;
+    `distributed` (crawler.frontier.scrapy_settings) puts the crawl on a shared Redis frontier;
     it replaces JOBDIR (the queue and seen-set live in Redis).
     """
     import sys
@@ -110,7 +131,7 @@ def crawl_settings(
     if distributed:
         values.update(distributed)
         values["EXTENSIONS"] = {
-            **values["EXTENSIONS"], "crawler.extensions.distributed.DistributedWorker": 510,
+            **values["EXTENSIONS"], "crawler.extensions.worker.DistributedWorker": 510,
         }
     elif jobdir is not None:
         values["JOBDIR"] = str(jobdir)

@@ -10,9 +10,9 @@ from pathlib import Path
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.config import get_config
-from crawler.items import PageItem
-from pipelines.warc import sha256_hex, write_response
+from linkwatch.db.warc import sha256_hex, write_response
+from linkwatch.records import PageItem
+from pipelines import required_setting
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class CapturePipeline:
     def from_crawler(cls, crawler: Crawler) -> CapturePipeline:
         settings = crawler.settings
         run_id = settings.get("LINKWATCH_RUN_ID")
-        data_dir = Path(settings.get("LINKWATCH_DATA_DIR") or get_config().data_dir)
+        data_dir = Path(required_setting(crawler, "LINKWATCH_DATA_DIR"))
         return cls(crawler, data_dir, int(run_id) if run_id is not None else None)
 
     def process_item(self, item: PageItem) -> PageItem:

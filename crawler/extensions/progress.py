@@ -30,9 +30,10 @@ class Progress:
     def from_crawler(cls, crawler: Crawler) -> Progress:
         if not crawler.settings.getbool("LINKWATCH_PROGRESS", True):
             raise NotConfigured("LINKWATCH_PROGRESS is off")
-        default = 1.0 if sys.stderr.isatty() else 10.0
-        interval = crawler.settings.getfloat("LINKWATCH_PROGRESS_INTERVAL", default)
-        return cls(crawler, interval)
+        interval = crawler.settings.get("LINKWATCH_PROGRESS_INTERVAL")
+        if interval is None:
+            interval = 1.0 if sys.stderr.isatty() else 10.0
+        return cls(crawler, float(interval))
 
     def line(self) -> str:
         get = self.stats.get_value

@@ -9,7 +9,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Headers, Response
 
-from crawler.spiders.urls import is_media_type, is_media_url
+from linkwatch.scope import is_media_type, is_media_url
 
 logger = logging.getLogger(__name__)
 

@@ -1,1 +1,1 @@
-"""Spiders: one generic forum spider driven by a Source (crawler.sources)."""
+"""Spiders: one generic forum spider driven by a Source (linkwatch.sources)."""

@@ -13,10 +13,10 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from selectolax.lexbor import LexborHTMLParser
 
-from crawler.items import PageItem
-from crawler.sources import Source
-from crawler.spiders.urls import Scope, canonical, is_media_type, strip_session
 from linkwatch.extract import decode, extract, shortener_urls
+from linkwatch.records import PageItem
+from linkwatch.scope import Scope, canonical, is_media_type, strip_session
+from linkwatch.sources import Source
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class ForumSpider(Spider):
         self.seen_raw: set[str] = set()
         self.seen: set[str] = set()
         self.page_steps: list[Any] = []
-        self.shared: Any = None  # crawler.distributed.SharedRun in a distributed crawl
+        self.shared: Any = None  # crawler.frontier.SharedRun in a distributed crawl
         if self.browser:
             from crawler.browser import page_steps
 
@@ -65,7 +65,7 @@ class ForumSpider(Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         token = crawler.settings.get("LINKWATCH_REDIS_TOKEN")
         if token:
-            from crawler.distributed import SharedRun
+            from crawler.frontier import SharedRun
 
             spider.shared = SharedRun.attach(
                 crawler.settings["LINKWATCH_REDIS_URL"], spider.source.name, token,

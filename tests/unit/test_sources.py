@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.sources import SourcesError, adhoc_source, load_sources, parse_sources
+from linkwatch.sources import SourcesError, adhoc_source, load_sources, parse_sources
 
 GOOD = """
 [[source]]

@@ -1,6 +1,0 @@
-"""Pure liveness logic: which public preview to ask for a link, and how to read its answer."""
-
-from crawler.liveness.preview import Preview, clean_text
-from crawler.liveness.targets import Bases, Target, parse_response, target_for
-
-__all__ = ["Bases", "Preview", "Target", "clean_text", "parse_response", "target_for"]

@@ -1,0 +1,108 @@
+"""The `linkwatch` command: a click group that builds the configuration once and maps errors to one sentence.
+
+Subcommands are imported only when used, so `linkwatch extract` never pays for Scrapy or Twisted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from linkwatch import __version__
+from linkwatch.config import Config, load_config
+from linkwatch.errors import EXIT_INTERRUPTED, LinkwatchError
+from linkwatch.text import redact
+
+# name -> "module:attribute"
+COMMANDS: dict[str, str] = {
+    "extract": "linkwatch.cli.extract:extract",
+    "db": "linkwatch.cli.db:db",
+    "sources": "linkwatch.cli.sources:sources",
+    "crawl": "linkwatch.cli.crawl:crawl",
+    "demo": "linkwatch.cli.demo:demo",
+    "links": "linkwatch.cli.links:links",
+    "review": "linkwatch.cli.review:review",
+    "report": "linkwatch.cli.report:report",
+    "check": "linkwatch.cli.check:check",
+    "schedule": "linkwatch.cli.schedule:schedule",
+}
+
+
+@dataclass
+class App:
+    """What every command receives: the configuration, and the database it resolves to (on first use)."""
+
+    config: Config
+    _url: str | None = field(default=None, repr=False)
+
+    def database_url(self) -> str:
+        """The configured PostgreSQL URL, else the embedded server's (started on first use)."""
+        if self._url is None:
+            from linkwatch.db import database_url
+
+            self._url = database_url(self.config)
+        return self._url
+
+    def open_database(self, **kwargs: Any) -> Any:
+        """A connection to the migrated database (one sentence when it cannot be had)."""
+        from linkwatch.db import open_database
+
+        return open_database(self.database_url(), **kwargs)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+class LinkwatchGroup(click.Group):
+    """A group that imports a subcommand's module on first use and turns errors into one sentence."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LinkwatchError as exc:
+            fail(exc)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        return None
+
+
+def fail(exc: LinkwatchError) -> None:
+    """Prints the error as one sentence (passwords masked) and exits with its status."""
+    click.echo(f"Error: {redact(str(exc))}", err=True)
+    sys.exit(exc.exit_code)
+
+
+@click.group(cls=LinkwatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="linkwatch")
+@click.option("--database-url", envvar="LINKWATCH_DATABASE_URL", metavar="URL",
+              help="PostgreSQL URL (default: LINKWATCH_DATABASE_URL; unset: linkwatch's embedded server "
+                   "under LINKWATCH_DATA_DIR).")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None) -> None:
+    """linkwatch finds openly advertised invite links to group chats on public forums.
+
+    Without a database URL linkwatch runs its own embedded PostgreSQL under LINKWATCH_DATA_DIR.
+    Every command has --help.
+    """
+    # Everything linkwatch writes (captures, journals, job state, exports, logs) is for its owner only.
+    os.umask(0o077)
+    try:
+        ctx.obj = App(load_config(database_url=database_url))
+    except LinkwatchError as exc:
+        fail(exc)

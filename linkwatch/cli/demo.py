@@ -1,0 +1,63 @@
+"""`linkwatch demo`: serves the bundled demo forum, crawls it into PostgreSQL and shows the links found."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from click.core import ParameterSource
+
+from linkwatch.cli import App
+
+
+@click.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Port for the demo forum on 127.0.0.1 (0: any free port).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("linkwatch-demo"),
+              show_default=True, help="Directory for the demo's output files (the sample referral).")
+@click.pass_context
+def demo(ctx: click.Context, port: int, out: Path) -> None:
+    """Serve the bundled demo forum on 127.0.0.1, crawl it, and write a sample referral.
+
+    The forum is synthetic (made-up invite codes): a static board with disguised links and a board
+    rendered by JavaScript (crawled in Chromium when it is installed). Nothing is fetched from the
+    internet. The demo then confirms what it found as reviewer `linkwatch-demo` (an analyst does
+    this with `linkwatch review` in real use) and writes this week's referral files to --out.
+    Its data never mixes with real work: it uses its own `linkwatch_demo` database in the embedded
+    server and LINKWATCH_DATA_DIR/demo for captures; LINKWATCH_DATABASE_URL is deliberately not
+    used, only `linkwatch --database-url URL demo` puts it elsewhere.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from crawler.runner import summary_lines
+    from linkwatch.db import embedded_url
+    from linkwatch.demo import DEMO_DATABASE, run_demo
+    from linkwatch.text import for_terminal
+
+    app: App = ctx.find_object(App)
+    base = app.config
+    # Captures, journals and job state of the demo stay apart from real crawls' data.
+    config = base.model_copy(update={"data_dir": Path(base.data_dir) / "demo"})
+    source = ctx.parent.get_parameter_source("database_url") if ctx.parent is not None else None
+    given = source == ParameterSource.COMMANDLINE
+    db_url = base.database_url if given and base.database_url else embedded_url(base, database=DEMO_DATABASE)
+    outcome = run_demo(config, db_url, out, port=port, say=lambda m: click.echo(m, err=True))
+
+    console = Console(soft_wrap=True)
+    table = Table(title=f"Links found on the demo forum ({len(outcome.sightings)} sightings)")
+    for column in ("platform", "kind", "code", "found in", "disguised", "page"):
+        table.add_column(column, overflow="fold")
+    for platform, kind, code, _url, found_in, obfuscated, page in outcome.sightings:
+        path = page.removeprefix(outcome.base_url)
+        table.add_row(*(for_terminal(c, one_line=True) for c in (platform, kind, code, found_in)),
+                      "yes" if obfuscated else "", for_terminal(path, one_line=True))
+    console.print(table)
+    for line in summary_lines(outcome.results):
+        click.echo(line)
+    click.echo(f"media requests received by the demo forum: {outcome.media_requests}")
+    if not outcome.files:
+        raise click.ClickException("the demo crawl did not finish; see the messages above")
+    click.echo(f"sample referral for the regulator, this week ({len(outcome.files)} files):")
+    for path in outcome.files:
+        click.echo(f"  {path}")

@@ -1,0 +1,222 @@
+"""Investigator queries: search links by filters, show one link with all its evidence, audit both."""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from linkwatch.db.sql import query
+from linkwatch.errors import LinkwatchError
+
+STATUSES = ("new", "confirmed", "dismissed", "referred")
+SORTS = {
+    # Each order matches an index (links_score, links_last_seen_id) so a page is an index scan.
+    "score": "l.score DESC, l.id",
+    "last-seen": "l.last_seen DESC, l.id DESC",
+}
+
+
+# Above this many expected matching sightings, --text probes links in sort order (see text_probe.sql);
+# measured at 1M links: a 1% term took ~1.7 s through the index, a 0.05% term ~30 ms.
+PROBE_TEXT_ABOVE = 5_000
+
+
+class LinkNotFoundError(LinkwatchError, LookupError):
+    """Raised by find_link() when nothing (or more than one link) matches; the message is for the user."""
+
+
+
+
+def actor(name: str | None) -> str:
+    """Who is acting: the name given, else the OS user."""
+    return name.strip() if name and name.strip() else getpass.getuser()
+
+
+def audit(conn: psycopg.Connection, who: str, action: str, target: str | None, detail: dict) -> None:
+    """Appends one audit_log row (the caller's transaction commits it)."""
+    conn.execute(
+        "INSERT INTO audit_log (actor, action, target, detail) VALUES (%s, %s, %s, %s)",
+        (who, action, target, Jsonb(detail)),
+    )
+
+
+def like_pattern(text: str) -> str:
+    """An ILIKE pattern matching `text` anywhere, with LIKE's own wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@dataclass
+class LinkFilters:
+    """What `linkwatch links` filters by; empty tuples and None mean "any"."""
+
+    platform: tuple[str, ...] = ()
+    kind: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    seen: Literal["first", "last"] = "last"
+    source: tuple[str, ...] = ()
+    text: str | None = None
+    min_score: float | None = None
+    live: bool = False
+    sort: str = "score"
+    limit: int = 50
+    offset: int = 0
+
+    def describe(self) -> dict[str, Any]:
+        """The filters as JSON-ready values for the audit log."""
+        out = {k: v for k, v in asdict(self).items() if v not in ((), None, False, {})}
+        for key in ("since", "until"):
+            if key in out:
+                out[key] = out[key].isoformat()
+        for key, value in out.items():
+            if isinstance(value, tuple):
+                out[key] = list(value)
+        return out
+
+
+# A link counts as referred once a weekly referral lists it; links.status keeps the triage decision
+# (the export does not rewrite 50,000 rows and every index on links to record a referral).
+IS_REFERRED = "EXISTS (SELECT 1 FROM referral_items ri WHERE ri.link_id = l.id)"
+
+
+def status_filter(statuses: tuple[str, ...]) -> sql.Composable:
+    """Links whose shown status (referred if ever referred, else links.status) is in `statuses`.
+
+    Written as two branches so that the triage statuses still use the links_status_score index.
+    """
+    branches = []
+    if any(s != "referred" for s in statuses):
+        branches.append(f"(l.status = ANY(%(status)s) AND NOT {IS_REFERRED})")
+    if "referred" in statuses:
+        # links.status = 'referred' is how exports before this change recorded a referral.
+        branches.append(f"(l.status = 'referred' OR {IS_REFERRED})")
+    return sql.SQL("(" + " OR ".join(branches) + ")")
+
+
+def build_search(f: LinkFilters, *, probe_text: bool = False) -> tuple[sql.Composed, dict[str, Any]]:
+    """The search statement and its parameters for these filters.
+
+    `probe_text` matches --text link by link (text_probe.sql) instead of through the trigram
+    indexes (text_match.sql); search() picks it for terms the planner expects to be common.
+    """
+    where: list[sql.Composable] = [sql.SQL("true")]
+    params: dict[str, Any] = {"limit": f.limit, "offset": f.offset}
+    if f.platform:
+        where.append(sql.SQL("l.platform = ANY(%(platform)s)"))
+        params["platform"] = list(f.platform)
+    if f.kind:
+        where.append(sql.SQL("l.kind = ANY(%(kind)s)"))
+        params["kind"] = list(f.kind)
+    if f.status:
+        where.append(status_filter(f.status))
+        params["status"] = [s for s in f.status if s != "referred"]
+    column = sql.Identifier("l", "first_seen" if f.seen == "first" else "last_seen")
+    if f.since is not None:
+        where.append(sql.SQL("{} >= %(since)s").format(column))
+        params["since"] = f.since
+    if f.until is not None:
+        where.append(sql.SQL("{} < %(until)s").format(column))
+        params["until"] = f.until
+    if f.min_score is not None:
+        where.append(sql.SQL("l.score >= %(min_score)s"))
+        params["min_score"] = f.min_score
+    if f.live:
+        where.append(sql.SQL("l.liveness = 'live'"))
+    if f.text:
+        where.append(sql.SQL(query("links", "text_probe" if probe_text else "text_match")))
+        params["text"] = like_pattern(f.text)
+    if f.source:
+        where.append(sql.SQL(query("links", "source_match")))
+        params["sources"] = list(f.source)
+    statement = sql.SQL(query("links", "search")).format(
+        where=sql.SQL(" AND ").join(where), order=sql.SQL(SORTS[f.sort])
+    )
+    return statement, params
+
+
+def expected_text_matches(conn: psycopg.Connection, text: str) -> int:
+    """Sightings whose context contains `text`, counted up to PROBE_TEXT_ABOVE + 1 (text_count.sql).
+
+    Counted, not estimated: the planner's estimate for a substring comes from a sample of the
+    contexts and was off by 40x for a 0.05% term in one ANALYZE out of two (a 30 ms search took
+    0.9 s). A term of 3+ characters is counted through the trigram index: with the estimate that
+    high the planner would otherwise read the table from the start, hoping to stop early. A shorter
+    term has no trigram, so reading the table until the limit is the best there is.
+    """
+    params = {"text": like_pattern(text), "limit": PROBE_TEXT_ABOVE + 1}
+    if len(text.strip()) < 3:
+        return conn.execute(query("links", "text_count"), params).fetchone()[0]
+    conn.execute("SET enable_seqscan = off")
+    try:
+        return conn.execute(query("links", "text_count"), params).fetchone()[0]
+    finally:
+        conn.execute("RESET enable_seqscan")
+
+
+def search(conn: psycopg.Connection, f: LinkFilters, who: str) -> list[dict[str, Any]]:
+    """One page of matching links (dicts), recording the query in the audit log."""
+    # At a million links the estimates pass jit_above_cost and compiling costs more than running.
+    conn.execute("SET jit = off")
+    probe = bool(f.text) and expected_text_matches(conn, f.text) > PROBE_TEXT_ABOVE
+    statement, params = build_search(f, probe_text=probe)
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(statement, params).fetchall()
+    audit(conn, who, "query", None, {"command": "links", "filters": f.describe(), "rows": len(rows)})
+    conn.commit()
+    return rows
+
+
+def find_link(conn: psycopg.Connection, ident: str) -> int:
+    """The id of the link an investigator named by id, canonical URL, raw form as written, or code."""
+    ident = ident.strip()
+    if ident.isdigit():
+        found = conn.execute("SELECT id FROM links WHERE id = %s", (int(ident),)).fetchall()
+    else:
+        found = []
+        for statement in (
+            "SELECT id FROM links WHERE canonical_url IN (%(i)s, rtrim(%(i)s, '/'), %(i)s || '/')",
+            "SELECT id FROM links WHERE code = %(i)s LIMIT 5",
+            "SELECT DISTINCT link_id FROM sightings WHERE raw = %(i)s LIMIT 5",
+        ):
+            found = conn.execute(statement, {"i": ident}).fetchall()
+            if found:
+                break
+    if not found:
+        raise LinkNotFoundError(f"no link matches {ident!r}; give a link id, its canonical URL or its code")
+    if len(found) > 1:
+        ids = ", ".join(str(r[0]) for r in found)
+        raise LinkNotFoundError(f"{ident!r} matches several links ({ids}); give the link id")
+    return int(found[0][0])
+
+
+def show(conn: psycopg.Connection, link_id: int, who: str) -> dict[str, Any]:
+    """The link with its sightings (and evidence pages), liveness checks, reviews and referrals."""
+    params = {"id": link_id}
+    with conn.cursor(row_factory=dict_row) as cur:
+        link = cur.execute(query("links", "show_link"), params).fetchone()
+        if link is None:
+            raise LinkNotFoundError(f"no link with id {link_id}")
+        for part in ("sightings", "checks", "reviews", "referrals"):
+            link[part] = cur.execute(query("links", f"show_{part}"), params).fetchall()
+    audit(conn, who, "show", str(link_id), {"command": "links show"})
+    conn.commit()
+    return link
+
+
+def sightings_in_runs(conn: psycopg.Connection, run_ids: list[int]) -> list[tuple]:
+    """(platform, kind, code, url, found_in, obfuscated, page url) of each sighting these runs stored."""
+    return conn.execute(query("demo", "sightings"), {"run_ids": run_ids}).fetchall()
+
+
+def links_in_runs(conn: psycopg.Connection, run_ids: list[int]) -> list[int]:
+    """The ids of the links these runs saw."""
+    return [r[0] for r in conn.execute(query("demo", "links"), {"run_ids": run_ids})]

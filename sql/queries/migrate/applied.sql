@@ -1,0 +1,1 @@
+SELECT name, checksum, applied_at FROM schema_migrations

@@ -1,0 +1,1 @@
+INSERT INTO schema_migrations (name, checksum) VALUES (%s, %s)

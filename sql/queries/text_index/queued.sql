@@ -1,0 +1,1 @@
+SELECT count(*) FROM sighting_text_queue

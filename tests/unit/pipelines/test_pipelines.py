@@ -1,0 +1,161 @@
+"""Capture, normalise, score and dedupe pipelines on a real Scrapy crawler object (no database)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+from linkwatch.config import DATA_FILES
+from linkwatch.db.warc import read_capture, sha256_hex
+from linkwatch.records import PageItem
+from pipelines.capture import CapturePipeline
+from pipelines.dedupe import DedupePipeline
+from pipelines.normalise import MAX_CONTEXT, MAX_TITLE, NormalisePipeline
+from pipelines.score import ScorePipeline
+
+
+def link(code: str = "FAKEcode01", **extra: Any) -> dict[str, Any]:
+    base = {
+        "platform": "telegram", "kind": "invite", "code": code, "url": f"https://t.me/+{code}",
+        "raw": f"t.me/+{code}", "obfuscated": False, "where": "href", "context": "샘플 문맥",
+    }
+    base.update(extra)
+    return base
+
+
+def page(url: str = "http://forum.test/t/1", body: bytes | None = b"<p>hello</p>", **extra: Any) -> PageItem:
+    return PageItem(
+        url=url, fetched_at=datetime(2026, 11, 1, 12, 0, tzinfo=UTC), status=200,
+        content_type="text/html; charset=utf-8", body=body, headers=[("Content-Type", "text/html")],
+        **extra,
+    )
+
+
+def crawler_for(tmp_path: Path, **settings: Any):
+    crawler = get_crawler(settings_dict={"LINKWATCH_DATA_DIR": str(tmp_path), **settings})
+    crawler.stats.open_spider()
+    return crawler
+
+
+def test_capture_writes_warc_sets_reference_and_frees_body(tmp_path: Path) -> None:
+    crawler = crawler_for(tmp_path, LINKWATCH_RUN_ID=7)
+    pipe = CapturePipeline.from_crawler(crawler)
+    body = "<html><title>게시판</title>지인능욕</html>".encode()
+    first = pipe.process_item(page(body=body))
+    second = pipe.process_item(page(url="http://forum.test/t/2", body=b"<p>two</p>"))
+    assert first.body is None
+    assert second.body is None
+    assert first.sha256 == sha256_hex(body)
+    assert first.warc_file == second.warc_file == "warc/7.warc.gz"
+    assert first.warc_offset == 0
+    assert second.warc_offset == first.warc_length
+    capture = read_capture(tmp_path, first.warc_file, first.warc_offset, first.sha256)
+    assert capture.body == body
+    assert capture.status == 200
+    assert capture.url == "http://forum.test/t/1"
+    assert read_capture(tmp_path, second.warc_file, second.warc_offset).body == b"<p>two</p>"
+
+
+def test_capture_refuses_media_bodies(tmp_path: Path) -> None:
+    crawler = crawler_for(tmp_path)
+    pipe = CapturePipeline.from_crawler(crawler)
+    item = page(body=b"\x89PNG....")
+    item.content_type = "image/png"
+    with pytest.raises(DropItem, match="media"):
+        pipe.process_item(item)
+    assert crawler.stats.get_value("linkwatch/dropped/media") == 1
+    assert not (tmp_path / "warc").exists() or not any((tmp_path / "warc").iterdir())
+
+
+def test_normalise_strips_control_characters_and_caps_lengths(tmp_path: Path) -> None:
+    crawler = crawler_for(tmp_path)
+    pipe = NormalisePipeline.from_crawler(crawler)
+    item = page(
+        title="제목\x00\x07 " + "x" * 5000,
+        links=[link(context="앞\x00뒤\x1b[31m" + "y" * 10_000, raw="t.me/\x00+FAKEcode01\ud800")],
+    )
+    out = pipe.process_item(item)
+    assert "\x00" not in out.title
+    assert "\x07" not in out.title
+    assert len(out.title) == MAX_TITLE
+    (only,) = out.links
+    assert only["context"].startswith("앞뒤[31m")
+    assert len(only["context"]) == MAX_CONTEXT
+    assert only["raw"] == "t.me/+FAKEcode01"
+
+
+def test_normalise_drops_bad_links_not_the_page(tmp_path: Path) -> None:
+    crawler = crawler_for(tmp_path)
+    pipe = NormalisePipeline.from_crawler(crawler)
+    item = page(links=[
+        link("GOODcode01"), "not a dict", {"platform": "telegram"}, link(url="javascript:alert(1)"),
+        link(url="https://t.me/+" + "a" * 5000), link(score="high"), link("GOODcode02", platform="  "),
+    ])
+    out = pipe.process_item(item)
+    assert [lk["code"] for lk in out.links] == ["GOODcode01"]
+    stats = crawler.stats.get_stats()
+    assert stats["linkwatch/dropped/link_not_a_dict"] == 1
+    assert stats["linkwatch/dropped/link_missing_kind"] == 1
+    assert stats["linkwatch/dropped/link_bad_url"] == 1
+    assert stats["linkwatch/dropped/link_url_too_long"] == 1
+    assert stats["linkwatch/dropped/link_bad_score"] == 1
+    assert stats["linkwatch/dropped/link_missing_platform"] == 1
+
+
+def test_normalise_drops_a_page_without_a_usable_url(tmp_path: Path) -> None:
+    crawler = crawler_for(tmp_path)
+    pipe = NormalisePipeline.from_crawler(crawler)
+    with pytest.raises(DropItem):
+        pipe.process_item(page(url="ftp://x/y"))
+    naive = page()
+    naive.fetched_at = datetime(2026, 11, 1, 12, 0)
+    assert pipe.process_item(naive).fetched_at.tzinfo is UTC
+    assert crawler.stats.get_value("linkwatch/dropped/page_bad_url") == 1
+
+
+def test_score_uses_context_and_title(tmp_path: Path) -> None:
+    lexicon = tmp_path / "lexicon.toml"
+    lexicon.write_text(
+        "[[term]]\nterm = '지인능욕'\nweight = 0.9\nnote = 'n'\n"
+        "[[term]]\nterm = '텔레 방'\nweight = 0.5\nnote = 'n'\n",
+        encoding="utf-8",
+    )
+    crawler = crawler_for(tmp_path, LINKWATCH_LEXICON=str(lexicon))
+    pipe = ScorePipeline.from_crawler(crawler)
+    links = [link(context="텔레방 입장"), link("FAKEcode02", context="날씨")]
+    item = page(title="지인능욕 게시판", links=links)
+    out = pipe.process_item(item)
+    assert out.links[0]["score"] == pytest.approx(0.95)
+    assert out.links[1]["score"] == pytest.approx(0.9)
+
+
+def test_score_pipeline_defaults_to_the_shipped_lexicon(tmp_path: Path) -> None:
+    crawler = crawler_for(tmp_path, LINKWATCH_LEXICON=str(DATA_FILES / "lexicon.toml"))
+    pipe = ScorePipeline.from_crawler(crawler)
+    assert pipe.process_item(page(links=[link(context="deepfake")])).links[0]["score"] > 0
+
+
+def test_dedupe_drops_a_page_version_seen_this_crawl(tmp_path: Path) -> None:
+    crawler = crawler_for(tmp_path)
+    pipe = DedupePipeline.from_crawler(crawler)
+    pipe.process_item(page(sha256="a" * 64))
+    pipe.process_item(page(sha256="b" * 64))  # same URL, new body: a new version
+    with pytest.raises(DropItem, match="already seen"):
+        pipe.process_item(page(sha256="a" * 64))
+    assert crawler.stats.get_value("linkwatch/dropped/duplicate_page") == 1
+
+
+def test_capture_failure_keeps_the_page_without_evidence(tmp_path: Path) -> None:
+    crawler = crawler_for(tmp_path, LINKWATCH_RUN_ID=1)
+    (tmp_path / "warc").write_text("a file where the WARC directory should be", encoding="utf-8")
+    out = CapturePipeline.from_crawler(crawler).process_item(page(body=b"<p>x</p>", links=[link()]))
+    assert out.sha256 == sha256_hex(b"<p>x</p>")
+    assert out.warc_file is None
+    assert out.body is None
+    assert out.links
+    assert crawler.stats.get_value("linkwatch/capture_errors") == 1

@@ -1,0 +1,1 @@
+"""Helpers the tests share: the local test forum, synthetic rows, fake preview servers, CLI runs."""

@@ -1,0 +1,64 @@
+"""Synthetic pages (made-up codes) and the counts a store test checks, shared by the store tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from scrapy.utils.test import get_crawler
+
+from linkwatch.records import PageItem
+from pipelines.store import StorePipeline
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def make_page(i: int, codes: list[int], *, when: datetime = T0, score: float = 0.5) -> PageItem:
+    """A synthetic page `i` advertising made-up invite codes FAKE<n>."""
+    return PageItem(
+        url=f"http://forum.test/thread/{i}", fetched_at=when, status=200, content_type="text/html",
+        body=None, title=f"스레드 {i}", sha256=f"{i:064x}", warc_file="warc/1.warc.gz", warc_offset=i,
+        warc_length=10,
+        links=[
+            {
+                "platform": "telegram", "kind": "invite", "code": f"FAKE{c}", "url": f"https://t.me/+FAKE{c}",
+                "raw": f"t.me/+FAKE{c}", "obfuscated": c % 2 == 0, "where": "href",
+                "context": f"문맥 {i} {c}", "score": score,
+            }
+            for c in codes
+        ],
+    )
+
+
+def counts(conn: psycopg.Connection) -> dict[str, Any]:
+    # Sightings have no foreign keys (migration 0006): every count also proves none is orphaned.
+    orphans = conn.execute(
+        "SELECT count(*) FROM sightings s WHERE NOT EXISTS (SELECT 1 FROM links l WHERE l.id = s.link_id) "
+        "OR NOT EXISTS (SELECT 1 FROM pages p WHERE p.id = s.page_id)"
+    ).fetchone()[0]
+    assert orphans == 0, f"{orphans} sighting(s) without their link or page"
+    row = conn.execute(
+        "SELECT (SELECT count(*) FROM pages), (SELECT count(*) FROM links), "
+        "(SELECT count(*) FROM sightings), (SELECT coalesce(sum(sightings), 0) FROM links)"
+    ).fetchone()
+    return dict(zip(("pages", "links", "sightings", "links_sightings_sum"), row, strict=True))
+
+
+def snapshot(conn: psycopg.Connection) -> list[tuple]:
+    return conn.execute(
+        "SELECT l.canonical_url, l.first_seen, l.last_seen, l.sightings, l.score, "
+        "array_agg(s.page_id || ':' || s.score ORDER BY s.page_id) "
+        "FROM links l JOIN sightings s ON s.link_id = l.id GROUP BY l.id ORDER BY l.canonical_url"
+    ).fetchall()
+
+
+def pipeline(db: str, data_dir: Path, **settings: Any) -> tuple[StorePipeline, Any]:
+    crawler = get_crawler(settings_dict={
+        "LINKWATCH_DATABASE_URL": db, "LINKWATCH_DATA_DIR": str(data_dir), **settings,
+    })
+    crawler.stats.open_spider()
+    pipe = StorePipeline.from_crawler(crawler)
+    pipe.open_spider()
+    return pipe, crawler.stats
