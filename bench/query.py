@@ -238,7 +238,7 @@ def bench_export(url: str, n: int, runs: int) -> None:
                 conn.execute("VACUUM ANALYZE referral_items, referrals")
                 t, c = time.perf_counter(), cpu_seconds()
                 marks: list[float] = []
-                result = weekly(conn, week, Path(tmp) / str(i), tz=tz, who="bench",
+                result = weekly(conn, week, Path(tmp) / str(i), url=url, tz=tz, who="bench",
                                 progress=lambda _m, marks=marks: marks.append(time.perf_counter()))
                 times.append(time.perf_counter() - t)
                 # Progress lines: recording, reading, writing (…). The first stage chooses the links;

@@ -50,7 +50,8 @@ def links(ctx: click.Context, platform, kind, status, since, until, seen, source
     """
     if ctx.invoked_subcommand is not None:
         return
-    from linkwatch.db.links import LinkFilters, actor, search
+    from linkwatch.db.audit import actor
+    from linkwatch.db.links import LinkFilters, search
 
     app: App = ctx.find_object(App)
     tz = app.config.zone
@@ -131,7 +132,8 @@ def print_show_text(link: dict[str, Any], tz: ZoneInfo) -> None:
 def show(app: App, ident: str, fmt: str, capture: bool, reviewer: str | None) -> None:
     """Show one link (by id, canonical URL, raw form or code) with every sighting and its evidence,
     liveness history, reviews and referrals."""
-    from linkwatch.db.links import actor, find_link
+    from linkwatch.db.audit import actor
+    from linkwatch.db.links import find_link
     from linkwatch.db.links import show as show_link
     from linkwatch.db.warc import CaptureError, read_page_capture
 

@@ -39,7 +39,7 @@ def weekly(app: App, week: str | None, out_dir: Path | None, formats: str, lang:
     that a spreadsheet would read as a formula are prefixed with '. A manifest lists each file's
     sha256, the counts and the takedown figure.
     """
-    from linkwatch.db.links import actor
+    from linkwatch.db.audit import actor
     from linkwatch.jobs.report import last_complete_week, parse_week
     from linkwatch.jobs.report import weekly as export
 
@@ -50,8 +50,9 @@ def weekly(app: App, week: str | None, out_dir: Path | None, formats: str, lang:
         fmts = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
         target = out_dir or config.data_dir / "reports" / chosen.period
         with app.open_database() as conn:
-            result = export(conn, chosen, target, formats=fmts, lang=lang, tz=tz, who=actor(reviewer),
-                            dry_run=dry_run, progress=lambda message: click.echo(message, err=True))
+            result = export(conn, chosen, target, url=app.database_url(), formats=fmts, lang=lang, tz=tz,
+                            who=actor(reviewer), dry_run=dry_run,
+                            progress=lambda message: click.echo(message, err=True))
     except OSError as exc:
         # Nothing was recorded: the referral is committed only after its files are written.
         raise click.ClickException(f"cannot write the referral files ({exc}); nothing was recorded") from exc

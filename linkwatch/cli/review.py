@@ -59,7 +59,7 @@ def review(ctx: click.Context, reviewer: str | None, limit: int) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    from linkwatch.db.links import actor
+    from linkwatch.db.audit import actor
     from linkwatch.jobs.review import decide, note_only, queue
 
     app: App = ctx.find_object(App)
@@ -104,7 +104,8 @@ def review(ctx: click.Context, reviewer: str | None, limit: int) -> None:
 
 def run_decisions(app: App, ids: tuple[str, ...], decision: str, category: str | None, note: str | None,
                   reviewer: str | None) -> None:
-    from linkwatch.db.links import actor, find_link
+    from linkwatch.db.audit import actor
+    from linkwatch.db.links import find_link
     from linkwatch.jobs.review import decide, validate_category
 
     who = actor(reviewer)

@@ -55,11 +55,7 @@ def reap_stale_runs(conn: psycopg.Connection, host: str | None = None) -> list[i
     jobs = conn.execute(query("health", "jobs_running_here"), {"host": host}).fetchall()
     for job_id, pid, started_at in jobs:
         if not process_alive(pid, started_at):
-            conn.execute(
-                "UPDATE job_runs SET outcome = 'interrupted', finished_at = COALESCE(finished_at, now()),"
-                " detail = 'scheduler process is gone' WHERE id = %s AND outcome = 'running'",
-                (job_id,),
-            )
+            conn.execute(query("health", "close_job"), {"id": job_id})
     conn.commit()
     return closed
 
@@ -74,19 +70,13 @@ def close_runs_of_pid(
     may have written itself on SIGTERM: the run did not end on its own.
     """
     overridable = ("running", "interrupted") if status == "failed" else ("running",)
-    rows = conn.execute(
-        "SELECT id FROM crawl_runs WHERE pid = %s AND host = %s AND started_at >= %s"
-        " AND status = ANY(%s)",
-        (pid, host or hostname(), since or datetime.min.replace(tzinfo=UTC), list(overridable)),
-    ).fetchall()
+    rows = conn.execute(query("health", "runs_of_pid"), {
+        "pid": pid, "host": host or hostname(), "since": since or datetime.min.replace(tzinfo=UTC),
+        "statuses": list(overridable)}).fetchall()
     closed = []
     for (run_id,) in rows:
-        cur = conn.execute(
-            "UPDATE crawl_runs SET status = %s, finished_at = COALESCE(finished_at, now()),"
-            " stats = stats || jsonb_build_object('closed_by', 'scheduler', 'reason', %s::text)"
-            " WHERE id = %s AND status = ANY(%s)",
-            (status, reason, run_id, list(overridable)),
-        )
+        cur = conn.execute(query("health", "close_run_of_pid"), {
+            "status": status, "reason": reason, "id": run_id, "statuses": list(overridable)})
         if cur.rowcount:
             closed.append(run_id)
     conn.commit()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -10,8 +9,8 @@ from typing import Any, Literal
 import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 
+from linkwatch.db.audit import audit
 from linkwatch.db.sql import query
 from linkwatch.errors import LinkwatchError
 
@@ -34,17 +33,6 @@ class LinkNotFoundError(LinkwatchError, LookupError):
 
 
 
-def actor(name: str | None) -> str:
-    """Who is acting: the name given, else the OS user."""
-    return name.strip() if name and name.strip() else getpass.getuser()
-
-
-def audit(conn: psycopg.Connection, who: str, action: str, target: str | None, detail: dict) -> None:
-    """Appends one audit_log row (the caller's transaction commits it)."""
-    conn.execute(
-        "INSERT INTO audit_log (actor, action, target, detail) VALUES (%s, %s, %s, %s)",
-        (who, action, target, Jsonb(detail)),
-    )
 
 
 def like_pattern(text: str) -> str:
@@ -178,16 +166,12 @@ def search(conn: psycopg.Connection, f: LinkFilters, who: str) -> list[dict[str,
 def find_link(conn: psycopg.Connection, ident: str) -> int:
     """The id of the link an investigator named by id, canonical URL, raw form as written, or code."""
     ident = ident.strip()
-    if ident.isdigit():
-        found = conn.execute("SELECT id FROM links WHERE id = %s", (int(ident),)).fetchall()
+    if ident.isdigit() and len(ident) < 19:
+        found = conn.execute(query("links", "find_by_id"), {"i": int(ident)}).fetchall()
     else:
         found = []
-        for statement in (
-            "SELECT id FROM links WHERE canonical_url IN (%(i)s, rtrim(%(i)s, '/'), %(i)s || '/')",
-            "SELECT id FROM links WHERE code = %(i)s LIMIT 5",
-            "SELECT DISTINCT link_id FROM sightings WHERE raw = %(i)s LIMIT 5",
-        ):
-            found = conn.execute(statement, {"i": ident}).fetchall()
+        for name in ("find_by_url", "find_by_code", "find_by_raw"):
+            found = conn.execute(query("links", name), {"i": ident}).fetchall()
             if found:
                 break
     if not found:

@@ -72,10 +72,6 @@ def lock_source(conn: psycopg.Connection, source_id: int, name: str, *, shared: 
     return False
 
 
-def unlock_source(conn: psycopg.Connection, source_id: int) -> None:
-    """Releases the source's advisory lock (closing the connection does too)."""
-    conn.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_NAMESPACE, source_id))
-
 
 def start_run(
     conn: psycopg.Connection,

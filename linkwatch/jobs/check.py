@@ -95,17 +95,6 @@ class Summary:
 # --- selecting links -------------------------------------------------------------------------
 
 
-def claim_due(
-    conn: psycopg.Connection, *, platform: str | None = None, limit: int | None = None
-) -> list[LinkRow]:
-    """Due links (unchecked first), leased so a concurrent checker skips them; commits the lease."""
-    rows = conn.execute(
-        query("liveness", "claim_due"), {"platform": platform, "limit": limit, "lease_seconds": LEASE_SECONDS}
-    ).fetchall()
-    conn.commit()
-    rows.sort(key=lambda r: (r[5] != "unchecked", r[6], r[0]))
-    return [LinkRow(*r[:6]) for r in rows]
-
 
 def links_by_ref(conn: psycopg.Connection, refs: Iterable[str]) -> tuple[list[LinkRow], list[str]]:
     """Links named by id or canonical URL, and the refs that matched nothing."""
@@ -325,7 +314,8 @@ class DueSpec:
     chunk: int = 100
 
 
-async def _claim(conn: psycopg.AsyncConnection, spec: DueSpec, n: int) -> list[LinkRow]:
+async def claim(conn: psycopg.AsyncConnection, spec: DueSpec, n: int) -> list[LinkRow]:
+    """Up to n due links (unchecked first), leased so a concurrent checker skips them; commits the lease."""
     params = {"platform": spec.platform, "limit": n, "lease_seconds": LEASE_SECONDS}
     cur = await conn.execute(query("liveness", "claim_due"), params)
     rows = await cur.fetchall()
@@ -377,7 +367,7 @@ async def check_links(
                     rows = []
                     if n > 0:
                         async with recorder.lock:
-                            rows = await _claim(conn, due, n)
+                            rows = await claim(conn, due, n)
                     if not rows:
                         state["exhausted"] = True
                     if due.limit is not None:

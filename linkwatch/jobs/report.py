@@ -20,7 +20,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from linkwatch.db import connect
-from linkwatch.db.links import audit
+from linkwatch.db.audit import audit
 from linkwatch.db.sql import query
 from linkwatch.errors import LinkwatchError
 from linkwatch.jobs import xlsx
@@ -168,12 +168,9 @@ def _record_items(conn: psycopg.Connection, referral_id: int, items: list[Item] 
     return takedown(conn)
 
 
-def _reader(conn: psycopg.Connection) -> psycopg.Connection:
-    """A second connection to the same database, for reading rows while `conn` is busy writing."""
-    params = conn.info.get_parameters()
-    if conn.info.password:
-        params["password"] = conn.info.password
-    reader = connect(psycopg.conninfo.make_conninfo(**params), autocommit=True)
+def _reader(url: str) -> psycopg.Connection:
+    """A second connection to the same database, for reading rows while the first is busy writing."""
+    reader = connect(url, autocommit=True)
     _tune(reader)
     return reader
 
@@ -181,7 +178,7 @@ def _reader(conn: psycopg.Connection) -> psycopg.Connection:
 def _tune(conn: psycopg.Connection) -> None:
     # Many cheap index lookups with large cost estimates: JIT compilation alone took longer than
     # the queries (over a second per statement) in the benchmark.
-    conn.execute("SET jit = off")
+    conn.execute(query("report", "tune"))
 
 
 def takedown(conn: psycopg.Connection) -> dict[str, Any]:
@@ -195,10 +192,6 @@ def takedown(conn: psycopg.Connection) -> dict[str, Any]:
 
 
 # -- writers ---------------------------------------------------------------------------------------
-
-def _naive(value: datetime | None, tz: ZoneInfo) -> datetime | None:
-    return value.astimezone(tz).replace(tzinfo=None, microsecond=0) if value else None
-
 
 # How sheet_rows() treats each column: a number, a date, the post list, a label, or other text.
 _NUMBER, _DATE, _POSTS, _LABEL, _TEXT = range(5)
@@ -266,11 +259,6 @@ def _xlsx_args(lang: str, stamp: datetime) -> dict[str, Any]:
             "created": stamp.astimezone(ZoneInfo("UTC")).replace(tzinfo=None, microsecond=0)}
 
 
-def write_xlsx(cells: list[list[Any]], path: Path, lang: str, stamp: datetime) -> None:
-    """The XLSX in this process: header in `lang`, creation time `stamp` (the referral's)."""
-    xlsx.write_xlsx(path, header(lang), [c[3] for c in COLUMNS], cells, **_xlsx_args(lang, stamp))
-
-
 def write_files(
     chunks: Iterable[list[dict]], out_dir: Path, stem: str, formats: tuple[str, ...], lang: str,
     tz: ZoneInfo, stamp: datetime, say: Callable[[str], None],
@@ -326,6 +314,7 @@ def weekly(
     week: Week,
     out_dir: Path,
     *,
+    url: str,
     formats: tuple[str, ...] = FORMATS,
     lang: str = "ko",
     tz: ZoneInfo,
@@ -336,6 +325,7 @@ def weekly(
 ) -> Result:
     """Records the week's referral (once) and writes its files; a re-run rewrites the same files.
 
+    `url` is the database's URL (a second connection reads the rows while `conn` records the items).
     `now` is when the referral is recorded (tests pass it to place a referral inside a past week);
     `progress` receives a short line at each stage (the CLI prints them on stderr).
     """
@@ -348,7 +338,7 @@ def weekly(
     now = now or datetime.now(tz)
     _tune(conn)
     if dry_run:
-        existing = conn.execute("SELECT id FROM referrals WHERE period = %s", (week.period,)).fetchone()
+        existing = conn.execute(query("report", "referral_of_week"), {"period": week.period}).fetchone()
         items = _items(conn, existing[0]) if existing else _candidates(conn, week, None)
         rows = [row for chunk in _rows(conn, items) for row in chunk]
         return Result(week, rows, dry_run=True, reused=bool(existing))
@@ -360,26 +350,21 @@ def weekly(
     # (on any error) not at all. The items are inserted in a thread on this connection while a
     # second connection reads the rows and the files are written: the two overlap.
     with conn.transaction(), ThreadPoolExecutor(1, thread_name_prefix="lw-referral") as pool:
-        # Serialises two exports of one week; the unique period is the last word either way.
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext('linkwatch-referral'), %s)",
-                     (week.year * 100 + week.week,))
-        existing = conn.execute("SELECT id, created_at FROM referrals WHERE period = %s",
-                                (week.period,)).fetchone()
+        conn.execute(query("report", "lock_week"), {"week": week.year * 100 + week.week})
+        existing = conn.execute(query("report", "referral_of_week"), {"period": week.period}).fetchone()
         if existing:
             referral_id, created_at = existing
             items = _items(conn, referral_id)
         else:
             items = _candidates(conn, week, now)
-            referral_id, created_at = conn.execute(
-                "INSERT INTO referrals (period, created_at, updated_at, out_dir) VALUES (%s, %s, %s, %s) "
-                "RETURNING id, created_at", (week.period, now, now, str(out_dir)),
-            ).fetchone()
+            params = {"period": week.period, "now": now, "out_dir": str(out_dir)}
+            referral_id, created_at = conn.execute(query("report", "insert_referral"), params).fetchone()
         # The takedown figure needs the new items, and both need only `conn`: off the critical path.
         recording = pool.submit(_record_items, conn, referral_id, None if existing else items)
         say(f"reading {len(items)} link(s)…")
         # On an error here the pool (left first) waits for the insert before the transaction rolls
         # back: the connection is the thread's until then.
-        with _reader(conn) as reader:
+        with _reader(url) as reader:
             rows, files = write_files(_rows(reader, items), out_dir, stem, formats, lang, tz,
                                       created_at, say)
         figure = recording.result()  # its error, if any, rolls the referral back
@@ -406,10 +391,8 @@ def weekly(
         (out_dir / f"{stem}-manifest.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
-        conn.execute(
-            "UPDATE referrals SET out_dir = %s, files = %s, counts = %s, updated_at = now() WHERE id = %s",
-            (str(out_dir), Jsonb(files), Jsonb(counts), referral_id),
-        )
+        conn.execute(query("report", "record_files"), {
+            "out_dir": str(out_dir), "files": Jsonb(files), "counts": Jsonb(counts), "id": referral_id})
         audit(conn, who, "export", week.period, {"out_dir": str(out_dir), "files": files,
                                                  "counts": counts, "rerun": bool(existing)})
     return Result(week, rows, files, manifest, out_dir, bool(existing))

@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from linkwatch.db.links import audit
+from linkwatch.db.audit import audit
 from linkwatch.db.sql import query
 from linkwatch.errors import LinkwatchError
 
@@ -78,19 +78,12 @@ def decide(
     category = validate_category(category, decision)
     required = max(1, required)
     with conn.transaction():
-        # The row lock serialises two reviewers deciding on the same link at the same moment.
-        # A link listed in a weekly referral counts as referred whatever links.status says.
-        row = conn.execute(
-            "SELECT CASE WHEN EXISTS (SELECT 1 FROM referral_items ri WHERE ri.link_id = l.id) "
-            "THEN 'referred' ELSE l.status END FROM links l WHERE l.id = %s FOR UPDATE", (link_id,),
-        ).fetchone()
+        row = conn.execute(query("review", "lock_link"), {"id": link_id}).fetchone()
         if row is None:
             raise ReviewError(f"no link with id {link_id}")
         status = row[0]
-        conn.execute(
-            "INSERT INTO reviews (link_id, reviewer, decision, category, note) VALUES (%s, %s, %s, %s, %s)",
-            (link_id, reviewer, decision, category, note),
-        )
+        conn.execute(query("review", "insert"), {"id": link_id, "reviewer": reviewer, "decision": decision,
+                                                "category": category, "note": note})
         confirmers = conn.execute(query("review", "confirmers"), {"id": link_id}).fetchall()
         new_status = status
         if status != "referred":
@@ -99,10 +92,9 @@ def decide(
             elif len(confirmers) >= required:
                 new_status = "confirmed"
         if new_status != status or (new_status == "confirmed" and decision == "confirm"):
-            conn.execute(
-                "UPDATE links SET status = %s, category = COALESCE(%s, category) WHERE id = %s",
-                (new_status, category if new_status == "confirmed" else None, link_id),
-            )
+            conn.execute(query("review", "set_status"), {
+                "id": link_id, "status": new_status,
+                "category": category if new_status == "confirmed" else None})
         outcome = Outcome(link_id, decision, new_status, len(confirmers), required)
         audit(conn, reviewer, "review", str(link_id), {
             "decision": decision, "category": category, "note": note, "status_before": status,

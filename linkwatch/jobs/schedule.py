@@ -22,15 +22,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from linkwatch.config import Config
-from linkwatch.errors import LinkwatchError
+from linkwatch.db import connect, job_runs
+from linkwatch.errors import EXIT_LOCKED, LinkwatchError
 
 log = logging.getLogger("linkwatch.schedule")
 
-# Advisory-lock namespace for scheduled jobs (first key; second key is hashtext(job name)). It is not
-# the crawl's own per-source namespace: the crawl child takes that lock itself, and a second lock
-# here keeps two schedulers from even starting the same job at once.
-JOB_LOCK_NAMESPACE = 0x6C6A  # "lj"
-LOCKED_MARKER = "another crawl of source"  # what `linkwatch crawl` says when its source is locked
 TAIL_CHARS = 2000
 # Runs the CLI with this interpreter; works without the console script on PATH or in the venv.
 CLI_BOOTSTRAP = "from linkwatch.cli import main; main(prog_name='linkwatch')"
@@ -154,9 +150,8 @@ class Runner:
 
     def last_starts(self) -> dict[str, datetime]:
         """The latest start of each job name in job_runs."""
-        with psycopg.connect(self.database_url) as conn:
-            rows = conn.execute("SELECT job, max(started_at) FROM job_runs GROUP BY job").fetchall()
-        return dict(rows)
+        with connect(self.database_url) as conn:
+            return job_runs.last_starts(conn)
 
     def due_jobs(self, jobs: list[Job], now: datetime, tz: tzinfo) -> list[tuple[Job, datetime]]:
         """Jobs with a missed fire time since their last run, each once."""
@@ -181,37 +176,22 @@ class Runner:
             return JobResult(job.name, "failed", None, time.monotonic() - began, f"database error: {first}")
 
     def _run(self, job: Job, scheduled_for: datetime | None, began: float) -> JobResult:
-        with psycopg.connect(self.database_url, autocommit=True) as conn:
-            got = conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))",
-                               (JOB_LOCK_NAMESPACE, job.name)).fetchone()[0]
-            if not got:
+        with connect(self.database_url, autocommit=True) as conn:
+            if not job_runs.try_lock(conn, job.name):
                 detail = "already running (another scheduler holds it)"
-                self._record_skip(conn, job, scheduled_for, detail)
+                job_runs.record_skip(conn, job.name, scheduled_for, self.host, os.getpid(), detail)
                 self.say(f"{job.name}: skipped, {detail}")
                 return JobResult(job.name, "skipped", None, 0.0, detail)
             try:
                 return self._run_locked(conn, job, scheduled_for, began)
             finally:
-                conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (JOB_LOCK_NAMESPACE, job.name))
-
-    def _record_skip(self, conn: psycopg.Connection, job: Job, scheduled_for: datetime | None,
-                     detail: str) -> None:
-        conn.execute(
-            "INSERT INTO job_runs (job, scheduled_for, finished_at, outcome, host, scheduler_pid, detail)"
-            " VALUES (%s, %s, now(), 'skipped', %s, %s, %s)",
-            (job.name, scheduled_for, self.host, os.getpid(), detail),
-        )
+                job_runs.unlock(conn, job.name)
 
     def _run_locked(self, conn: psycopg.Connection, job: Job, scheduled_for: datetime | None,
                     began: float) -> JobResult:
         from linkwatch.db import health
 
-        run_id = conn.execute(
-            "INSERT INTO job_runs (job, scheduled_for, host, scheduler_pid) VALUES (%s, %s, %s, %s)"
-            " RETURNING id, started_at",
-            (job.name, scheduled_for, self.host, os.getpid()),
-        ).fetchone()
-        job_run_id, started_at = run_id
+        job_run_id, started_at = job_runs.start(conn, job.name, scheduled_for, self.host, os.getpid())
         self.log_dir.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%S")
         log_path = self.log_dir / f"{job.name.replace(':', '-')}-{stamp}-{job_run_id}.log"
@@ -226,7 +206,7 @@ class Runner:
                 )
                 with self._lock:
                     self._children[proc.pid] = proc
-                conn.execute("UPDATE job_runs SET pid = %s WHERE id = %s", (proc.pid, job_run_id))
+                job_runs.set_pid(conn, job_run_id, proc.pid)
                 try:
                     exit_code = proc.wait(timeout=job.timeout)
                     outcome = "ok" if exit_code == 0 else "failed"
@@ -251,14 +231,10 @@ class Runner:
         except OSError as exc:
             detail = f"could not start: {exc}"
         tail = _tail(log_path)
-        if outcome == "failed" and LOCKED_MARKER in tail:
+        if outcome == "failed" and exit_code == EXIT_LOCKED:  # `linkwatch crawl`: the source is locked
             outcome, detail = "skipped", "the source's crawl lock is held by another crawl"
         detail = "\n".join(x for x in (detail, tail) if x)[-TAIL_CHARS:]
-        conn.execute(
-            "UPDATE job_runs SET finished_at = now(), outcome = %s, exit_code = %s, detail = %s"
-            " WHERE id = %s",
-            (outcome, exit_code, detail, job_run_id),
-        )
+        job_runs.finish(conn, job_run_id, outcome, exit_code, detail)
         seconds = time.monotonic() - began
         self.say(f"{job.name}: {outcome} (exit {exit_code}) after {seconds:.1f}s")
         return JobResult(job.name, outcome, exit_code, seconds, detail)

@@ -10,8 +10,7 @@ SELECT
     l.last_seen,
     l.sightings,
     l.score,
-    -- Referred once a weekly referral lists it; otherwise the triage status.
-    CASE WHEN ri.ref IS NOT NULL THEN 'referred' ELSE l.status END AS status,
+    ls.status,
     l.category,
     l.liveness,
     l.checked_at,
@@ -24,6 +23,7 @@ SELECT
     ri.ref       AS last_referral_ref,
     ri.referred_at AS last_referred_at
 FROM links l
+JOIN v_link_status ls ON ls.link_id = l.id
 LEFT JOIN LATERAL (
     SELECT reviewer, decision, created_at FROM reviews
     WHERE link_id = l.id ORDER BY created_at DESC, id DESC LIMIT 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,16 @@ CANONICAL = {
     ("line", "invite"): "https://line.me/R/ti/g/{}",
     ("signal", "invite"): "https://signal.group/#{}",
 }
+
+
+def claim_due(url: str, *, platform: str | None = None, limit: int | None = None) -> list[liveness.LinkRow]:
+    """What `check --due` claims next (the checker's own claim, leases included)."""
+
+    async def claimed() -> list[liveness.LinkRow]:
+        async with await psycopg.AsyncConnection.connect(url) as conn:
+            return await liveness.claim(conn, liveness.DueSpec(platform=platform, limit=limit), limit or 100)
+
+    return asyncio.run(claimed())
 
 
 @pytest.fixture
@@ -81,8 +92,7 @@ def settings(fake: FakePreviews, **kw: object) -> liveness.CheckSettings:
 def test_live_and_dead_per_platform(db: str, fake: FakePreviews, platform: str, kind: str) -> None:
     live = add_link(db, platform, kind, "liveAbc123")
     dead = add_link(db, platform, kind, "deadAbc123")
-    with psycopg.connect(db) as conn:
-        rows = liveness.claim_due(conn)
+    rows = claim_due(db)
     summary = liveness.run_checks(db, rows, settings(fake))
     assert summary.results == {"live": 1, "dead": 1}
     got = link(db, live)
@@ -103,8 +113,7 @@ def test_live_and_dead_per_platform(db: str, fake: FakePreviews, platform: str, 
 def test_unreadable_blocked_and_failing_are_unknown_never_dead(db: str, fake: FakePreviews) -> None:
     ids = [add_link(db, "telegram", "invite", code) for code in ("oddWall1", "blockMe1", "errAlways1")]
     ids.append(add_link(db, "discord", "invite", "oddWall2"))
-    with psycopg.connect(db) as conn:
-        rows = liveness.claim_due(conn)
+    rows = claim_due(db)
     summary = liveness.run_checks(db, rows, settings(fake, attempts=2, backoff_base=0.05))
     assert summary.results == {"unknown": 4}
     for link_id in ids:
@@ -127,8 +136,7 @@ def test_redirects_media_and_slow_bodies(db: str, fake: FakePreviews) -> None:
     away = add_link(db, "telegram", "invite", "awayToImage1")
     pic = add_link(db, "discord", "invite", "picInstead1")
     drip = add_link(db, "whatsapp", "invite", "dripSlowly1")
-    with psycopg.connect(db) as conn:
-        rows = liveness.claim_due(conn)
+    rows = claim_due(db)
     summary = liveness.run_checks(db, rows, settings(fake, timeout=2, attempts=1))
     assert summary.elapsed < 30
     assert link(db, hop)["liveness"] == "live"  # same-host redirect followed
@@ -146,8 +154,7 @@ def test_rate_limited_then_ok_honours_retry_after(db: str, fake: FakePreviews) -
     fake.retry_after = "1"
     tg = add_link(db, "telegram", "invite", "rlThenLive1")
     dc = add_link(db, "discord", "invite", "rlThenLive2")
-    with psycopg.connect(db) as conn:
-        rows = liveness.claim_due(conn)
+    rows = claim_due(db)
     started = datetime.now(UTC)
     summary = liveness.run_checks(db, rows, settings(fake))
     waited = (datetime.now(UTC) - started).total_seconds()
@@ -180,8 +187,7 @@ def test_rate_limited_past_attempts_is_unknown_and_keeps_live(db: str, fake: Fak
 def test_retry_after_is_bounded(db: str, fake: FakePreviews) -> None:
     fake.retry_after = "3600"
     add_link(db, "discord", "invite", "rlLong1")
-    with psycopg.connect(db) as conn:
-        rows = liveness.claim_due(conn)
+    rows = claim_due(db)
     summary = liveness.run_checks(db, rows, settings(fake, max_retry_wait=0.2))
     assert summary.results == {"live": 1}
     assert summary.elapsed < 30
@@ -191,8 +197,7 @@ def test_rate_limit_is_per_platform(db: str, fake: FakePreviews) -> None:
     for i in range(4):
         add_link(db, "telegram", "invite", f"liveRate{i}")
         add_link(db, "discord", "invite", f"liveRate{i}")
-    with psycopg.connect(db) as conn:
-        rows = liveness.claim_due(conn)
+    rows = claim_due(db)
     liveness.run_checks(db, rows, settings(fake, rate=4.0, concurrency=8))
     tg = sorted(t for p, t in fake.times if p.startswith("/tg/"))
     dc = sorted(t for p, t in fake.times if p.startswith("/discord/"))
@@ -208,8 +213,7 @@ def test_rate_limit_is_per_platform(db: str, fake: FakePreviews) -> None:
 
 def test_hostile_titles_are_cleaned_and_capped(db: str, fake: FakePreviews) -> None:
     ids = [add_link(db, p, "invite", "hostileX1") for p in ("telegram", "discord", "whatsapp")]
-    with psycopg.connect(db) as conn:
-        rows = liveness.claim_due(conn)
+    rows = claim_due(db)
     liveness.run_checks(db, rows, settings(fake))
     for link_id in ids:
         got = link(db, link_id)
@@ -225,16 +229,14 @@ def test_hostile_titles_are_cleaned_and_capped(db: str, fake: FakePreviews) -> N
 
 def test_no_preview_platform_is_unknown_once_and_not_rechecked(db: str, fake: FakePreviews) -> None:
     link_id = add_link(db, "signal", "invite", "synthetic-fragment")
-    with psycopg.connect(db) as conn:
-        rows = liveness.claim_due(conn)
-        assert [r.id for r in rows] == [link_id]
+    rows = claim_due(db)
+    assert [r.id for r in rows] == [link_id]
     liveness.run_checks(db, rows, settings(fake))
     got = link(db, link_id)
     assert got["liveness"] == "unknown"
     assert got["next_check_at"] is None
     assert checks(db, link_id)[0][4] == "no public preview"
-    with psycopg.connect(db) as conn:
-        assert liveness.claim_due(conn) == []
+    assert claim_due(db) == []
     assert fake.requests == []
 
 
@@ -269,12 +271,11 @@ def test_due_selection_order_and_policy(db: str, fake: FakePreviews) -> None:
              checked_at=now, next_check_at=now + timedelta(days=6))
     new = add_link(db, "telegram", "invite", "liveNew")
     other = add_link(db, "discord", "invite", "liveNewDiscord")
-    with psycopg.connect(db) as conn:
-        assert [r.id for r in liveness.claim_due(conn, platform="telegram", limit=1)] == [new]
-        # claimed links are leased: a second checker does not get them again
-        assert [r.id for r in liveness.claim_due(conn, platform="telegram")] == [overdue]
-        assert [r.id for r in liveness.claim_due(conn)] == [other]
-        assert liveness.claim_due(conn) == []
+    assert [r.id for r in claim_due(db, platform="telegram", limit=1)] == [new]
+    # claimed links are leased: a second checker does not get them again
+    assert [r.id for r in claim_due(db, platform="telegram")] == [overdue]
+    assert [r.id for r in claim_due(db)] == [other]
+    assert claim_due(db) == []
     policy = Policy(live_hours=12, dead_hours=168, unknown_minutes=30)
     assert policy.next_check("unknown", now, unknown_streak=3) == now + timedelta(minutes=120)
     assert policy.next_check("unknown", now, unknown_streak=30) == now + timedelta(hours=12)

@@ -198,12 +198,12 @@ def test_xlsx_read_back(lw_env, week45, tmp_path) -> None:
 
 def escapes_workbook(path: Path) -> None:
     """One row whose text looks like Excel's own _xHHHH_ escapes, markup and a CR."""
-    from linkwatch.jobs.report import COLUMNS, sheet_rows, write_xlsx  # the report's own XLSX call
+    from linkwatch.jobs.report import COLUMNS, write_files  # the report's own writer
 
     row = {key: None for key, *_ in COLUMNS}
     row.update(ref="LW-2026W45-0001", reason="new", preview_title="_x003D_1+1 <b>&amp;</b>",
                code="a\rb", post_urls=["http://x.test/1"], member_count=7, first_seen=W45)
-    write_xlsx(sheet_rows([row], "en", SEOUL), path, "en", W45)
+    write_files([[row]], path.parent, path.stem, ("xlsx",), "en", SEOUL, W45, lambda _m: None)
 
 
 def test_xlsx_escapes_read_back(tmp_path) -> None:
@@ -273,8 +273,9 @@ def test_dry_run_writes_and_records_nothing(lw_env, week45, tmp_path) -> None:
 def test_no_repeats_next_week_then_readvertised_and_live(lw_env, db, seed, week45, tmp_path) -> None:
     ref_time = W45 + timedelta(days=7, hours=9)  # the W45 referral is made on Monday of W46
     with psycopg.connect(db, autocommit=True) as conn:
-        weekly(conn, parse_week("2026-W45", SEOUL), tmp_path / "w45", tz=SEOUL, who="t", now=ref_time)
-        w46 = weekly(conn, parse_week("2026-W46", SEOUL), tmp_path / "w46", tz=SEOUL, who="t",
+        weekly(conn, parse_week("2026-W45", SEOUL), tmp_path / "w45", url=db,
+               tz=SEOUL, who="t", now=ref_time)
+        w46 = weekly(conn, parse_week("2026-W46", SEOUL), tmp_path / "w46", url=db, tz=SEOUL, who="t",
                      now=ref_time + timedelta(days=7))
         assert [r["ref"] for r in w46.rows] == []
         # Both W45 links are advertised again in W47; only the one still live is referred again.
@@ -282,7 +283,7 @@ def test_no_repeats_next_week_then_readvertised_and_live(lw_env, db, seed, week4
         seed.sighting(week45["a"], page, at=ref_time + timedelta(days=8))
         seed.sighting(week45["h"], page, at=ref_time + timedelta(days=8))
         seed.check(week45["h"], "dead", ref_time + timedelta(days=8, hours=1))
-        w47 = weekly(conn, parse_week("2026-W47", SEOUL), tmp_path / "w47", tz=SEOUL, who="t",
+        w47 = weekly(conn, parse_week("2026-W47", SEOUL), tmp_path / "w47", url=db, tz=SEOUL, who="t",
                      now=ref_time + timedelta(days=14))
     assert [(r["ref"], r["id"], r["reason"]) for r in w47.rows] == [
         ("LW-2026W47-0001", week45["later"], "new"),
@@ -295,7 +296,8 @@ def test_no_repeats_next_week_then_readvertised_and_live(lw_env, db, seed, week4
 def test_takedown_stats(lw_env, db, seed, week45, tmp_path) -> None:
     ref_time = W45 + timedelta(days=7, hours=9)
     with psycopg.connect(db, autocommit=True) as conn:
-        weekly(conn, parse_week("2026-W45", SEOUL), tmp_path, tz=SEOUL, who="t", now=ref_time)
+        weekly(conn, parse_week("2026-W45", SEOUL), tmp_path, url=db,
+               tz=SEOUL, who="t", now=ref_time)
     seed.check(week45["a"], "live", ref_time + timedelta(hours=5))
     seed.check(week45["a"], "dead", ref_time + timedelta(hours=30))
     seed.check(week45["a"], "dead", ref_time + timedelta(hours=60))  # only the first dead check counts
@@ -326,7 +328,8 @@ def test_referred_link_keeps_status_through_review(lw_env, db, week45, tmp_path)
     from linkwatch.jobs.review import decide
 
     with psycopg.connect(db, autocommit=True) as conn:
-        weekly(conn, parse_week("2026-W45", SEOUL), tmp_path, tz=SEOUL, who="t")
+        weekly(conn, parse_week("2026-W45", SEOUL), tmp_path, url=db,
+               tz=SEOUL, who="t")
         outcome = decide(conn, week45["a"], "dismiss", "bo")
     assert outcome.status == "referred"
     assert db_rows(db, "SELECT status FROM links WHERE id = %s", (week45["a"],)) == [("confirmed",)]

@@ -38,7 +38,7 @@ try:
     runs.lock_source(conn, source_id, name)
 except runs.SourceLockedError as exc:
     print(f"Error: {exc}", file=sys.stderr)
-    sys.exit(1)
+    sys.exit(exc.exit_code)  # what `linkwatch crawl` does: EXIT_LOCKED
 run_id = runs.start_run(conn, source_id, trigger="schedule")
 with open(log, "a") as f:
     f.write(f"start {time.time()} {os.getpid()}\\n")

@@ -1,0 +1,1 @@
+UPDATE job_runs SET pid = %(pid)s WHERE id = %(id)s

@@ -1,0 +1,1 @@
+SELECT id FROM links WHERE code = %(i)s LIMIT 5

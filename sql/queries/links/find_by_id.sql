@@ -1,0 +1,1 @@
+SELECT id FROM links WHERE id = %(i)s

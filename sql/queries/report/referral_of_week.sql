@@ -1,0 +1,1 @@
+SELECT id, created_at FROM referrals WHERE period = %(period)s
