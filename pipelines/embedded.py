@@ -70,6 +70,9 @@ _PRIVATE_SOCKET_DIR = re.compile(r"linkwatch-pg-[A-Za-z0-9_]{8}")
 # unix_socket_directories is a comma-separated list: a cluster path with these cannot hold the socket.
 _UNSAFE_IN_SOCKET_LIST = re.compile(r"[\s,\"\\]")
 _PGPASS = re.compile(rf"\*:\*:\*:{SUPERUSER}:([A-Za-z0-9_-]{{32,}})")
+# For connections that must not send a password (checking for trust): a path that does not exist. Without
+# it libpq reads ~/.pgpass, and it warns on stderr about a file that is not a plain one (/dev/null).
+_NO_PASSFILE = "/nonexistent/linkwatch-no-password-file"
 
 
 @dataclass(frozen=True)
@@ -242,12 +245,14 @@ def _adopt(data_dir: Path, cluster: Path, info: _Postmaster, socket_dir: Path, o
     """A server running on a private socket: reused, and upgraded if an earlier linkwatch started it."""
     password = _read_password(data_dir)
     if not _hba_is_ours(cluster):
-        # Started by an earlier linkwatch with trust authentication: set the password through that trust
-        # (only the server's own user and root can reach this socket), then make the server require it:
-        # pg_hba.conf rewritten and reloaded, no restart, so its data and its other clients stay.
+        # Started by an earlier linkwatch with trust authentication (or its pg_hba.conf was edited): set the
+        # password through that trust (only the server's own user and root can reach this socket), then make
+        # the server require it: pg_hba.conf rewritten and reloaded, no restart, so its data and its other
+        # clients stay.
+        passfile = str(password_file(data_dir)) if password else _NO_PASSFILE
         try:
             conn = psycopg.connect(host=str(socket_dir), user=SUPERUSER, dbname="postgres", autocommit=True,
-                                   connect_timeout=10, passfile=os.devnull)
+                                   connect_timeout=10, passfile=passfile)
         except psycopg.OperationalError as exc:
             raise DatabaseError(
                 f"the running embedded PostgreSQL under {cluster} has a pg_hba.conf linkwatch did not write "
@@ -266,9 +271,9 @@ def _adopt(data_dir: Path, cluster: Path, info: _Postmaster, socket_dir: Path, o
                  f"{password_file(data_dir)} (it trusted every local connection before)")
     elif password is None:
         raise DatabaseError(
-            f"the password file {password_file(data_dir)} of the running embedded PostgreSQL is missing; "
-            f"stop every linkwatch process using {data_dir} (or kill {info.pid}), then run linkwatch again "
-            "to set a new password"
+            f"the password file {password_file(data_dir)} of the running embedded PostgreSQL is missing or "
+            f"not linkwatch's; stop every linkwatch process using {data_dir} (or kill {info.pid}), then run "
+            "linkwatch again to set a new password"
         )
     return socket_dir
 
@@ -598,7 +603,7 @@ def _wait_password_required(socket_dir: Path) -> None:
     while time.monotonic() < deadline:
         try:
             psycopg.connect(host=str(socket_dir), user=SUPERUSER, dbname="postgres", connect_timeout=5,
-                            passfile=os.devnull).close()
+                            passfile=_NO_PASSFILE).close()
         except psycopg.OperationalError:
             return
         time.sleep(0.02)
@@ -753,7 +758,7 @@ def _run(owner: _Owner, argv: list[str], *, what: str, stdin: str | None = None,
     if done.returncode != 0:
         # stderr of these commands never holds the password (it only ever travels on stdin, as a verifier,
         # and errors do not echo statements), but keep to its last line: one sentence.
-        detail = _last_line(done.stderr) or f"exit status {done.returncode}"
+        detail = _error_line(done.stderr) or f"exit status {done.returncode}"
         raise DatabaseError(f"{what} failed for the embedded PostgreSQL ({detail})")
     return done.stdout
 
@@ -763,14 +768,16 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else exc.__class__.__name__
 
 
-def _last_line(text: str) -> str:
+def _error_line(text: str) -> str:
+    """The last line of a command's or the server's output that reports an error, else its last line."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1][:200] if lines else ""
+    errors = [line for line in lines if re.search(r"\b(error|fatal|panic)\b", line, re.IGNORECASE)]
+    return (errors or lines or [""])[-1][:200]
 
 
 def _last_log_line(cluster: Path) -> str:
     try:
-        return _last_line(_read_in_cluster(cluster, "log")[-4000:]) or "no log"
+        return _error_line(_read_in_cluster(cluster, "log")[-4000:]) or "no log"
     except OSError:
         return "no log"
 

@@ -200,8 +200,8 @@ def assert_closed_to_other_users(data_dir: Path, url: str, *, owner_uid: int) ->
     assert st.st_uid == owner_uid
     # Reaching the socket is not enough either: without the password even root is refused.
     with pytest.raises(psycopg.OperationalError, match="password"):
-        psycopg.connect(host=str(socket_dir), user="postgres", dbname="linkwatch", passfile=os.devnull,
-                        connect_timeout=10).close()
+        psycopg.connect(host=str(socket_dir), user="postgres", dbname="linkwatch",
+                        passfile="/nonexistent/pgpass", connect_timeout=10).close()
     with psycopg.connect(url) as conn:
         assert conn.execute("SHOW listen_addresses").fetchone()[0] == ""  # no TCP listener
         rules = conn.execute("SELECT type, auth_method FROM pg_hba_file_rules").fetchall()
@@ -371,6 +371,8 @@ def test_a_trust_cluster_from_an_earlier_linkwatch_is_upgraded_in_place(root: Pa
     finally:
         err = release(proc)
     wait_stopped(data_dir)
+    assert "now requires the password" in err  # the user is told, once
+    assert "WARNING" not in err
     assert stored_password(data_dir) not in url + err
 
 
