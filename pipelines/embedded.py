@@ -217,11 +217,11 @@ def _ensure_running(data_dir: Path, owner: _Owner, *, announce: bool) -> Path:
     """Under the start lock: a running server, password-protected, on a private socket; its socket dir."""
     cluster = _cluster_dir(data_dir, owner)
     info = _postmaster(cluster)
-    if info and info.socket_dir and not info.listens_on_tcp and _is_private_dir(info.socket_dir, owner.uid):
+    if info and info.socket_dir and _reusable(info, owner):
         return _adopt(data_dir, cluster, info, info.socket_dir, owner, announce=announce)
     if info:
-        # Its socket is in a directory other users can enter, or it listens on TCP (earlier linkwatch versions
-        # put the socket in a world-writable directory when the path was long): restart it, secured.
+        # Started by an earlier linkwatch with its socket in a directory other users can enter (it used a
+        # world-writable one when the path was long) or, from root, with root's group: restart it, secured.
         _stop_server(cluster, info, owner)
     else:
         stale = _read_postmaster_file(cluster)
@@ -238,6 +238,24 @@ def _ensure_running(data_dir: Path, owner: _Owner, *, announce: bool) -> Path:
                      "--encoding=utf8", "--auth-local=peer", "--auth-host=reject"], what="initdb")
     _secure_stopped(data_dir, cluster, pginstall, owner, announce=announce)
     return _launch(cluster, pginstall, owner)
+
+
+def _reusable(info: _Postmaster, owner: _Owner) -> bool:
+    """A running server to keep: socket in a private directory, no TCP, none of root's groups."""
+    if info.socket_dir is None or info.listens_on_tcp or not _is_private_dir(info.socket_dir, owner.uid):
+        return False
+    if not owner.as_root:
+        return True
+    # Earlier versions switched only the uid, so their server kept gid 0 (files readable by root's group).
+    try:
+        gids = set(psutil.Process(info.pid).gids())
+    except psutil.Error:
+        return False
+    with contextlib.suppress(OSError):  # supplementary groups (Linux)
+        for line in Path(f"/proc/{info.pid}/status").read_text(encoding="utf-8").splitlines():
+            if line.startswith("Groups:"):
+                gids.update(int(g) for g in line.split()[1:])
+    return 0 not in gids
 
 
 def _adopt(data_dir: Path, cluster: Path, info: _Postmaster, socket_dir: Path, owner: _Owner, *,

@@ -343,31 +343,55 @@ def test_a_normal_users_server_is_closed_to_other_users(root: Path, long_path: b
     assert_unchanged(before, home, Path(tempfile.gettempdir()))
 
 
-@pytest.mark.parametrize("state", ["stopped", "running", "running-long"])
+def server_groups(pid: int) -> set[int]:
+    """Every group id the process has: real, effective, saved and supplementary."""
+    groups = set(psutil.Process(pid).gids())
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Groups:"):
+            groups.update(int(g) for g in line.split()[1:])
+    return groups
+
+
+@pytest.mark.parametrize("state", ["stopped", "running", "running-long", "running-as-user"])
 def test_a_trust_cluster_from_an_earlier_linkwatch_is_upgraded_in_place(root: Path, state: str) -> None:
-    data_dir = root / (LONG if state == "running-long" else "lw")
+    user = "daemon" if state == "running-as-user" else None
+    parent = root
+    if user:
+        parent = root / "daemon-home"
+        parent.mkdir()
+        os.chown(parent, pwd.getpwnam(user).pw_uid, pwd.getpwnam(user).pw_gid)
+    data_dir = parent / (LONG if state == "running-long" else "lw")
     data_dir.mkdir()
     data_dir.chmod(0o755)
-    earlier = subprocess.run(
-        [sys.executable, "-c", EARLIER_LINKWATCH, str(data_dir), "stop" if state == "stopped" else "keep"],
-        cwd=REPO, capture_output=True, text=True, env=env_without_url(data_dir), timeout=120, check=False,
-    )
+    argv = [sys.executable, "-c", EARLIER_LINKWATCH, str(data_dir), "stop" if state == "stopped" else "keep"]
+    env = env_without_url(data_dir)
+    if user:
+        os.chown(data_dir, pwd.getpwnam(user).pw_uid, pwd.getpwnam(user).pw_gid)
+        python, env = python_for(user, env)
+        argv = ["runuser", "-u", user, "--", python, *argv[1:]]
+    earlier = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, env=env, timeout=120,
+                             check=False)
     assert earlier.returncode == 0, earlier.stderr
     earlier_pid = int(earlier.stdout.split()[0])
     cluster = pgdata_dir(data_dir)
     assert "trust" in (cluster / "pg_hba.conf").read_text()
     assert server_pid(data_dir) == (None if state == "stopped" else earlier_pid)
 
-    proc, url, pid, _ = holder(data_dir)
+    proc, url, pid, _ = holder(data_dir, user=user)
     try:
         with psycopg.connect(url) as conn:
             assert conn.execute("SELECT x FROM kept").fetchone()[0] == 42  # the data stayed
         assert pgdata_dir(data_dir) == cluster  # upgraded where it is
-        assert_closed_to_other_users(data_dir, url, owner_uid=server_uid())
-        if state == "running":  # its socket was already private: reloaded, not restarted
+        owner_uid = pwd.getpwnam(user).pw_uid if user else server_uid()
+        assert_closed_to_other_users(data_dir, url, owner_uid=owner_uid)
+        if state == "running-as-user":  # its socket was already private: reloaded, not restarted
             assert pid == earlier_pid
-        if state == "running-long":  # its socket was in a world-writable directory: restarted, private
+        elif state != "stopped":
+            # Run from root it had root's group (gid 0), and "running-long" a world-writable socket
+            # directory: restarted, as the server's user and group only.
             assert pid != earlier_pid
+        if os.geteuid() == 0 and not user:
+            assert 0 not in server_groups(pid)
     finally:
         err = release(proc)
     wait_stopped(data_dir)
