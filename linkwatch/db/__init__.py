@@ -27,7 +27,9 @@ def embedded_url(config: Config, *, announce: bool = True, database: str | None 
 
     try:
         return embedded.start(config.data_dir, announce=announce, database=database or embedded.DATABASE)
-    except Exception as exc:  # initdb/pg_ctl failures come as assorted errors; the user needs one sentence
+    except DatabaseError:
+        raise  # already one sentence, and never holds the password (the URL only names its file)
+    except Exception as exc:  # anything else (a full disk, say) still reaches the user as one sentence
         reason = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
         raise DatabaseError(
             f"could not start the embedded PostgreSQL under {embedded.pgdata_dir(config.data_dir)} "
