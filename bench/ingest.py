@@ -25,7 +25,7 @@ from linkwatch.db import database_url
 from linkwatch.db.migrate import migrate
 from linkwatch.db.store import STORE_STEPS, store_batch
 from linkwatch.db.text_index import TextIndexer, index_pending, queued
-from linkwatch.records import PageItem
+from linkwatch.records import FoundLink, Page
 from pipelines.store import DEFAULT_BATCH_SIZE
 
 # The search copy is named too: emptied by the TRUNCATE, not row by row by the sightings trigger.
@@ -38,7 +38,7 @@ CLEAN_GIN = (
 )
 
 
-def synthetic_pages(n_pages: int, links_per_page: int) -> list[PageItem]:
+def synthetic_pages(n_pages: int, links_per_page: int) -> list[Page]:
     """Forum-like pages: each link code reappears on a few pages, so upserts hit existing rows."""
     pool = max(1, n_pages * links_per_page // 4)
     t0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -47,20 +47,20 @@ def synthetic_pages(n_pages: int, links_per_page: int) -> list[PageItem]:
         links = []
         for j in range(links_per_page):
             code = f"BENCH{(i * 7919 + j * 104729) % pool:07d}"
-            links.append({
-                "platform": "telegram", "kind": "invite", "code": code, "url": f"https://t.me/+{code}",
-                "raw": f"t.me/+{code}", "obfuscated": False, "where": "href",
-                "context": f"게시글 {i} 링크 {j} 입장 문의 텔레 방 샘플 문맥 " * 3, "score": 0.4,
-            })
-        pages.append(PageItem(
+            links.append(FoundLink(
+                platform="telegram", kind="invite", code=code, url=f"https://t.me/+{code}",
+                raw=f"t.me/+{code}", obfuscated=False, where="href",
+                context=f"게시글 {i} 링크 {j} 입장 문의 텔레 방 샘플 문맥 " * 3, score=0.4,
+            ))
+        pages.append(Page(
             url=f"http://bench.test/thread/{i}", fetched_at=t0 + timedelta(seconds=i), status=200,
             content_type="text/html", body=None, title=f"벤치 스레드 {i}", sha256=f"{i:064x}",
-            warc_file="warc/bench.warc.gz", warc_offset=i * 1000, warc_length=1000, links=links,
+            warc_file="warc/bench.warc.gz", warc_offset=i * 1000, warc_length=1000, links=tuple(links),
         ))
     return pages
 
 
-def store_row_by_row(conn: psycopg.Connection, pages: list[PageItem], run_id: int | None) -> int:
+def store_row_by_row(conn: psycopg.Connection, pages: list[Page], run_id: int | None) -> int:
     """The baseline: the same upserts as store_batch, one INSERT per page, link and sighting."""
     inserted = 0
     with conn.transaction():
@@ -82,15 +82,14 @@ def store_row_by_row(conn: psycopg.Connection, pages: list[PageItem], run_id: in
                     "first_seen = least(links.first_seen, excluded.first_seen), "
                     "last_seen = greatest(links.last_seen, excluded.last_seen), "
                     "score = greatest(links.score, excluded.score) RETURNING id",
-                    (link["platform"], link["kind"], link["code"], link["url"], p.fetched_at, p.fetched_at,
-                     link["score"]),
+                    (link.platform, link.kind, link.code, link.url, p.fetched_at, p.fetched_at, link.score),
                 ).fetchone()[0]
                 row = conn.execute(
                     "INSERT INTO sightings (link_id, page_id, crawl_run_id, seen_at, raw, obfuscated, "
                     "found_in, context, score) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
                     "ON CONFLICT (link_id, page_id) DO NOTHING RETURNING 1",
-                    (link_id, page_id, run_id, p.fetched_at, link["raw"], link["obfuscated"],
-                     link["where"], link["context"], link["score"]),
+                    (link_id, page_id, run_id, p.fetched_at, link.raw, link.obfuscated, link.where,
+                     link.context, link.score),
                 ).fetchone()
                 if row:
                     conn.execute("UPDATE links SET sightings = sightings + 1 WHERE id = %s", (link_id,))
@@ -136,7 +135,7 @@ class StepClock:
 
 
 def run_once(
-    url: str, pages: list[PageItem], batch_size: int, batched: bool, run_id: int,
+    url: str, pages: list[Page], batch_size: int, batched: bool, run_id: int,
     profile: dict[str, list[tuple[float, float]]] | None = None,
 ) -> tuple[float, float, int]:
     """(wall seconds, CPU seconds of this process plus its backend, sightings stored)."""

@@ -1,17 +1,30 @@
-"""Runs crawls in this process: one Scrapy crawler per source, each recorded in crawl_runs under its lock."""
+"""Runs crawls in this process: one Scrapy crawler per source, each recorded in crawl_runs under its lease.
+
+Before a source is crawled, whatever an earlier crawl of it left in its journals (pages a kill or an
+outage kept from PostgreSQL) is stored, and that run's figures recorded; `--resume` then continues the
+frontier those journals hold. After the crawl its end is recorded, or, when PostgreSQL is unreachable
+at that moment, kept in the run's journal for the next crawl or `linkwatch db replay`.
+"""
 
 from __future__ import annotations
 
-import shutil
+import contextlib
+import json
+import logging
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from linkwatch.config import Config
 from linkwatch.errors import LinkwatchError
 from linkwatch.sources import Source
+
+log = logging.getLogger(__name__)
+
+UNUSUALLY_FULL = 1000  # pipelines.normalise counts pages with more distinct links than this
 
 
 @dataclass
@@ -24,14 +37,27 @@ class RunResult:
     figures: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     stats: dict[str, Any] = field(default_factory=dict)
+    recorded: bool = True  # False: PostgreSQL was away at the end; the journal keeps the figures
+
+    @property
+    def unstored_pages(self) -> int:
+        return int(self.stats.get("linkwatch/unstored_pages") or 0)
+
+    @property
+    def lost_pages(self) -> int:
+        return int(self.stats.get("linkwatch/lost_pages") or 0)
 
 
-def _search_keywords(config: Config, sources: list[Source]) -> list[str]:
-    if not any(s.search_urls for s in sources):
-        return []
-    from linkwatch.lexicon import load_lexicon
+@dataclass
+class _Planned:
+    """A crawl about to start: its source, run, journal, the frontier it resumes, its Redis run."""
 
-    return list(load_lexicon(config.lexicon).search_terms())
+    source: Source
+    source_id: int
+    run_id: int
+    journal_dir: Path
+    frontier: Any = None  # linkwatch.db.journal.Frontier
+    shared: Any = None  # crawler.frontier.SharedRun (distributed workers)
 
 
 class ChromiumMissingError(LinkwatchError):
@@ -40,6 +66,18 @@ class ChromiumMissingError(LinkwatchError):
 
 class CrawlSetupError(LinkwatchError):
     """Raised by check_crawlable() for a combination of sources and options that cannot run."""
+
+
+class RedisUnavailableError(LinkwatchError):
+    """Raised by run_crawls() when a distributed crawl cannot reach its Redis."""
+
+
+def _search_keywords(config: Config, sources: list[Source]) -> list[str]:
+    if not any(s.search_urls for s in sources):
+        return []
+    from linkwatch.lexicon import load_lexicon
+
+    return list(load_lexicon(config.lexicon).search_terms())
 
 
 def check_crawlable(sources: list[Source], config: Config, *, redis_url: str | None = None) -> list[str]:
@@ -82,22 +120,23 @@ def run_crawls(
 ) -> list[RunResult]:
     """Crawls the sources in this process (concurrently), each recorded in crawl_runs.
 
-    Each source's advisory lock is held on one connection for the whole crawl, so two crawls of one
-    source never overlap. Scrapy's JOBDIR (<data_dir>/jobs/<source>) keeps an interrupted crawl's
-    queue for `--resume`; a crawl that ends normally removes it. `overrides` (Scrapy settings) is
-    for benchmarks and tests that need to switch a component off.
+    Each source is held by a lease (crawl_leases, renewed every few seconds, so it survives a server
+    restart) and its advisory lock, so two crawls of one source never overlap. Every page is journaled
+    under <data dir>/journal/<source>/<run id>/ before it counts as done; `resume` continues the
+    frontier an interrupted crawl's journal holds. `overrides` (Scrapy settings) is for benchmarks and
+    tests that need to switch a component off.
 
-    With `redis_url` this process is one worker of a distributed crawl (crawler.frontier): it
-    joins the source's current run in Redis (or starts one), shares its frontier, seen-set and
-    page budget with the other workers, takes the source's lock shared, records its own crawl_runs
-    row (trigger 'distributed') and stops once the shared queue stayed empty and every worker idle
-    for `idle_seconds`.
+    With `redis_url` this process is one worker of a distributed crawl (crawler.frontier): it joins
+    the source's current run in Redis (or starts one), shares its frontier, seen-set and page budget
+    with the other workers, takes the source's advisory lock shared, records its own crawl_runs row
+    (trigger 'distributed') and stops once the shared queue stayed empty and every worker idle for
+    `idle_seconds`.
     """
     from scrapy.crawler import CrawlerProcess
 
     from crawler import settings as project
     from crawler.spiders.forum import ForumSpider
-    from linkwatch.db import open_database, runs
+    from linkwatch.db import leases, open_database, runs
 
     if redis_url:
         from crawler.frontier import quiet_scrapy_redis
@@ -105,80 +144,173 @@ def run_crawls(
         quiet_scrapy_redis()
     keywords = _search_keywords(config, sources)
     lock_conn = open_database(database_url)
-    started: list[tuple[Source, int, int, Path]] = []
+    holder = leases.new_holder()
+    crawlers: dict[int, Any] = {}  # source id -> crawler, for a lease lost mid-crawl
+    keeper = leases.LeaseKeeper(database_url, holder,
+                                on_lost=lambda sid: _stop_from_thread(crawlers.get(sid)))
+    planned: list[_Planned] = []
     results: list[RunResult] = []
-    shared: dict[int, Any] = {}  # run_id -> crawler.frontier.SharedRun
     try:
         for source in sources:
-            source_id = runs.upsert_source(lock_conn, source)
-            alone = runs.lock_source(lock_conn, source_id, source.name, shared=bool(redis_url))
-            jobdir = Path(config.data_dir) / "jobs" / source.name
-            if redis_url:
-                run = _join(redis_url, source.name)  # before start_run: no 'running' row if Redis fails
-                try:
-                    run_id = runs.start_run(lock_conn, source_id, trigger="distributed", abandon_stale=alone)
-                except BaseException:
-                    run.leave(finished=False)
-                    raise
-                shared[run_id] = run
-                started.append((source, source_id, run_id, jobdir))
-                continue
-            if not resume and jobdir.exists():
-                shutil.rmtree(jobdir)
-            run_trigger = "resume" if resume and jobdir.exists() else trigger
-            run_id = runs.start_run(lock_conn, source_id, trigger=run_trigger, jobdir=str(jobdir))
-            started.append((source, source_id, run_id, jobdir))
+            plan = _plan(lock_conn, source, config, holder=holder, trigger=trigger, resume=resume,
+                         redis_url=redis_url)
+            planned.append(plan)
+            if plan.shared is None:
+                keeper.add(plan.source_id, plan.run_id)
 
-        process = CrawlerProcess(
-            {"TWISTED_REACTOR": project.TWISTED_REACTOR, "LOG_LEVEL": project.LOG_LEVEL}
-        )
-        crawlers = []
-        for source, _source_id, run_id, jobdir in started:
+        process = CrawlerProcess({"TWISTED_REACTOR": project.TWISTED_REACTOR, "LOG_LEVEL": project.LOG_LEVEL})
+        started = []
+        for plan in planned:
             distributed = None
-            if run_id in shared:
+            if plan.shared is not None:
                 from crawler.frontier import scrapy_settings
 
-                run = shared[run_id]
-                distributed = scrapy_settings(redis_url, run.keys, run.worker, idle_seconds)
+                distributed = scrapy_settings(redis_url, plan.shared.keys, plan.shared.worker, idle_seconds)
             settings = project.crawl_settings(
-                source, config=config, database_url=database_url, run_id=run_id,
-                jobdir=None if distributed else jobdir, progress=progress, distributed=distributed,
+                plan.source, config=config, database_url=database_url, run_id=plan.run_id,
+                journal_dir=plan.journal_dir, progress=progress, distributed=distributed,
             )
             settings.update(overrides or {})
-            spidercls = type(f"ForumSpider_{run_id}", (ForumSpider,), {"custom_settings": settings})
+            spidercls = type(f"ForumSpider_{plan.run_id}", (ForumSpider,), {"custom_settings": settings})
             crawler = process.create_crawler(spidercls)
-            crawlers.append(crawler)
-            process.crawl(crawler, source=source, keywords=keywords)
+            crawlers[plan.source_id] = crawler
+            started.append((plan, crawler))
+            process.crawl(crawler, source=plan.source, keywords=keywords, resume=plan.frontier)
+        keeper.start()
         began = time.monotonic()
         process.start()
         elapsed = time.monotonic() - began
-        for (source, _source_id, run_id, jobdir), crawler in zip(started, crawlers, strict=True):
-            stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
-            status = runs.status_for(stats.get("finish_reason"))
-            if run_id in shared:
-                run = shared.pop(run_id)
-                stats.update({"linkwatch/run_token": run.token, "linkwatch/worker": run.worker,
-                              "linkwatch/first_worker": run.first, "linkwatch/trigger": trigger})
-                stats["linkwatch/workers_left"] = run.leave(finished=status == "finished")
-                run.close()
-            figures = runs.finish_run(lock_conn, run_id, status, stats)
-            if status == "finished" and jobdir.exists():
-                shutil.rmtree(jobdir, ignore_errors=True)
-            seconds = float(stats.get("elapsed_time_seconds") or elapsed)
-            results.append(RunResult(source.name, run_id, status, figures, seconds, stats))
+        for plan, crawler in started:
+            results.append(_finish(database_url, plan, crawler, elapsed, trigger, config.store_wait_seconds))
     except BaseException:
         done = {r.run_id for r in results}
-        for _source, _sid, run_id, _jobdir in started:
-            if run_id not in done:
-                status = "interrupted" if sys.exc_info()[0] is KeyboardInterrupt else "failed"
-                runs.finish_run(lock_conn, run_id, status, {})
+        status = "interrupted" if sys.exc_info()[0] is KeyboardInterrupt else "failed"
+        with contextlib.suppress(Exception):  # the database may be the reason we are here
+            for plan in planned:
+                if plan.run_id not in done:
+                    runs.finish_run(lock_conn, plan.run_id, status, {})
         raise
     finally:
-        for run in shared.values():  # not reached the end: leave the keys for a resumed run
-            run.leave(finished=False)
-            run.close()
-        lock_conn.close()  # releases every advisory lock taken above
+        keeper.stop()
+        for plan in planned:
+            if plan.shared is not None and plan.run_id not in {r.run_id for r in results}:
+                plan.shared.leave(finished=False)  # not reached the end: keep the keys for a resumed run
+                plan.shared.close()
+        with contextlib.suppress(Exception):
+            lock_conn.close()  # releases every advisory lock taken above
     return results
+
+
+def _plan(conn: Any, source: Source, config: Config, *, holder: str, trigger: str, resume: bool,
+          redis_url: str | None) -> _Planned:
+    """Takes the source (lease and lock), settles what earlier crawls left, and records the new run."""
+    from linkwatch.db import leases, runs
+    from linkwatch.db.journal import frontier_of, read_journal, run_journal_dir
+    from linkwatch.db.replay import Replayed, replay_journals
+
+    source_id = runs.upsert_source(conn, source)
+    if redis_url:
+        if leases.held_by_another(conn, source_id):
+            raise runs.SourceLockedError(f"a non-distributed crawl of source {source.name!r} is running; "
+                                         "try again when it has finished")
+        alone = runs.lock_source(conn, source_id, source.name, shared=True)
+        run = _join(redis_url, source.name)  # before start_run: no 'running' row if Redis fails
+        try:
+            run_id = runs.start_run(conn, source_id, trigger="distributed", abandon_stale=alone)
+        except BaseException:
+            run.leave(finished=False)
+            raise
+        return _Planned(source, source_id, run_id, run_journal_dir(config.data_dir, source.name, run_id),
+                        shared=run)
+    runs.lock_source(conn, source_id, source.name)  # keeps distributed workers (shared lock) out
+    leases.take(conn, source_id, source.name, holder)
+    settled = Replayed()
+    replay_journals(conn, config.data_dir, settled, source=source.name, keep_frontier=resume)
+    if settled.stored.pages or settled.runs_recorded:
+        log.warning("stored %d page(s) an earlier crawl of %s left in its journal", settled.stored.pages,
+                    source.name)
+    frontier = frontier_of([read_journal(d) for d in settled.kept]) if resume else None
+    run_id = runs.start_run(conn, source_id, trigger="resume" if frontier else trigger)
+    leases.renew(conn, source_id, holder, run_id)
+    journal_dir = run_journal_dir(config.data_dir, source.name, run_id)
+    return _Planned(source, source_id, run_id, journal_dir, frontier)
+
+
+def _finish(database_url: str, plan: _Planned, crawler: Any, elapsed: float, trigger: str,
+            wait_seconds: float) -> RunResult:
+    """Records the run's end (or keeps it in the journal), and removes the journal once it is not needed."""
+    from linkwatch.db import runs
+    from linkwatch.db.journal import JournalError, append_to
+    from linkwatch.db.replay import remove_journal
+
+    stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
+    reason = stats.get("finish_reason")
+    # No finish reason: the crawl was stopped hard (a second Ctrl-C), its journal holds what it found.
+    status = "interrupted" if reason is None else runs.status_for(reason)
+    if stats.get("linkwatch/lost_pages"):
+        status = "failed"
+    journal = getattr(crawler.spider, "journal", None)
+    if journal is not None:
+        journal.close()  # a hard stop skipped the spider's own close: make its last records durable
+    if plan.shared is not None:
+        stats.update({"linkwatch/run_token": plan.shared.token, "linkwatch/worker": plan.shared.worker,
+                      "linkwatch/first_worker": plan.shared.first, "linkwatch/trigger": trigger})
+        stats["linkwatch/workers_left"] = plan.shared.leave(finished=status == "finished")
+        plan.shared.close()
+    recorded = _record_end(database_url, plan.run_id, status, stats, wait_seconds)
+    if not recorded:
+        try:
+            append_to(plan.journal_dir, [{"t": "e", "status": status, "stats": _jsonable(stats)}])
+        except JournalError as exc:
+            log.error("%s: the figures of run %d are lost", exc, plan.run_id)
+    elif status == "finished" and not stats.get("linkwatch/unstored_pages"):
+        remove_journal(plan.journal_dir)
+    seconds = float(stats.get("elapsed_time_seconds") or elapsed)
+    return RunResult(plan.source.name, plan.run_id, status, runs.run_figures(stats), seconds, stats, recorded)
+
+
+def _record_end(database_url: str, run_id: int, status: str, stats: dict[str, Any],
+                wait_seconds: float) -> bool:
+    """finish_run() on a fresh connection (the crawl's own may have died with a server restart),
+    tried for `wait_seconds`; False when PostgreSQL stayed away."""
+    import psycopg
+
+    from linkwatch.db import DatabaseError, connect, runs
+
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            with connect(database_url, autocommit=True, connect_timeout=5) as conn:
+                runs.finish_run(conn, run_id, status, stats)
+            return True
+        except (psycopg.OperationalError, psycopg.InterfaceError, DatabaseError) as exc:
+            if time.monotonic() >= deadline:
+                log.warning("cannot record the end of run %d (%s); its journal keeps it", run_id, exc)
+                return False
+            time.sleep(1.0)
+
+
+def _jsonable(stats: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in stats.items():
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        try:
+            json.dumps(value)
+        except TypeError:
+            value = str(value)
+        out[key] = value
+    return out
+
+
+def _stop_from_thread(crawler: Any) -> None:
+    """Stops a crawler gracefully from another thread (the lease keeper's)."""
+    if crawler is None:
+        return
+    from scrapy.utils.defer import deferred_from_coro
+    from twisted.internet import reactor
+
+    reactor.callFromThread(lambda: deferred_from_coro(crawler.stop_async()))
 
 
 def _join(redis_url: str, source: str) -> Any:
@@ -192,19 +324,36 @@ def _join(redis_url: str, source: str) -> Any:
         raise RedisUnavailableError(f"cannot use Redis for the distributed crawl: {exc}") from None
 
 
-class RedisUnavailableError(LinkwatchError):
-    """Raised by run_crawls() when a distributed crawl cannot reach its Redis."""
-
-
 def summary_lines(results: list[RunResult]) -> list[str]:
-    """One line per crawl for the end-of-run summary."""
+    """One line per crawl for the end-of-run summary (and what still waits, or was lost)."""
     lines = []
     for r in results:
         f = r.figures
         rate = f.get("pages", 0) / r.seconds if r.seconds else 0.0
-        lines.append(
+        line = (
             f"{r.source}: {r.status} (run {r.run_id}) · {f.get('pages', 0)} pages · "
             f"{f.get('links', 0)} links ({f.get('new_links', 0)} new) · {f.get('errors', 0)} errors · "
             f"{f.get('media_refused', 0)} media refused · {r.seconds:.1f}s ({rate:.1f} pages/s)"
         )
+        full = int(r.stats.get("linkwatch/full_pages") or 0)
+        if full:
+            line += (f" · {full} page(s) with over {UNUSUALLY_FULL:,} links (most "
+                     f"{int(r.stats.get('linkwatch/most_links_on_a_page') or 0):,}; all stored)")
+        lines.append(line)
+        if r.unstored_pages:
+            lines.append(f"{r.source}: {r.unstored_pages} page(s) wait in the crawl journal (PostgreSQL was "
+                         "unreachable); the next crawl or `linkwatch db replay` stores them")
+        if not r.recorded:
+            lines.append(f"{r.source}: the figures of run {r.run_id} wait in the crawl journal too")
     return lines
+
+
+def storage_failure(results: list[RunResult]) -> str | None:
+    """One sentence when a crawl could not keep what it found (None when nothing was lost)."""
+    for r in results:
+        if r.lost_pages:
+            links = int(r.stats.get("linkwatch/lost_links") or 0)
+            why = r.stats.get("linkwatch/storage_error") or "storage failed"
+            return (f"crawl of {r.source!r} stopped: {why}; {r.lost_pages} page(s) with {links} link(s) "
+                    "could not be stored")
+    return None

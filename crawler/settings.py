@@ -81,11 +81,14 @@ LINKWATCH_DATA_DIR = None  # WARC captures, spill files, job state (pipelines.ca
 LINKWATCH_LEXICON = None  # risk lexicon file (pipelines.score)
 LINKWATCH_RUN_ID = None  # the crawl_runs row of this crawl (capture file name, store)
 LINKWATCH_SOURCE = None  # the source's name, shown in progress lines
+LINKWATCH_JOURNAL_DIR = None  # the run's crawl journal (crawler.spiders.forum, pipelines.store)
 # Tunables:
 LINKWATCH_PROGRESS = True  # live progress line on stderr (crawler.extensions.progress)
 LINKWATCH_PROGRESS_INTERVAL = None  # seconds between progress lines; None: 1 on a terminal, else 10
 LINKWATCH_STORE_BATCH_SIZE = 250  # pages per store transaction (pipelines.store)
 LINKWATCH_STORE_FLUSH_SECONDS = 5.0  # a partial batch is written once its oldest page is this old
+LINKWATCH_STORE_MEMORY_PAGES = 5000  # pages held in memory while PostgreSQL is away (then the journal's)
+LINKWATCH_STORE_CLOSE_SECONDS = 30.0  # at the end, how long to keep trying an unreachable PostgreSQL
 LINKWATCH_TAB_MAX_USES = 100  # browser: a tab is closed after this many pages (crawler.browser)
 
 
@@ -95,14 +98,15 @@ def crawl_settings(
     config: Config,
     database_url: str,
     run_id: int,
-    jobdir: Path | None = None,
+    journal_dir: Path | None = None,
     progress: bool = True,
     distributed: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The settings for one source's crawl: project defaults overridden by the source and the config.
 
-    `distributed` (crawler.frontier.scrapy_settings) puts the crawl on a shared Redis frontier;
-    it replaces JOBDIR (the queue and seen-set live in Redis).
+    `journal_dir` is the run's crawl journal (linkwatch.db.journal): its frontier and its pages.
+    `distributed` (crawler.frontier.scrapy_settings) puts the crawl on a shared Redis frontier (the
+    queue and seen-set live in Redis; the journal then holds only the pages).
     """
     import sys
 
@@ -122,7 +126,9 @@ def crawl_settings(
             "LINKWATCH_DATA_DIR": str(config.data_dir),
             "LINKWATCH_RUN_ID": run_id,
             "LINKWATCH_LEXICON": str(config.lexicon),
+            "LINKWATCH_STORE_CLOSE_SECONDS": config.store_wait_seconds,
             "LINKWATCH_SOURCE": source.name,
+            "LINKWATCH_JOURNAL_DIR": str(journal_dir) if journal_dir is not None else None,
             "LINKWATCH_PROGRESS": progress and sys.stderr is not None,
         }
     )
@@ -133,8 +139,6 @@ def crawl_settings(
         values["EXTENSIONS"] = {
             **values["EXTENSIONS"], "crawler.extensions.worker.DistributedWorker": 510,
         }
-    elif jobdir is not None:
-        values["JOBDIR"] = str(jobdir)
     if source.render == "browser":
         from crawler.browser import playwright_settings
 

@@ -74,6 +74,10 @@ class Config(BaseSettings):
     schedule_job_timeout: float = 6 * 3600
     """Seconds a scheduled child process may run before it is killed and marked failed."""
 
+    store_wait_seconds: float = Field(default=30.0, ge=0, le=3600)
+    """At the end of a crawl, how long to keep trying an unreachable PostgreSQL before leaving what is
+    not stored (and the run's figures) in the crawl journal for the next crawl or `db replay`."""
+
     timezone: str = "Asia/Seoul"
     """Time zone for report weeks and the scheduler."""
 

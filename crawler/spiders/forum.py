@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
@@ -13,8 +15,9 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from selectolax.lexbor import LexborHTMLParser
 
+from linkwatch.db.journal import Frontier, Journal
 from linkwatch.extract import decode, extract, shortener_urls
-from linkwatch.records import PageItem
+from linkwatch.records import FoundLink, Page
 from linkwatch.scope import Scope, canonical, is_media_type, strip_session
 from linkwatch.sources import Source
 
@@ -36,13 +39,21 @@ class ForumSpider(Spider):
     Redis, so every worker skips what any worker scheduled and the budget is global. In browser
     mode every URL is first checked statically (headers only) so Chromium
     never navigates to something that answers image/video/audio.
+
+    The frontier lives in the crawl journal (`journal`, LINKWATCH_JOURNAL_DIR): every URL scheduled,
+    and every URL done without a page; a page is done once the store has journaled it. `resume` is
+    what an interrupted run left (scheduled and done): its pending URLs are fetched first.
     """
 
     name = "forum"
 
-    def __init__(self, source: Source, keywords: list[str] | None = None, **kwargs: Any) -> None:
+    def __init__(self, source: Source, keywords: list[str] | None = None, resume: Frontier | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.source = source
+        self.resume = resume
+        self.journal: Journal | None = None
+        self._scheduled = 0
         self.keywords = list(keywords or [])
         self.allowed_domains = list(source.allowed_domains)
         self.scope = Scope(source.allowed_domains, source.allow, source.deny)
@@ -71,34 +82,54 @@ class ForumSpider(Spider):
                 crawler.settings["LINKWATCH_REDIS_URL"], spider.source.name, token,
                 crawler.settings["LINKWATCH_REDIS_WORKER"],
             )
-        crawler.signals.connect(spider._reached_downloader, signal=signals.request_reached_downloader)
+        directory = crawler.settings.get("LINKWATCH_JOURNAL_DIR")
+        if directory:
+            run_id = crawler.settings.getint("LINKWATCH_RUN_ID") or None
+            spider.journal = Journal(Path(directory), run_id=run_id, source=spider.source.name).open()
         # e.g. a redirect back to a page already seen: the dupefilter drops it, no callback runs
         crawler.signals.connect(spider._dropped, signal=signals.request_dropped)
         return spider
 
-    # -- in-flight pages (resume) ---------------------------------------------------------------
-    # Scrapy's JOBDIR keeps the queue, but a request being downloaded at Ctrl-C is neither queued
-    # nor done (and its URL is already in the dupefilter): without this it would be lost on resume.
+    def closed(self, reason: str) -> None:
+        # After the pipelines have closed: the store's last records are in; make them durable.
+        if self.journal is not None and not self.journal.close():
+            logger.error("the crawl journal %s could not be written to the end", self.journal.directory)
 
-    def _inflight(self) -> dict[str, int] | None:
-        state = getattr(self, "state", None)
-        return state.setdefault("inflight", {}) if state is not None else None
+    # -- the frontier (crawl journal) ----------------------------------------------------------
+    # A distributed crawl keeps its frontier in Redis; only its pages are journaled (by the store).
 
-    def _reached_downloader(self, request: Request, spider: Spider) -> None:
-        key = request.meta.get("lw_key")
-        inflight = self._inflight() if spider is self else None
-        if key is not None and inflight is not None:
-            inflight[key] = request.meta.get("lw_depth", 0)
+    def _frontier_journal(self) -> Journal | None:
+        return self.journal if self.shared is None else None
 
     def _dropped(self, request: Request, spider: Spider) -> None:
         if spider is self:
             self._done(request)
 
     def _done(self, request: Request | None) -> None:
+        """The request's URL gave no page (an error, a refusal, not a page): done, nothing to store."""
         key = request.meta.get("lw_key") if request is not None else None
-        inflight = self._inflight()
-        if key is not None and inflight is not None:
-            inflight.pop(key, None)
+        journal = self._frontier_journal()
+        if key is not None and journal is not None:
+            journal.done(key)
+
+    def _resume(self, frontier: Frontier) -> Iterator[Request]:
+        """Takes over an interrupted run's frontier: journaled again (so a second kill loses nothing),
+        made durable, then its pending URLs requested first; the old journals are then removed."""
+        self.seen = set(frontier.scheduled)
+        self._scheduled = len(frontier.scheduled)
+        journal = self._frontier_journal()
+        if journal is not None:
+            for key, (url, depth) in frontier.scheduled.items():
+                journal.scheduled(key, url, depth)
+            for key in frontier.done:
+                journal.done(key)
+            if journal.flush(timeout=60):
+                frontier.discard()
+        pending = frontier.pending()
+        self.stats.set_value("linkwatch/resumed_pending", len(pending))
+        for key, url, depth in pending:
+            self.seen_raw.add(url)
+            yield self._build(url, depth, key=key, dont_filter=True)
 
     # -- budget ---------------------------------------------------------------------------------
 
@@ -109,31 +140,18 @@ class ForumSpider(Spider):
                 return True
             self.stats.inc_value("linkwatch/page_limit_skipped")
             return False
-        state = getattr(self, "state", None)
-        count = state.get("scheduled", 0) if state is not None else getattr(self, "_scheduled", 0)
-        if count >= self.source.max_pages:
+        if self._scheduled >= self.source.max_pages:
             self.stats.inc_value("linkwatch/page_limit_skipped")
             return False
-        if state is not None:
-            state["scheduled"] = count + 1
-        else:
-            self._scheduled = count + 1
+        self._scheduled += 1
         return True
 
     # -- requests -------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Request]:
-        state = getattr(self, "state", None)
-        if state is not None:
-            # JOBDIR: the seen-set outlives the process, so a resumed crawl does not spend its page
-            # budget again on links the interrupted run already scheduled.
-            self.seen = state.setdefault("seen", set())
-        inflight = self._inflight() or {}
-        for url, depth in list(inflight.items()):
-            # Resumed crawl: pages that were downloading when the last run stopped.
-            self.seen_raw.add(url)
-            self.seen.add(canonical(url))
-            yield self._build(url, depth, dont_filter=True)
+        if self.resume is not None:
+            for request in self._resume(self.resume):
+                yield request
         urls = list(self.source.start_urls)
         if self.source.search_urls and self.keywords:
             urls += self.source.search_requests(self.keywords)
@@ -156,10 +174,14 @@ class ForumSpider(Spider):
             return None  # another worker of this run already scheduled it
         if depth > self.source.max_depth or not self._take_budget():
             return None
-        return self._build(strip_session(url).split("#", 1)[0], depth)
+        url = strip_session(url).split("#", 1)[0]
+        journal = self._frontier_journal()
+        if journal is not None:
+            journal.scheduled(key, url, depth)
+        return self._build(url, depth, key=key)
 
-    def _build(self, url: str, depth: int, *, dont_filter: bool = False) -> Request:
-        meta = {"lw_depth": depth, "lw_key": url}
+    def _build(self, url: str, depth: int, *, key: str, dont_filter: bool = False) -> Request:
+        meta = {"lw_depth": depth, "lw_key": key}
         callback = self.parse
         if self.browser:
             meta["lw_preflight"] = True
@@ -231,27 +253,27 @@ class ForumSpider(Spider):
         else:
             body = response.body
             text = decode(body, ctype, self.source.encoding)
-        links = [link.as_dict() for link in extract(text, base_url=response.url)]
+        links = tuple(FoundLink.from_extracted(link) for link in extract(text, base_url=response.url))
         tree = LexborHTMLParser(text) if "html" in ctype or not ctype else None
-        item = PageItem(
+        item = Page(
             url=response.url,
             fetched_at=datetime.now(UTC),
             status=response.status,
             content_type=ctype,
             body=body,
-            headers=[
+            headers=tuple(
                 (k.decode("latin-1"), v.decode("latin-1"))
                 for k, values in response.headers.items()
                 for v in values
-            ],
+            ),
             rendered=rendered,
             title=_title(tree),
             links=links,
+            key=response.meta.get("lw_key"),
         )
         self.stats.inc_value("linkwatch/pages")
         if tree is not None:
             yield from self._follow(tree, response)
-        self._done(response.request)
         pending = shortener_urls(text, response.url)
         if pending:
             yield self._shortener_request(item, list(dict.fromkeys(pending)))
@@ -293,7 +315,7 @@ class ForumSpider(Spider):
 
     # -- shorteners -----------------------------------------------------------------------------
 
-    def _shortener_request(self, item: PageItem, pending: list[str]) -> Request:
+    def _shortener_request(self, item: Page, pending: list[str]) -> Request:
         """One HEAD request per shortener URL, chained; the page item is yielded after the last."""
         return Request(
             pending[0],
@@ -307,31 +329,29 @@ class ForumSpider(Spider):
                 "handle_httpstatus_list": SHORTENER_STATUSES,
                 "allow_offsite": True,
                 "dont_retry": True,
-                "lw_item": item,
-                "lw_pending": pending[1:],
             },
+            cb_kwargs={"item": item, "pending": pending[1:]},
         )
 
-    def shortener_resolved(self, response: Response) -> Iterator[Any]:
-        item: PageItem = response.meta["lw_item"]
+    def shortener_resolved(self, response: Response, item: Page, pending: list[str]) -> Iterator[Any]:
         location = response.headers.get(b"Location")
         self.stats.inc_value("linkwatch/shorteners_resolved")
         if location:
             target = urljoin(response.url, location.decode("latin-1").strip())
-            for link in extract(target):
-                found = link.as_dict()
-                found["raw"] = response.url
-                found["where"] = "redirect"
-                found["context"] = f"{response.url} → {target}"
-                item.links.append(found)
-        yield self._continue(item, response.meta["lw_pending"])
+            found = tuple(
+                replace(FoundLink.from_extracted(link), raw=response.url, where="redirect",
+                        context=f"{response.url} → {target}")
+                for link in extract(target)
+            )
+            item = replace(item, links=item.links + found)
+        yield self._continue(item, pending)
 
     def shortener_failed(self, failure: Any) -> Iterator[Any]:
         self.stats.inc_value("linkwatch/shorteners_failed")
-        request = failure.request
-        yield self._continue(request.meta["lw_item"], request.meta["lw_pending"])
+        kwargs = failure.request.cb_kwargs
+        yield self._continue(kwargs["item"], kwargs["pending"])
 
-    def _continue(self, item: PageItem, pending: list[str]) -> Any:
+    def _continue(self, item: Page, pending: list[str]) -> Any:
         return self._shortener_request(item, pending) if pending else item
 
 

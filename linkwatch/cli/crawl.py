@@ -23,7 +23,7 @@ from linkwatch.sources import SourcesError, adhoc_source, pick_sources
               help="With --url: only follow links matching this regex (repeatable).")
 @click.option("--max-pages", type=click.IntRange(min=1), default=None, help="Page budget per source.")
 @click.option("--resume", is_flag=True,
-              help="Continue an interrupted crawl (Scrapy JOBDIR) instead of starting over.")
+              help="Continue an interrupted or killed crawl from its journal instead of starting over.")
 @click.option("--redis", "redis_url", metavar="URL",
               help="Be one worker of a distributed crawl sharing this Redis (default: LINKWATCH_REDIS_URL).")
 @click.option("--idle-timeout", type=click.FloatRange(min=0.5), default=30.0, show_default=True,
@@ -50,7 +50,7 @@ def crawl(
     With --redis (or LINKWATCH_REDIS_URL) this is one worker of a distributed crawl: start the same
     command on several machines and they share one frontier and page budget.
     """
-    from crawler.runner import check_crawlable, run_crawls, summary_lines
+    from crawler.runner import check_crawlable, run_crawls, storage_failure, summary_lines
 
     config = app.config
     redis_url = redis_url or config.redis_url
@@ -78,6 +78,9 @@ def crawl(
                          resume=resume, redis_url=redis_url, idle_seconds=idle_timeout)
     for line in summary_lines(results):
         click.echo(line)
+    lost = storage_failure(results)
+    if lost:
+        raise click.ClickException(lost)
     if any(r.status == "interrupted" for r in results):
         hint = " ".join(r.source for r in results) if not url else f"--url {url}"
         click.echo(f"interrupted; continue with: linkwatch crawl {hint} --resume", err=True)

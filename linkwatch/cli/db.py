@@ -79,29 +79,29 @@ def check(app: App) -> None:
 @db.command()
 @pass_app
 def replay(app: App) -> None:
-    """Store the batches spilled to <data dir>/spill while PostgreSQL was unreachable.
+    """Store what crawls left on local disk: journaled pages a kill or an outage kept from PostgreSQL
+    (and the spill files of earlier versions), with the figures of runs cut off before their end.
 
+    Journals that still hold a frontier are kept (their pages marked stored) for `crawl NAME --resume`.
     Also finishes the context search copy (`--text`) for sightings a crawl stopped before copying.
     """
     from linkwatch.db.replay import replay_all
-    from linkwatch.db.spill import pending_spills, spill_dir
 
-    data_dir = app.config.data_dir
-    files = pending_spills(data_dir)
-    if not files:
-        click.echo(f"no spilled batches in {spill_dir(data_dir)}")
-    else:
-        click.echo(f"replaying {len(files)} spilled batch(es) from {spill_dir(data_dir)}", err=True)
     with app.open_database() as conn:
-        outcome = replay_all(conn, data_dir)
+        outcome = replay_all(conn, app.config.data_dir)
+    total = outcome.stored
+    if outcome.batches:
+        click.echo(f"stored {outcome.batches} batch(es): {total.pages} pages, {total.links_new} new links, "
+                   f"{total.sightings_new} new sightings")
+    else:
+        click.echo("nothing waited to be stored")
+    if outcome.runs_recorded:
+        click.echo(f"recorded the figures of {outcome.runs_recorded} crawl run(s) cut off before their end")
+    if outcome.kept:
+        names = ", ".join(sorted({d.parent.name for d in outcome.kept}))
+        click.echo(f"{len(outcome.kept)} interrupted crawl(s) can continue: linkwatch crawl {names} --resume")
     if outcome.copied_ranges:
         click.echo(f"copied {outcome.copied_ranges} queued sighting range(s) into the context search copy")
-    if not files:
-        return
-    total = outcome.stored
-    click.echo(
-        f"replayed {outcome.batches} batch(es): {total.pages} pages, {total.links_new} new links, "
-        f"{total.sightings_new} new sightings"
-    )
-    if outcome.left:
-        raise click.ClickException(f"{outcome.left} spill file(s) still wait (another process holds them)")
+    if outcome.busy or outcome.left:
+        waiting = outcome.busy + outcome.left
+        raise click.ClickException(f"{waiting} journal(s) or spill file(s) still wait (a crawl holds them)")

@@ -163,6 +163,22 @@ def start(data_dir: Path, *, announce: bool = True, database: str = DATABASE) ->
     return _url(socket_dir, password_file(data_dir), database)
 
 
+def stop(data_dir: Path) -> None:
+    """Stops the embedded server now, whoever uses it (maintenance, tests); the next start() brings it back
+    on the same data."""
+    data_dir = Path(os.path.abspath(data_dir))
+    owner = _server_owner()
+    lock_fd = _open_private(data_dir / "postgres.lock")
+    try:
+        _flock(lock_fd, fcntl.LOCK_EX, data_dir / "postgres.lock")
+        cluster = pgdata_dir(data_dir)
+        info = _postmaster(cluster)
+        if info:
+            _stop_server(cluster, info, owner)
+    finally:
+        os.close(lock_fd)
+
+
 def remove(data_dir: Path) -> None:
     """Stops the embedded server now, whoever uses it, and deletes its cluster and password (for tests)."""
     data_dir = Path(os.path.abspath(data_dir))

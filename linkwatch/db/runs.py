@@ -150,3 +150,14 @@ def status_for(finish_reason: str | None) -> str:
     if finish_reason == "finished" or finish_reason.startswith("closespider_"):
         return "finished"
     return "failed"
+
+
+def run_exists(conn: psycopg.Connection, run_id: int) -> bool:
+    """Whether the crawl_runs row is there (a replayed journal may name a run of another database)."""
+    return conn.execute(query("runs", "exists"), {"run_id": run_id}).fetchone() is not None
+
+
+def recover_run(conn: psycopg.Connection, run_id: int, pages: int, links: int) -> bool:
+    """Records a cut-off run's figures from its journal, unless the run recorded its own end; True if so."""
+    cur = conn.execute(query("runs", "recover"), {"run_id": run_id, "pages": pages, "links": links})
+    return cur.rowcount > 0

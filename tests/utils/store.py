@@ -9,26 +9,24 @@ from typing import Any
 import psycopg
 from scrapy.utils.test import get_crawler
 
-from linkwatch.records import PageItem
+from linkwatch.records import FoundLink, Page
 from pipelines.store import StorePipeline
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
-def make_page(i: int, codes: list[int], *, when: datetime = T0, score: float = 0.5) -> PageItem:
+def make_page(i: int, codes: list[int], *, when: datetime = T0, score: float = 0.5) -> Page:
     """A synthetic page `i` advertising made-up invite codes FAKE<n>."""
-    return PageItem(
+    return Page(
         url=f"http://forum.test/thread/{i}", fetched_at=when, status=200, content_type="text/html",
         body=None, title=f"스레드 {i}", sha256=f"{i:064x}", warc_file="warc/1.warc.gz", warc_offset=i,
-        warc_length=10,
-        links=[
-            {
-                "platform": "telegram", "kind": "invite", "code": f"FAKE{c}", "url": f"https://t.me/+FAKE{c}",
-                "raw": f"t.me/+FAKE{c}", "obfuscated": c % 2 == 0, "where": "href",
-                "context": f"문맥 {i} {c}", "score": score,
-            }
+        warc_length=10, key=f"http://forum.test/thread/{i}",
+        links=tuple(
+            FoundLink(platform="telegram", kind="invite", code=f"FAKE{c}", url=f"https://t.me/+FAKE{c}",
+                      raw=f"t.me/+FAKE{c}", obfuscated=c % 2 == 0, where="href", context=f"문맥 {i} {c}",
+                      score=score)
             for c in codes
-        ],
+        ),
     )
 
 

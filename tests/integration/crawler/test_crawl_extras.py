@@ -11,7 +11,7 @@ from scrapy.http import Response
 from crawler.spiders.forum import ForumSpider
 from linkwatch.config import DATA_FILES
 from linkwatch.lexicon import load_lexicon
-from linkwatch.records import PageItem
+from linkwatch.records import Page
 from linkwatch.sources import Source
 from tests.utils import forum as forum_site
 from tests.utils.crawl import run_linkwatch
@@ -49,8 +49,8 @@ class _Crawler:
 def test_shorteners_are_resolved_with_one_head_each_and_judged_by_the_extractor() -> None:
     spider = ForumSpider(Source(name="x", start_urls=["http://forum.test/"]))
     spider.crawler = _Crawler()
-    item = PageItem(url="http://forum.test/t/1", fetched_at=datetime.now(UTC), status=200,
-                    content_type="text/html", body=b"")
+    item = Page(url="http://forum.test/t/1", fetched_at=datetime.now(UTC), status=200,
+                content_type="text/html", body=b"")
     first = spider._shortener_request(item, ["https://bit.ly/lwA", "https://han.gl/lwB"])
     assert first.method == "HEAD"
     assert first.meta["dont_redirect"] is True
@@ -59,13 +59,13 @@ def test_shorteners_are_resolved_with_one_head_each_and_judged_by_the_extractor(
     def answer(request: Request, location: str | None) -> list:
         headers = {"Location": location} if location else {}
         response = Response(request.url, status=301, headers=headers, request=request)
-        return list(spider.shortener_resolved(response))
+        return list(spider.shortener_resolved(response, **request.cb_kwargs))
 
     (second,) = answer(first, "https://t.me/+LwShortened1Abc")
     assert second.url == "https://han.gl/lwB"
     (done,) = answer(second, "https://example.org/not-a-chat")
-    assert done is item  # the page item is handed on after its last shortener
-    (link,) = item.links
-    assert link["code"] == "LwShortened1Abc"
-    assert link["where"] == "redirect"
-    assert link["raw"] == "https://bit.ly/lwA"
+    assert done.url == item.url  # the page item is handed on after its last shortener
+    (link,) = done.links
+    assert link.code == "LwShortened1Abc"
+    assert link.where == "redirect"
+    assert link.raw == "https://bit.ly/lwA"

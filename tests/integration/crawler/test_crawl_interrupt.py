@@ -41,7 +41,7 @@ def test_sigint_marks_the_run_interrupted_and_resume_continues(forum, lw_env, tm
     (first,) = runs(db)
     assert first["status"] == "interrupted"
     assert first["finished_at"] is not None
-    assert (tmp_path / "data" / "jobs" / "tf").is_dir()
+    assert list((tmp_path / "data" / "journal" / "tf").iterdir())  # the journal keeps the frontier
     fetched_first = set(forum.paths("/thread/"))
     assert 3 <= len(fetched_first) < 18
 
@@ -59,4 +59,4 @@ def test_sigint_marks_the_run_interrupted_and_resume_continues(forum, lw_env, tm
     assert set(thread_fetches) == {f"/thread/{t}?page={p}" for t in forum_site.threads() for p in (1, 2)}
     assert len(thread_fetches) <= 18 + 2  # at most the pages in flight at Ctrl-C are fetched again
     assert [p for p in forum.paths() if p == "/"] == ["/"]  # the start page was not fetched again
-    assert not (tmp_path / "data" / "jobs" / "tf").exists()  # a finished crawl leaves no job state
+    assert not list((tmp_path / "data" / "journal").rglob("*.jsonl"))  # a finished crawl leaves no journal

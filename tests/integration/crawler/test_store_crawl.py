@@ -18,7 +18,7 @@ from linkwatch.db.warc import read_page_capture
 REPO = Path(__file__).resolve().parents[3]
 PAGES = 12
 
-# A bare spider standing in for the forum spider: it follows /t/N links and yields one PageItem per
+# A bare spider standing in for the forum spider: it follows /t/N links and yields one Page per
 # page with every t.me link on it, so this test depends on the pipelines only.
 CRAWL = r"""
 import json, re, sys
@@ -27,7 +27,7 @@ import scrapy
 from scrapy.crawler import CrawlerProcess
 
 from linkwatch.config import DATA_FILES
-from linkwatch.records import PageItem
+from linkwatch.records import FoundLink, Page
 
 class Forum(scrapy.Spider):
     name = "forum"
@@ -37,17 +37,16 @@ class Forum(scrapy.Spider):
 
     def parse(self, response):
         links = [
-            {"platform": "telegram", "kind": "invite", "code": code, "url": "https://t.me/+" + code,
-             "raw": "t.me/+" + code, "obfuscated": False, "where": "text",
-             "context": response.css("p::text").get(default="")}
+            FoundLink(platform="telegram", kind="invite", code=code, url="https://t.me/+" + code,
+                      raw="t.me/+" + code, where="text", context=response.css("p::text").get(default=""))
             for code in re.findall(r"t\.me/\+(\w+)", response.text)
         ]
-        links.append({"platform": "telegram"})  # malformed: dropped alone, the page survives
-        yield PageItem(
+        links.append(FoundLink(platform="telegram", kind="", code="", url=""))  # malformed: dropped alone
+        yield Page(
             url=response.url, fetched_at=datetime.now(UTC), status=response.status,
             content_type=response.headers.get("Content-Type", b"").decode(), body=response.body,
-            headers=[(k.decode(), v[0].decode()) for k, v in response.headers.items()],
-            title=response.css("title::text").get(default=""), links=links,
+            headers=tuple((k.decode(), v[0].decode()) for k, v in response.headers.items()),
+            title=response.css("title::text").get(default=""), links=tuple(links),
         )
         for href in response.css("a::attr(href)").getall():
             yield response.follow(href)

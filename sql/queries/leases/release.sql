@@ -1,0 +1,1 @@
+DELETE FROM crawl_leases WHERE source_id = %(source_id)s AND holder = %(holder)s

@@ -1,0 +1,1 @@
+SELECT 1 FROM crawl_runs WHERE id = %(run_id)s
