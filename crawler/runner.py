@@ -21,6 +21,7 @@ from typing import Any
 from linkwatch.config import Config
 from linkwatch.errors import LinkwatchError
 from linkwatch.sources import Source
+from linkwatch.text import RedactingFilter
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,10 @@ def run_crawls(
             if plan.shared is None:
                 keeper.add(plan.source_id, plan.run_id)
 
-        process = CrawlerProcess({"TWISTED_REACTOR": project.TWISTED_REACTOR, "LOG_LEVEL": project.LOG_LEVEL})
+        process = CrawlerProcess({"TWISTED_REACTOR": project.TWISTED_REACTOR, "LOG_LEVEL": project.LOG_LEVEL,
+                                  "TELNETCONSOLE_ENABLED": False, "REMOTE_CONTROL_ENABLED": False})
+        for handler in logging.getLogger().handlers:  # Scrapy's: it logs settings, the database URL too
+            handler.addFilter(RedactingFilter())
         started = []
         for plan in planned:
             distributed = None

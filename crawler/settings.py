@@ -21,7 +21,10 @@ NEWSPIDER_MODULE = "crawler.spiders"
 # Scrapy 2.13+ start API and the asyncio reactor (scrapy-playwright needs it; one reactor for all).
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "WARNING"
-TELNETCONSOLE_ENABLED = False
+# No network console of any kind in a crawl process: the telnet console and Scrapy 2.19's remote
+# control (an HTTP server whose /execute runs Python, with its token in a file in the home directory).
+TELNETCONSOLE_ENABLED = False  # default True
+REMOTE_CONTROL_ENABLED = False  # default True
 
 # Politeness (per source in crawl_settings).
 ROBOTSTXT_OBEY = True

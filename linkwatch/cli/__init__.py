@@ -79,7 +79,22 @@ class LinkwatchGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # never a traceback (nor a password in one) for the user
+            if os.environ.get("LINKWATCH_DEBUG"):
+                raise
+            fail(LinkwatchError(unexpected(exc)))
         return None
+
+
+def unexpected(exc: BaseException) -> str:
+    """One sentence for an error nothing else caught (PostgreSQL's, or a bug's)."""
+    first = (str(exc).strip().splitlines() or [""])[0][:300]
+    if type(exc).__module__.startswith("psycopg"):
+        return f"PostgreSQL refused the operation ({first or type(exc).__name__})"
+    return (f"unexpected {type(exc).__name__}: {first} (set LINKWATCH_DEBUG=1 to see where it happened)"
+            if first else f"unexpected {type(exc).__name__} (set LINKWATCH_DEBUG=1 to see where it happened)")
 
 
 def fail(exc: LinkwatchError) -> None:

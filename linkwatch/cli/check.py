@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from linkwatch.cli import App, pass_app
+from linkwatch.text import json_for_terminal
 
 PLATFORMS = ("telegram", "discord", "whatsapp", "kakao", "line", "signal", "matrix", "band", "session")
 
@@ -70,7 +69,7 @@ def check(app: App, links: tuple[str, ...], due: bool, platform: str | None, lim
         status.update(f"checked {done[0]}" + (f"/{len(rows)}" if rows else "") + " link(s)…")
         p = outcome.preview
         if as_json:
-            click.echo(json.dumps({
+            click.echo(json_for_terminal({
                 "id": outcome.link.id, "url": outcome.link.canonical_url, "result": p.result,
                 "title": p.title, "member_count": p.member_count, "http_status": p.http_status,
                 "detail": p.detail,

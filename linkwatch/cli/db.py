@@ -55,11 +55,12 @@ def status(app: App) -> None:
 @db.command()
 @pass_app
 def check(app: App) -> None:
-    """Count sightings whose link or page was deleted by hand (exit 1 if any).
+    """Check integrity: sightings whose link or page was deleted by hand, and the audit log's hash
+    chain (an entry changed or deleted behind linkwatch's back). Exit 1 if either is found.
 
     Sightings have no foreign keys (they cost half the store's throughput); the store keeps them
     consistent by construction, so only a manual DELETE in psql can leave one behind. It reads every
-    sighting: seconds at millions of rows.
+    sighting and every audit entry: seconds at millions of rows.
     """
     from linkwatch.db.integrity import check_integrity
 
@@ -69,6 +70,12 @@ def check(app: App) -> None:
         # Not an error: --text reads queued sightings directly until they are copied.
         click.echo(f"{report.queued_ranges} stored batch(es) wait for the context search copy; the next "
                    "crawl or `linkwatch db replay` copies them")
+    if report.audit is None:
+        click.echo("the audit log was not verified: this database role may not read it")
+    elif report.audit.broken_at is not None:
+        raise click.ClickException(f"the audit log's hash chain is broken: {report.audit.reason}")
+    else:
+        click.echo(f"audit log ok: {report.audit.rows} entries, hash chain intact")
     if report.without_link or report.without_page:
         raise click.ClickException(
             f"{report.without_link} sighting(s) without their link, {report.without_page} without their "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import BinaryIO
 
@@ -10,7 +9,7 @@ import click
 
 from linkwatch.extract import Link, decode
 from linkwatch.extract import extract as extract_links
-from linkwatch.text import for_terminal
+from linkwatch.text import for_terminal, json_for_terminal
 
 FIELDS = ("platform", "kind", "code", "url", "raw", "obfuscated", "where", "context")
 
@@ -79,7 +78,7 @@ def extract(base_url: str | None, fmt: str, files: tuple[str, ...]) -> None:
         for link in links:
             record = _record(link, name if several else None)
             if fmt == "jsonl":
-                click.echo(json.dumps(record, ensure_ascii=False))
+                click.echo(json_for_terminal(record))
             else:
                 rows.append(record)
     if fmt == "table":

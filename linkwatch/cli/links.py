@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,7 +10,7 @@ import click
 
 from linkwatch.cli import App, pass_app
 from linkwatch.cli.output import json_default, local, parse_when, print_csv, print_jsonl, print_table
-from linkwatch.text import for_terminal
+from linkwatch.text import for_terminal, json_for_terminal
 
 
 @click.group(invoke_without_command=True)
@@ -39,18 +38,18 @@ from linkwatch.text import for_terminal
               help="Links per page.")
 @click.option("--offset", type=click.IntRange(0), default=0, show_default=True,
               help="Skip this many links (page 2 of 50 is --offset 50).")
-@click.option("--reviewer", help="Who is asking, for the audit log (default: the OS user).")
 @click.pass_context
 def links(ctx: click.Context, platform, kind, status, since, until, seen, source, text, min_score, live,
-          sort, fmt, limit, offset, reviewer) -> None:
+          sort, fmt, limit, offset) -> None:
     """Search links; without a subcommand, prints the links matching every filter given.
 
     Filters combine with AND; a repeated option (--platform a --platform b) means either.
-    Every search is recorded in the audit log. `links show ID` shows one link with its evidence.
+    Every search is recorded in the audit log under the database role you connect as.
+    `links show ID` shows one link with its evidence.
     """
     if ctx.invoked_subcommand is not None:
         return
-    from linkwatch.db.audit import actor
+    from linkwatch.db.audit import identity
     from linkwatch.db.links import LinkFilters, search
 
     app: App = ctx.find_object(App)
@@ -62,7 +61,7 @@ def links(ctx: click.Context, platform, kind, status, since, until, seen, source
         text=text or None, min_score=min_score, live=live, sort=sort, limit=limit, offset=offset,
     )
     with app.open_database() as conn:
-        rows = search(conn, filters, actor(reviewer))
+        rows = search(conn, filters, identity(conn))
     {"table": print_table, "csv": print_csv, "jsonl": print_jsonl}[fmt](rows, tz)
 
 
@@ -127,19 +126,18 @@ def print_show_text(link: dict[str, Any], tz: ZoneInfo) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Output format.")
 @click.option("--capture", is_flag=True, help="Also print each captured evidence page (headers and body).")
-@click.option("--reviewer", help="Who is asking, for the audit log (default: the OS user).")
 @pass_app
-def show(app: App, ident: str, fmt: str, capture: bool, reviewer: str | None) -> None:
+def show(app: App, ident: str, fmt: str, capture: bool) -> None:
     """Show one link (by id, canonical URL, raw form or code) with every sighting and its evidence,
     liveness history, reviews and referrals."""
-    from linkwatch.db.audit import actor
+    from linkwatch.db.audit import identity
     from linkwatch.db.links import find_link
     from linkwatch.db.links import show as show_link
     from linkwatch.db.warc import CaptureError, read_page_capture
 
     tz = app.config.zone
     with app.open_database() as conn:
-        link = show_link(conn, find_link(conn, ident), actor(reviewer))
+        link = show_link(conn, find_link(conn, ident), identity(conn))
         captures: dict[int, object] = {}
         if capture:
             data_dir = app.config.data_dir
@@ -156,7 +154,7 @@ def show(app: App, ident: str, fmt: str, capture: bool, reviewer: str | None) ->
                 else dict(zip(("headers", "body"), capture_parts(cap), strict=True))
                 for page_id, cap in captures.items()
             }
-        click.echo(json.dumps(link, default=json_default(tz), ensure_ascii=False, indent=2))
+        click.echo(json_for_terminal(link, default=json_default(tz), indent=2))
         return
     print_show_text(link, tz)
     for page_id, cap in captures.items():

@@ -4,7 +4,6 @@ in the configured zone."""
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
@@ -13,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from linkwatch.text import for_cell, for_terminal
+from linkwatch.text import for_cell, for_terminal, json_for_terminal
 
 TABLE_COLUMNS = (
     ("id", "ID"), ("platform", "platform"), ("kind", "kind"), ("code", "code"), ("score", "score"),
@@ -103,4 +102,4 @@ def print_csv(rows: list[dict[str, Any]], tz: ZoneInfo) -> None:
 def print_jsonl(rows: list[dict[str, Any]], tz: ZoneInfo) -> None:
     default = json_default(tz)
     for row in rows:
-        click.echo(json.dumps(row, default=default, ensure_ascii=False))
+        click.echo(json_for_terminal(row, default=default))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 
 import click
 
 from linkwatch.cli import App, pass_app
+from linkwatch.text import json_for_terminal
 
 
 @click.group()
@@ -26,10 +26,8 @@ def report() -> None:
 @click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True,
               help="Language of the header row and of labels in CSV/XLSX.")
 @click.option("--dry-run", is_flag=True, help="Show what would be referred; write and record nothing.")
-@click.option("--reviewer", help="Who runs the export, for the audit log (default: the OS user).")
 @pass_app
-def weekly(app: App, week: str | None, out_dir: Path | None, formats: str, lang: str, dry_run: bool,
-           reviewer: str | None) -> None:
+def weekly(app: App, week: str | None, out_dir: Path | None, formats: str, lang: str, dry_run: bool) -> None:
     """Write the week's referral list and record it.
 
     It holds the links confirmed and not yet referred (unless known dead), plus links referred
@@ -39,7 +37,7 @@ def weekly(app: App, week: str | None, out_dir: Path | None, formats: str, lang:
     that a spreadsheet would read as a formula are prefixed with '. A manifest lists each file's
     sha256, the counts and the takedown figure.
     """
-    from linkwatch.db.audit import actor
+    from linkwatch.db.audit import identity
     from linkwatch.jobs.report import last_complete_week, parse_week
     from linkwatch.jobs.report import weekly as export
 
@@ -51,7 +49,7 @@ def weekly(app: App, week: str | None, out_dir: Path | None, formats: str, lang:
         target = out_dir or config.data_dir / "reports" / chosen.period
         with app.open_database() as conn:
             result = export(conn, chosen, target, url=app.database_url(), formats=fmts, lang=lang, tz=tz,
-                            who=actor(reviewer), dry_run=dry_run,
+                            who=identity(conn), dry_run=dry_run,
                             progress=lambda message: click.echo(message, err=True))
     except OSError as exc:
         # Nothing was recorded: the referral is committed only after its files are written.
@@ -83,7 +81,7 @@ def stats(app: App, fmt: str) -> None:
     with app.open_database() as conn:
         figures = takedown(conn)
     if fmt == "json":
-        click.echo(json.dumps(figures, sort_keys=True))
+        click.echo(json_for_terminal(figures, sort_keys=True))
         return
 
     def hours(value: float | None) -> str:

@@ -45,28 +45,28 @@ def ask_category() -> str:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--reviewer", help="Your name for the record (default: the OS user).")
 @click.option("--limit", type=click.IntRange(1), default=100, show_default=True,
               help="At most this many links in this session.")
 @click.pass_context
-def review(ctx: click.Context, reviewer: str | None, limit: int) -> None:
+def review(ctx: click.Context, limit: int) -> None:
     """Triage new links, highest score first (without a subcommand: the interactive queue).
 
     For each link it shows the URL, preview, and where and in what context it was seen. Keys:
     c confirm (then pick a category), d dismiss, s skip, n add a note, q quit. A link counts as
-    confirmed once LINKWATCH_REVIEWERS_REQUIRED distinct reviewers confirm it. Every decision is
-    recorded with the reviewer in `reviews` and the audit log.
+    confirmed once LINKWATCH_REVIEWERS_REQUIRED distinct reviewers confirm it. You review as the
+    database role you connect as (each analyst logs in as their own role); every decision, skip and
+    note is recorded under it in `reviews` and the audit log.
     """
     if ctx.invoked_subcommand is not None:
         return
-    from linkwatch.db.audit import actor
-    from linkwatch.jobs.review import decide, note_only, queue
+    from linkwatch.db.audit import identity
+    from linkwatch.jobs.review import decide, note_only, queue, record_skip
 
     app: App = ctx.find_object(App)
-    who = actor(reviewer)
     required = app.config.reviewers_required
     counts = {"confirm": 0, "dismiss": 0, "skip": 0}
     with app.open_database() as conn:
+        who = identity(conn)
         items = queue(conn, who, limit)
         if not items:
             click.echo(f"Nothing to review for {who}.")
@@ -89,8 +89,7 @@ def review(ctx: click.Context, reviewer: str | None, limit: int) -> None:
                     break
                 if action == "skip":
                     counts["skip"] += 1
-                    if note:
-                        note_only(conn, item["id"], who, note)
+                    record_skip(conn, item["id"], who, note)
                     continue
                 category = ask_category() if action == "confirm" else None
                 outcome = decide(conn, item["id"], action, who, category=category, note=note,
@@ -102,17 +101,16 @@ def review(ctx: click.Context, reviewer: str | None, limit: int) -> None:
     click.echo(f"confirmed {counts['confirm']}, dismissed {counts['dismiss']}, skipped {counts['skip']}")
 
 
-def run_decisions(app: App, ids: tuple[str, ...], decision: str, category: str | None, note: str | None,
-                  reviewer: str | None) -> None:
-    from linkwatch.db.audit import actor
+def run_decisions(app: App, ids: tuple[str, ...], decision: str, category: str | None,
+                  note: str | None) -> None:
+    from linkwatch.db.audit import identity
     from linkwatch.db.links import find_link
     from linkwatch.jobs.review import decide, validate_category
 
-    who = actor(reviewer)
     validate_category(category, decision)
     with app.open_database() as conn:
-        link_ids = [find_link(conn, ident) for ident in ids]
-        for link_id in link_ids:
+        who = identity(conn)
+        for link_id in [find_link(conn, ident) for ident in ids]:
             outcome = decide(conn, link_id, decision, who, category=category, note=note,
                              required=app.config.reviewers_required)
             click.echo(outcome.describe())
@@ -126,18 +124,16 @@ CATEGORY_HELP = ("Category (deepfake_sexual, csam_suspected, nonconsensual, sexu
 @click.argument("ids", nargs=-1, required=True, metavar="ID…")
 @click.option("--category", help=CATEGORY_HELP)
 @click.option("--note", help="A note kept with the decision.")
-@click.option("--reviewer", help="Your name for the record (default: the OS user).")
 @pass_app
-def confirm(app: App, ids, category, note, reviewer) -> None:
+def confirm(app: App, ids, category, note) -> None:
     """Confirm links (by id or URL) in a category; each counts towards the reviewers required."""
-    run_decisions(app, ids, "confirm", category, note, reviewer)
+    run_decisions(app, ids, "confirm", category, note)
 
 
 @review.command()
 @click.argument("ids", nargs=-1, required=True, metavar="ID…")
 @click.option("--note", help="A note kept with the decision.")
-@click.option("--reviewer", help="Your name for the record (default: the OS user).")
 @pass_app
-def dismiss(app: App, ids, note, reviewer) -> None:
+def dismiss(app: App, ids, note) -> None:
     """Dismiss links (by id or URL): not what linkwatch looks for."""
-    run_decisions(app, ids, "dismiss", None, note, reviewer)
+    run_decisions(app, ids, "dismiss", None, note)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -10,6 +9,7 @@ import click
 from linkwatch.cli import App, pass_app
 from linkwatch.errors import EXIT_FLAGGED
 from linkwatch.sources import load_sources
+from linkwatch.text import json_for_terminal
 
 
 @click.group()
@@ -100,7 +100,7 @@ def status(app: App, names: tuple[str, ...], max_errors: int, adhoc: bool, as_js
         raise click.ClickException(f"no source named {missing[0]!r} (not in the database or sources file)")
     if as_json:
         for h in rows:
-            click.echo(json.dumps(h.as_dict(), ensure_ascii=False))
+            click.echo(json_for_terminal(h.as_dict()))
     else:
         table = Table(box=None, pad_edge=False)
         for col in ("source", "last run", "outcome", "pages", "links", "new", "errors", "media refused",

@@ -100,6 +100,7 @@ class SourceHealth:
     errors: int
     media_refused: int
     previous_max_links: int | None
+    full_pages: int = 0
     flags: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -126,6 +127,8 @@ def flags_for(h: SourceHealth, max_errors: int, max_error_rate: float) -> list[s
     attempts = h.pages + h.errors
     if h.errors > max_errors or (attempts and h.errors / attempts > max_error_rate and h.errors >= 3):
         flags.append(f"{h.errors} errors")
+    if h.full_pages:
+        flags.append(f"{h.full_pages} page(s) with over 1,000 links")
     return flags
 
 
@@ -140,16 +143,19 @@ def source_health(
 ) -> list[SourceHealth]:
     """Health of each source (after closing stale runs on this host), flags filled in."""
     if reap:
-        reap_stale_runs(conn)
+        try:
+            reap_stale_runs(conn)
+        except psycopg.errors.InsufficientPrivilege:
+            conn.rollback()  # a read-only investigator sees the runs as they are recorded
     rows = conn.execute(
         query("health", "status"), {"names": names or None, "include_adhoc": include_adhoc}
     ).fetchall()
     out = []
     for row in rows:
         (name, enabled, run_id, started, finished, status, trigger, pages, links, new_links, errors,
-         media_refused, prev) = row
+         media_refused, prev, full_pages) = row
         h = SourceHealth(name, enabled, run_id, started, finished, status, trigger, pages or 0,
-                         links or 0, new_links or 0, errors or 0, media_refused or 0, prev)
+                         links or 0, new_links or 0, errors or 0, media_refused or 0, prev, full_pages or 0)
         h.flags = flags_for(h, max_errors, max_error_rate)
         out.append(h)
     return out

@@ -116,6 +116,12 @@ def where_seen(conn: psycopg.Connection, link_id: int, limit: int = 3) -> list[d
 
 
 def note_only(conn: psycopg.Connection, link_id: int, reviewer: str, note: str) -> None:
-    """Keeps a note on a link the reviewer skipped (reviews hold only decisions)."""
+    """Keeps a note on a link without a decision (reviews hold only decisions)."""
     with conn.transaction():
         audit(conn, reviewer, "note", str(link_id), {"note": note})
+
+
+def record_skip(conn: psycopg.Connection, link_id: int, reviewer: str, note: str | None = None) -> None:
+    """A reviewer looked at a link and passed it over: a human action, so it is in the audit log."""
+    with conn.transaction():
+        audit(conn, reviewer, "skip", str(link_id), {"note": note} if note else {})

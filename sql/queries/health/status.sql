@@ -15,7 +15,9 @@ SELECT s.name,
           FROM (SELECT links FROM crawl_runs
                  WHERE source_id = s.id AND id <> r.id AND started_at <= r.started_at
                    AND status <> 'running'
-                 ORDER BY started_at DESC LIMIT 5) AS p) AS previous_max_links
+                 ORDER BY started_at DESC LIMIT 5) AS p) AS previous_max_links,
+       -- pages with over 1,000 distinct links (pipelines.normalise): a link farm, or a decoy page
+       COALESCE((r.stats ->> 'linkwatch/full_pages')::integer, 0) AS full_pages
 FROM sources AS s
 LEFT JOIN LATERAL (
     SELECT * FROM crawl_runs WHERE source_id = s.id ORDER BY started_at DESC, id DESC LIMIT 1

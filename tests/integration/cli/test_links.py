@@ -142,16 +142,30 @@ def test_bad_date_is_a_usage_error(lw_env, corpus) -> None:
     assert "is not a date" in result.output
 
 
-def test_search_is_audited(lw_env, corpus) -> None:
-    code, _ = run(["links", "--platform", "discord", "--text", "study", "--reviewer", "inv-kim"])
-    assert code == 0
+def test_a_read_only_investigator_runs_every_read_command_audited(lw_env, corpus, role_url) -> None:
+    investigator = role_url("inv", group="linkwatch_readonly")
+    reads = [
+        ["links", "--platform", "discord", "--text", "study"],
+        ["links", "show", str(corpus["dc"])],
+        ["links", "--status", "referred"],
+        ["report", "stats"],
+        ["sources", "status"],
+        ["db", "status"],
+    ]
+    for args in reads:
+        result = CliRunner().invoke(main, ["--database-url", investigator, *args])
+        assert result.exit_code == 0, (args, result.output)
+    who = psycopg.conninfo.conninfo_to_dict(investigator)["user"]
     with psycopg.connect(lw_env["LINKWATCH_DATABASE_URL"]) as conn:
-        who, action, detail = conn.execute(
-            "SELECT actor, action, detail FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
-    assert (who, action) == ("inv-kim", "query")
+        rows = conn.execute("SELECT actor, action, detail FROM audit_log ORDER BY chain_seq").fetchall()
+    assert [(r[0], r[1]) for r in rows] == [(who, "query"), (who, "show"), (who, "query")]
+    detail = rows[0][2]
     assert detail["filters"]["platform"] == ["discord"]
     assert detail["filters"]["text"] == "study"
     assert detail["rows"] == 1
+    # What an investigator may not do: change the record.
+    with psycopg.connect(investigator) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("UPDATE links SET status = 'dismissed'")
 
 
 def test_korean_text_search_uses_trigram_indexes(db, seed) -> None:

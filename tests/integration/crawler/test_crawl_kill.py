@@ -96,3 +96,20 @@ def test_a_double_ctrl_c_stops_fast_and_loses_nothing(lw_env, tmp_path) -> None:
         assert resumed.returncode == 0, resumed.stderr
         assert codes(db) == forum.codes()
         assert forum.page_requests() <= 1.1 * len(forum.page_paths())
+
+
+def test_a_crawl_process_listens_on_no_port(lw_env, tmp_path) -> None:
+    """Scrapy's telnet console and remote control (/execute runs Python) stay off."""
+    import psutil
+
+    with Board(boards=3, threads=3, pages=2) as forum:
+        path = tmp_path / "slow.toml"
+        path.write_text(f'[[source]]\nname = "big"\nstart_urls = ["{forum.url}/"]\ndelay = 0.3\n'
+                        "concurrency = 1\n", encoding="utf-8")
+        proc = start(["crawl", "big", "--sources", str(path)], lw_env)
+        forum.wait_for_requests(3)
+        listening = [c for c in psutil.Process(proc.pid).net_connections(kind="inet")
+                     if c.status == psutil.CONN_LISTEN]
+        proc.kill()
+        proc.communicate(timeout=60)
+    assert listening == []
