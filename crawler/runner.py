@@ -9,12 +9,10 @@ at that moment, kept in the run's journal for the next crawl or `linkwatch db re
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -264,7 +262,7 @@ def _finish(database_url: str, plan: _Planned, crawler: Any, elapsed: float, tri
     recorded = _record_end(database_url, plan.run_id, status, stats, wait_seconds)
     if not recorded:
         try:
-            append_to(plan.journal_dir, [{"t": "e", "status": status, "stats": _jsonable(stats)}])
+            append_to(plan.journal_dir, [{"t": "e", "status": status, "stats": runs.jsonable(stats)}])
         except JournalError as exc:
             log.error("%s: the figures of run %d are lost", exc, plan.run_id)
     elif status == "finished" and not stats.get("linkwatch/unstored_pages"):
@@ -292,19 +290,6 @@ def _record_end(database_url: str, run_id: int, status: str, stats: dict[str, An
                 log.warning("cannot record the end of run %d (%s); its journal keeps it", run_id, exc)
                 return False
             time.sleep(1.0)
-
-
-def _jsonable(stats: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for key, value in stats.items():
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        try:
-            json.dumps(value)
-        except TypeError:
-            value = str(value)
-        out[key] = value
-    return out
 
 
 def _stop_from_thread(crawler: Any) -> None:

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -166,15 +167,20 @@ def start(data_dir: Path, *, announce: bool = True, database: str = DATABASE) ->
 def stop(data_dir: Path) -> None:
     """Stops the embedded server now, whoever uses it (maintenance, tests); the next start() brings it back
     on the same data."""
-    data_dir = Path(os.path.abspath(data_dir))
+    with _start_lock(Path(os.path.abspath(data_dir))) as (cluster, owner):
+        info = _postmaster(cluster)
+        if info:
+            _stop_server(cluster, info, owner)
+
+
+@contextlib.contextmanager
+def _start_lock(data_dir: Path) -> Iterator[tuple[Path, _Owner]]:
+    """Holds the data directory's start lock (no server starts meanwhile); yields the cluster and owner."""
     owner = _server_owner()
     lock_fd = _open_private(data_dir / "postgres.lock")
     try:
         _flock(lock_fd, fcntl.LOCK_EX, data_dir / "postgres.lock")
-        cluster = pgdata_dir(data_dir)
-        info = _postmaster(cluster)
-        if info:
-            _stop_server(cluster, info, owner)
+        yield pgdata_dir(data_dir), owner
     finally:
         os.close(lock_fd)
 
@@ -187,11 +193,7 @@ def remove(data_dir: Path) -> None:
     handle = _handles.pop(data_dir, None)
     if handle is not None and handle.pid == os.getpid():
         os.close(handle.users_fd)
-    owner = _server_owner()
-    lock_fd = _open_private(data_dir / "postgres.lock")
-    try:
-        _flock(lock_fd, fcntl.LOCK_EX, data_dir / "postgres.lock")
-        cluster = pgdata_dir(data_dir)
+    with _start_lock(data_dir) as (cluster, owner):
         info = _postmaster(cluster)
         if info:
             _stop_server(cluster, info, owner)
@@ -202,8 +204,6 @@ def remove(data_dir: Path) -> None:
                 (SYSTEM_DIR / f"{cluster.name}.data-dir").unlink(missing_ok=True)
         shutil.rmtree(cluster, ignore_errors=True)
         password_file(data_dir).unlink(missing_ok=True)
-    finally:
-        os.close(lock_fd)
 
 
 def _release(handle: _Handle, owner: _Owner) -> None:

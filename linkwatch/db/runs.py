@@ -118,7 +118,8 @@ def run_figures(stats: dict[str, Any]) -> dict[str, int]:
     }
 
 
-def _jsonable(stats: dict[str, Any]) -> dict[str, Any]:
+def jsonable(stats: dict[str, Any]) -> dict[str, Any]:
+    """Scrapy stats with every value JSON can hold (datetimes as ISO text, the rest as text)."""
     out = {}
     for key, value in stats.items():
         if isinstance(value, datetime):
@@ -136,7 +137,7 @@ def finish_run(conn: psycopg.Connection, run_id: int, status: str, stats: dict[s
     if status not in STATUSES:
         raise ValueError(f"unknown run status {status!r}")
     figures = run_figures(stats)
-    params = {"run_id": run_id, "status": status, "stats": Jsonb(_jsonable(stats)), **figures}
+    params = {"run_id": run_id, "status": status, "stats": Jsonb(jsonable(stats)), **figures}
     conn.execute(query("runs", "finish"), params)
     return figures
 

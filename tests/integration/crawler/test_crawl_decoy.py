@@ -3,9 +3,8 @@ and the run says the page was unusually full."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import psycopg
 import pytest
@@ -13,6 +12,7 @@ from click.testing import CliRunner
 
 from linkwatch.cli import main
 from tests.utils.crawl import run_linkwatch, runs
+from tests.utils.http import serving
 
 pytestmark = pytest.mark.slow
 
@@ -40,12 +40,8 @@ class DecoyForum(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def decoy_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), DecoyForum)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serving(DecoyForum) as url:
+        yield url + "/"
 
 
 def test_the_real_link_after_5000_decoys_is_stored(decoy_url: str, lw_env, tmp_path) -> None:

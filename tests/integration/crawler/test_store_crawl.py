@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from linkwatch.db.warc import read_page_capture
+from tests.utils.http import serving
 
 REPO = Path(__file__).resolve().parents[3]
 PAGES = 12
@@ -93,12 +93,8 @@ class Forum(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def forum() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Forum)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serving(Forum) as url:
+        yield url
 
 
 def crawl(forum: str, db: str, data_dir: Path) -> dict[str, int]:
