@@ -419,7 +419,7 @@ def health(request: Request) -> Any:
     body: dict[str, Any] = {"status": "ok", "time": datetime.now(zone)}
     healthy = False
     try:
-        with state.pool.connection(timeout=5) as conn:
+        with state.pool.connection(timeout=min(5.0, state.pool_timeout)) as conn:
             body["database"] = {"reachable": True}
             try:
                 todo = [m.name for m in pending(conn)]

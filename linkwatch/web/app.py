@@ -50,12 +50,17 @@ def _configure(conn: psycopg.Connection) -> None:
     conn.execute("SET statement_timeout = '60s'")
 
 
-def create_app(config: Config, database_url: str, *, pool_size: int = 10) -> FastAPI:
-    """The console for the database at `database_url`; the pool opens when the server starts."""
+def create_app(config: Config, database_url: str, *, pool_size: int = 10,
+               pool_timeout: float = 10) -> FastAPI:
+    """The console for the database at `database_url`; the pool opens when the server starts.
+
+    `pool_timeout`: seconds a request waits for a database connection before it answers 503.
+    """
     pool = ConnectionPool(database_url, min_size=1, max_size=pool_size, open=False, name="linkwatch-web",
                           kwargs={"autocommit": True}, configure=_configure,
                           check=ConnectionPool.check_connection)
-    state = Console(config=config, database_url=database_url, pool=pool, templates=environment(config.zone))
+    state = Console(config=config, database_url=database_url, pool=pool, templates=environment(config.zone),
+                    pool_timeout=pool_timeout)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

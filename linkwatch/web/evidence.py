@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import threading
 from dataclasses import dataclass
 from html import escape
 
@@ -47,6 +48,9 @@ BLOCK = frozenset((
     "table", "tr", "caption", "pre", "blockquote", "article", "section", "header", "footer", "main",
     "nav", "aside", "figure", "figcaption", "address", "details", "summary", "form",
 ))
+# huge_tree: libxml2 otherwise stops at 256 levels of nesting, and a page could hide text below them.
+# One parser per thread: lxml parsers must not be shared between threads (requests run in a pool).
+_PARSERS = threading.local()
 _SPAN = re.compile(r"^[0-9]{1,3}$")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
@@ -68,6 +72,13 @@ class SafePage:
     removed: dict[str, int]  # element name -> how many were dropped or replaced
 
 
+def _parser() -> lxml_html.HTMLParser:
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = lxml_html.HTMLParser(huge_tree=True)
+    return parser
+
+
 def _tag(el: etree._Element) -> str | None:
     tag = el.tag
     if not isinstance(tag, str):
@@ -83,7 +94,7 @@ def sanitise(body: bytes, content_type: str | None = None) -> SafePage:
         safe = escape(shown(text), quote=False)
         return SafePage(document(f"<pre>{safe}</pre>"), text, truncated, {})
     try:
-        root = lxml_html.document_fromstring(text)
+        root = lxml_html.document_fromstring(text, parser=_parser())
     except (etree.ParserError, ValueError):
         safe = escape(shown(text), quote=False)
         return SafePage(document(f"<pre>{safe}</pre>"), text, truncated, {})

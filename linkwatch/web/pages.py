@@ -265,7 +265,7 @@ def export_rows(state: Console, filters: links_db.LinkFilters, who: str, fmt: st
         return v.astimezone(zone).isoformat() if isinstance(v, datetime) else v
 
     count = 0
-    with state.pool.connection(timeout=10) as conn:
+    with state.pool.connection(timeout=state.pool_timeout) as conn:
         conn.execute("SET jit = off")
         probe = bool(filters.text) and (links_db.expected_text_matches(conn, filters.text)
                                         > links_db.PROBE_TEXT_ABOVE)

@@ -29,6 +29,7 @@ class Console:
     pool: ConnectionPool
     templates: Environment
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    pool_timeout: float = 10
     session_idle_seconds: int = 3600
     session_absolute_seconds: int = 12 * 3600
     # Short-lived cache of expensive, shared figures (the dashboard's counts): name -> (until, value).
@@ -51,9 +52,9 @@ def console(request: Request) -> Console:
 
 def db(request: Request) -> Iterator[psycopg.Connection]:
     """A pooled connection (autocommit) for the request; 503 when the database cannot be reached."""
-    pool = console(request).pool
+    state = console(request)
     try:
-        with pool.connection(timeout=10) as conn:
+        with state.pool.connection(timeout=state.pool_timeout) as conn:
             yield conn
     except PoolTimeout:
         raise UnavailableError("the database cannot be reached right now; try again in a moment") from None
