@@ -99,9 +99,10 @@ def create_app(config: Config, database_url: str, *, pool_size: int = 10,
             return SafeJSONResponse({"message": message, "status": status}, status_code=status,
                                     headers=headers)
         viewer = getattr(request.state, "viewer", None)
-        body = render(state.templates, "error.html", viewer=viewer, status=status, message=message,
-                      csrf=viewer.csrf if viewer else None, path=request.url.path)
-        return HTMLResponse(body, status_code=status, headers=headers)
+        response = pages.page(request, "error.html", viewer, status=status, title=f"Error {status}",
+                              message=message, code=status)
+        response.headers.update(headers or {})
+        return response
 
     @app.exception_handler(NotLoggedInError)
     async def not_logged_in(request: Request, exc: NotLoggedInError) -> Response:

@@ -33,7 +33,8 @@ SCRIPT = "<script>alert('lw-xss')</script>"
 SVG = '"><svg onload=alert(1)>'
 BIDI = "invite\u202egnp.exe\u202c"
 ESCAPES = "\x1b[31mred\x1b[0m \x1b]8;;http://evil.example/\x07click\x1b]8;;\x07"
-HOSTILE = (SCRIPT, SVG, BIDI, ESCAPES)
+FORMULA = "=HYPERLINK(\"http://evil.example\",\"open\")"  # a spreadsheet formula in a crawled title
+HOSTILE = (SCRIPT, SVG, BIDI, ESCAPES, FORMULA)
 KOREAN = "오픈채팅 합성데이터"  # a neutral synthetic phrase searched for in Korean
 
 # A captured page that references images, CSS, scripts, frames, a favicon, media and other hosts, by
@@ -118,7 +119,7 @@ def build_world(db: str, data_dir: Path, *, tokens: bool = True, referral: bool 
     korean = seed.link("SynthWebKo02", score=8.0, preview_title=f"{KOREAN} 방")
     reissued = seed.link("SynthWebKo03", score=7.0, preview_title=f"{KOREAN} 방", platform="telegram")
     plain = seed.link("SynthWebPlain04", platform="discord", kind="invite", score=6.0,
-                      url="https://discord.gg/SynthWebPlain04")
+                      url="https://discord.gg/SynthWebPlain04", preview_title=FORMULA)
     referred = seed.link("SynthWebRef05", score=5.0, status="confirmed", category="other", liveness="live")
     world.links = {"hostile": hostile, "korean": korean, "reissued": reissued, "plain": plain,
                    "referred": referred}
