@@ -174,8 +174,10 @@ def serve_subprocess(env: dict[str, str], *, timeout: float = 30) -> Iterator[Co
         for line in stream:
             sink(line.rstrip("\n"))
 
-    threading.Thread(target=pump, args=(proc.stdout, lines.put), daemon=True).start()
-    threading.Thread(target=pump, args=(proc.stderr, log.append), daemon=True).start()
+    pumps = [threading.Thread(target=pump, args=(proc.stdout, lines.put), daemon=True),
+             threading.Thread(target=pump, args=(proc.stderr, log.append), daemon=True)]
+    for thread in pumps:
+        thread.start()
     try:
         url = None
         while url is None:
@@ -194,6 +196,10 @@ def serve_subprocess(env: dict[str, str], *, timeout: float = 30) -> Iterator[Co
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+        for thread in pumps:  # the pipes end with the process: the log is complete
+            thread.join(10)
+        proc.stdout.close()
+        proc.stderr.close()
 
 
 def login(client: httpx.Client, name: str, password: str = PASSWORD) -> httpx.Response:
