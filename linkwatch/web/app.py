@@ -3,6 +3,7 @@ static assets, and the error pages, built from the Config the entry point loaded
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -62,9 +63,19 @@ def create_app(config: Config, database_url: str, *, pool_size: int = 10,
     state = Console(config=config, database_url=database_url, pool=pool, templates=environment(config.zone),
                     pool_timeout=pool_timeout)
 
+    def warm() -> None:
+        # The dashboard's figures take a pass over every link: computed before anyone asks.
+        try:
+            with pool.connection(timeout=pool_timeout) as conn:
+                state.cached("dashboard", pages.DASHBOARD_SECONDS,
+                             lambda c: pages.dashboard_figures(c, config.zone), conn)
+        except Exception as exc:  # the first dashboard request computes them instead
+            log.info("dashboard figures not computed at start (%s)", exc.__class__.__name__)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         pool.open(wait=False)
+        threading.Thread(target=warm, daemon=True, name="lw-warm").start()
         try:
             yield
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,18 +33,44 @@ class Console:
     pool_timeout: float = 10
     session_idle_seconds: int = 3600
     session_absolute_seconds: int = 12 * 3600
-    # Short-lived cache of expensive, shared figures (the dashboard's counts): name -> (until, value).
+    # Figures that are the same for every user and cost a pass over a million links (the dashboard's):
+    # name -> (fresh until, value). Refreshing flags keep one refresh per name at a time.
     _cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    _refreshing: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def cached(self, name: str, seconds: float, compute: Callable[[], Any]) -> Any:
-        """compute()'s value, reused for `seconds` (figures that are the same for every user)."""
-        hit = self._cache.get(name)
+    def cached(self, name: str, seconds: float, compute: Callable[[psycopg.Connection], Any],
+               conn: psycopg.Connection) -> Any:
+        """compute(conn)'s value, kept `seconds`; once stale it is still served while a background
+        thread computes the next one, so only the first request after start waits for it."""
         now = time.monotonic()
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        value = compute()
-        self._cache[name] = (now + seconds, value)
-        return value
+        with self._lock:
+            hit = self._cache.get(name)
+            stale = hit is not None and hit[0] <= now
+            refresh = stale and name not in self._refreshing
+            if refresh:
+                self._refreshing.add(name)
+        if hit is None:
+            value = compute(conn)
+            with self._lock:
+                self._cache[name] = (time.monotonic() + seconds, value)
+            return value
+        if refresh:
+            threading.Thread(target=self._refresh, args=(name, seconds, compute), daemon=True,
+                             name=f"lw-refresh-{name}").start()
+        return hit[1]
+
+    def _refresh(self, name: str, seconds: float, compute: Callable[[psycopg.Connection], Any]) -> None:
+        try:
+            with self.pool.connection(timeout=self.pool_timeout) as conn:
+                value = compute(conn)
+            with self._lock:
+                self._cache[name] = (time.monotonic() + seconds, value)
+        except Exception as exc:  # the stale figures stay; the next request tries again
+            log.warning("refreshing %s failed: %s", name, exc.__class__.__name__)
+        finally:
+            with self._lock:
+                self._refreshing.discard(name)
 
 
 def console(request: Request) -> Console:
