@@ -26,9 +26,15 @@ def confirmations(reviews: list[dict[str, Any]]) -> int:
 
 def link_for(conn: psycopg.Connection, viewer: Viewer, link_id: int) -> dict[str, Any]:
     """The link with its evidence lists (audited), if this viewer may see it."""
-    if not viewer.can("link") and not (viewer.can("referred_link") and read.link_is_referred(conn, link_id)):
+    if viewer.can("link"):
+        return links_db.show(conn, link_id, viewer.name)
+    if not (viewer.can("referred_link") and read.link_is_referred(conn, link_id)):
         raise ForbiddenError(f"your role ({viewer.role}) shows only links that were referred")
-    return links_db.show(conn, link_id, viewer.name)
+    link = links_db.show(conn, link_id, viewer.name)
+    # Who decided and their notes stay inside the monitoring team: the regulator gets the link, its
+    # evidence, checks and referrals.
+    link["reviews"] = []
+    return link
 
 
 def evidence_for(state: Console, conn: psycopg.Connection, viewer: Viewer, page_id: int,

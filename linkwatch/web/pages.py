@@ -141,6 +141,7 @@ def login(*, request: Request, name: FormText = "", password: FormText = "", csr
                                                    "via": "web"})
         return login_form(request, error="wrong user name or password", status=401, name=name, next_path=next)
     state.limiter.succeeded(name)
+    users.purge_sessions(conn)  # expired sessions of anyone: cheap, and keeps the table small
     token, _session = users.create_session(conn, user, state.session_idle_seconds)
     audit(conn, user.name, "login", None, {"address": address, "via": "web"})
     response = redirect(safe_next(next))

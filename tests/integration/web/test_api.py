@@ -156,6 +156,7 @@ def test_one_link_with_its_evidence_lists(api: httpx.Client, world: World) -> No
     # The regulator sees the links that were referred, and no other.
     referred = api.get(f"/api/v1/links/{world.links['referred']}", headers=bearer(world, "reg"))
     assert referred.status_code == 200
+    assert referred.json()["reviews"] == []  # who decided stays inside the monitoring team
     assert_error(api.get(f"/api/v1/links/{world.links['plain']}", headers=bearer(world, "reg")), 403)
 
 

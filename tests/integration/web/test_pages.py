@@ -351,6 +351,14 @@ def test_two_analysts_never_hold_the_same_link(fresh_console: Console, fresh_wor
                                                   "category": "other", "note": "synthetic"})
     assert r.headers["location"] == f"/triage?last={first}"
     assert "1 of 2 confirmations" in one.get(r.headers["location"]).text
+    page = one.get("/triage")
+    held = re.search(r'data-link="(\d+)"', page.text).group(1)
+    r = one.post(f"/triage/{held}/note", data={"csrf": csrf_of(page.text), "note": f"seen before {SCRIPT}"})
+    assert r.headers["location"] == f"/triage?link={held}"
+    with psycopg.connect(db) as conn:
+        notes = conn.execute("SELECT actor, target, detail->>'note' FROM audit_log "
+                             "WHERE action = 'note'").fetchall()
+    assert notes == [("ana1", held, f"seen before {SCRIPT}")]
     # Many claimers at the same moment: every link goes to one of them at most.
     with psycopg.connect(db, autocommit=True) as conn:
         conn.execute("DELETE FROM triage_leases")
