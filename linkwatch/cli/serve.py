@@ -12,7 +12,8 @@ NO_ADMIN = ("No admin user yet. Create the first one with:\n"
             "NAME`)")
 
 
-def start_console(app_config, database_url: str, host: str, port: int, *, banner: str = "") -> None:
+def start_console(app_config, database_url: str, host: str, port: int, *, banner: str = "",
+                  behind_proxy: bool = False) -> None:
     """Binds host:port (one sentence if it cannot), says where the console is, serves until Ctrl-C."""
     from linkwatch.web.server import LOOPBACK, listen, run, url_of
 
@@ -25,7 +26,7 @@ def start_console(app_config, database_url: str, host: str, port: int, *, banner
         click.echo(f"linkwatch console on {url_of(sock)} (API docs: {url_of(sock)}api/v1/docs); "
                    "Ctrl-C stops it" + (f"\n{banner}" if banner else ""))
 
-    run(app_config, database_url, sock, ready=ready)
+    run(app_config, database_url, sock, ready=ready, behind_proxy=behind_proxy)
 
 
 @click.command()
@@ -33,8 +34,11 @@ def start_console(app_config, database_url: str, host: str, port: int, *, banner
               help="Address to listen on; anything but loopback exposes the console to the network.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
               help="Port to listen on (0: any free port, printed at start).")
+@click.option("--behind-proxy", is_flag=True,
+              help="A TLS proxy on this host forwards to the console: trust its X-Forwarded-Proto/-For "
+                   "(Secure cookies, the real client address for login limits).")
 @pass_app
-def serve(app: App, host: str, port: int) -> None:
+def serve(app: App, host: str, port: int, behind_proxy: bool) -> None:
     """Serve the web console and the REST API (/api/v1) on 127.0.0.1:8080.
 
     Pages: dashboard, links search (with CSV / JSON lines download), a link with its sightings and
@@ -50,4 +54,4 @@ def serve(app: App, host: str, port: int) -> None:
         _active, admins = count_users(conn)
     if admins == 0:
         click.echo(NO_ADMIN, err=True)
-    start_console(app.config, url, host, port)
+    start_console(app.config, url, host, port, behind_proxy=behind_proxy)

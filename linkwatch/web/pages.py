@@ -251,7 +251,9 @@ def links_page(*, request: Request, viewer: CanSearch,
     rows = rows[:size]
     next_query = (query_items(search.form, cursor=encode_cursor(search.filters.sort, rows[-1]))
                   if more else None)
+    sort_query = {sort: query_items(search.form, sort=sort) for sort in links_db.SORTS}
     return page(request, "links.html", viewer, title="Links", rows=rows, form=search.form,
+                sort_query=sort_query,
                 next_query=next_query, first_query=query_items(search.form), paged=bool(search.filters.after),
                 page_sizes=PAGE_SIZES, statuses=links_db.STATUSES, platforms=PLATFORM_NAMES)
 

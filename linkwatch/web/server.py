@@ -70,13 +70,18 @@ class _Server(uvicorn.Server):
             self._ready()
 
 
-def run(config: Config, database_url: str, sock: socket.socket, *,
+def run(config: Config, database_url: str, sock: socket.socket, *, behind_proxy: bool = False,
         ready: Callable[[], None] = lambda: None) -> None:
-    """Serves the console on `sock` until SIGINT/SIGTERM."""
+    """Serves the console on `sock` until SIGINT/SIGTERM.
+
+    `behind_proxy`: trust X-Forwarded-Proto and X-Forwarded-For from a proxy on this host (127.0.0.1),
+    so that cookies are marked Secure under HTTPS and login limits count the real client address.
+    """
     from linkwatch.web.app import create_app
 
     configure_logging()
     app = create_app(config, database_url)
-    uv = uvicorn.Config(app, log_config=None, access_log=False, proxy_headers=False, server_header=False,
-                        lifespan="on", timeout_graceful_shutdown=5)
+    uv = uvicorn.Config(app, log_config=None, access_log=False, proxy_headers=behind_proxy,
+                        forwarded_allow_ips="127.0.0.1", server_header=False, lifespan="on",
+                        timeout_graceful_shutdown=5)
     _Server(uv, ready).run(sockets=[sock])

@@ -159,13 +159,13 @@ class Console:
 
 
 @contextmanager
-def serve_subprocess(env: dict[str, str], *, timeout: float = 30) -> Iterator[Console]:
+def serve_subprocess(env: dict[str, str], *args: str, timeout: float = 30) -> Iterator[Console]:
     """`linkwatch serve --port 0` as a child process; yields once it says where it listens.
 
     Waits on the process's own announcement (a line on stdout), never on a sleep; its stderr (the
     access log) is collected line by line for assertions.
     """
-    proc = subprocess.Popen([LINKWATCH, "serve", "--port", "0"], env={**os.environ, **env},
+    proc = subprocess.Popen([LINKWATCH, "serve", "--port", "0", *args], env={**os.environ, **env},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
     lines: queue.Queue[str] = queue.Queue()
     log: list[str] = []

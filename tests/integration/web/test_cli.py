@@ -12,7 +12,8 @@ import httpx
 import psycopg
 import pytest
 
-from tests.utils.console import login, serve_subprocess
+from linkwatch.db.users import add_user
+from tests.utils.console import PASSWORD, login, serve_subprocess
 from tests.utils.crawl import LINKWATCH
 
 pytestmark = pytest.mark.timeout(180)
@@ -63,6 +64,22 @@ def test_serve_binds_loopback_says_how_to_start_and_logs_requests(lw_env: dict[s
     assert "linkwatch users add NAME --role admin" in log
     assert "GET /api/v1/health 200" in log
     assert "GET /login 200" in log
+
+
+def test_behind_a_tls_proxy_cookies_are_secure(lw_env: dict[str, str]) -> None:
+    with psycopg.connect(lw_env["LINKWATCH_DATABASE_URL"], autocommit=True) as conn:
+        add_user(conn, "adm", "admin", PASSWORD)
+    with serve_subprocess(lw_env, "--behind-proxy") as running, \
+            httpx.Client(base_url=running.url, headers={"X-Forwarded-Proto": "https"}) as client:
+        form = client.get("/login")
+        assert "Secure" in form.headers["set-cookie"]
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+        # httpx does not send a Secure cookie over plain HTTP (a browser behind the proxy speaks HTTPS).
+        r = client.post("/login", data={"name": "adm", "password": PASSWORD, "csrf": csrf},
+                        headers={"Cookie": f"lw_login={csrf}"})
+    assert r.status_code == 303
+    assert "Secure" in r.headers["set-cookie"]
+    assert "No admin user yet" not in "\n".join(running.log)
 
 
 def test_serve_on_a_busy_port_is_one_sentence(lw_env: dict[str, str]) -> None:
