@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "report": "linkwatch.cli.report:report",
     "check": "linkwatch.cli.check:check",
     "schedule": "linkwatch.cli.schedule:schedule",
+    "serve": "linkwatch.cli.serve:serve",
+    "users": "linkwatch.cli.users:users",
 }
 
 

@@ -74,7 +74,7 @@ def check(app: App, links: tuple[str, ...], due: bool, platform: str | None, lim
                 "title": p.title, "member_count": p.member_count, "http_status": p.http_status,
                 "detail": p.detail,
                 "next_check_at": outcome.next_check_at.isoformat() if outcome.next_check_at else None,
-            }, ensure_ascii=False))
+            }))
         else:
             members = "" if p.member_count is None else str(p.member_count)
             click.echo(f"{outcome.link.id}\t{p.result}\t{members}\t{p.title or ''}\t{p.detail or ''}")

@@ -15,14 +15,19 @@ from linkwatch.cli import App
               help="Port for the demo forum on 127.0.0.1 (0: any free port).")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("linkwatch-demo"),
               show_default=True, help="Directory for the demo's output files (the sample referral).")
+@click.option("--serve", "serve_console", is_flag=True,
+              help="Then run the web console on the demo database (127.0.0.1) and print a demo login.")
+@click.option("--serve-port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Port for the console with --serve (0: any free port).")
 @click.pass_context
-def demo(ctx: click.Context, port: int, out: Path) -> None:
+def demo(ctx: click.Context, port: int, out: Path, serve_console: bool, serve_port: int) -> None:
     """Serve the bundled demo forum on 127.0.0.1, crawl it, and write a sample referral.
 
     The forum is synthetic (made-up invite codes): a static board with disguised links and a board
     rendered by JavaScript (crawled in Chromium when it is installed). Nothing is fetched from the
     internet. The demo then confirms what it found as reviewer `linkwatch-demo` (an analyst does
     this with `linkwatch review` in real use) and writes this week's referral files to --out.
+    With --serve it ends with the web console on the demo database and prints a demo login.
     Its data never mixes with real work: it uses its own `linkwatch_demo` database in the embedded
     server and LINKWATCH_DATA_DIR/demo for captures; LINKWATCH_DATABASE_URL is deliberately not
     used, only `linkwatch --database-url URL demo` puts it elsewhere.
@@ -61,3 +66,20 @@ def demo(ctx: click.Context, port: int, out: Path) -> None:
     click.echo(f"sample referral for the regulator, this week ({len(outcome.files)} files):")
     for path in outcome.files:
         click.echo(f"  {path}")
+    if serve_console:
+        serve_demo(config, db_url, serve_port)
+
+
+def serve_demo(config, db_url: str, port: int) -> None:
+    """The web console on the demo database, with a fresh password for the demo admin `demo`."""
+    import secrets
+
+    from linkwatch.cli.serve import start_console
+    from linkwatch.db import connect
+    from linkwatch.db.users import reset_user
+
+    password = secrets.token_urlsafe(12)
+    with connect(db_url, autocommit=True) as conn:
+        reset_user(conn, "demo", "admin", password)
+    start_console(config, db_url, "127.0.0.1", port,
+                  banner=f"demo login: user demo, password {password} (synthetic data only)")

@@ -93,7 +93,7 @@ def status(app: App, names: tuple[str, ...], max_errors: int, adhoc: bool, as_js
             if source.name not in known and (not names or source.name in names):
                 rows.append(health.SourceHealth(source.name, source.enabled, None, None, None, None, None,
                                                 0, 0, 0, 0, 0, None,
-                                                ["never run"] if source.enabled else []))
+                                                flags=["never run"] if source.enabled else []))
         rows.sort(key=lambda h: h.name)
     missing = sorted(set(names) - {h.name for h in rows})
     if missing:

@@ -58,6 +58,9 @@ class LinkFilters:
     sort: str = "score"
     limit: int = 50
     offset: int = 0
+    # Keyset pagination (the web console and API): the sort key and id of the last row of the
+    # previous page, (score, id) or (last_seen, id) according to `sort`; the page starts after it.
+    after: tuple[Any, int] | None = None
 
     def describe(self) -> dict[str, Any]:
         """The filters as JSON-ready values for the audit log."""
@@ -65,6 +68,9 @@ class LinkFilters:
         for key in ("since", "until"):
             if key in out:
                 out[key] = out[key].isoformat()
+        if "after" in out:
+            key, last_id = out["after"]
+            out["after"] = [key.isoformat() if isinstance(key, datetime) else key, last_id]
         for key, value in out.items():
             if isinstance(value, tuple):
                 out[key] = list(value)
@@ -125,6 +131,10 @@ def build_search(f: LinkFilters, *, probe_text: bool = False) -> tuple[sql.Compo
     if f.source:
         where.append(sql.SQL(query("links", "source_match")))
         params["sources"] = list(f.source)
+    if f.after is not None:
+        # After the previous page's last row in the sort order (each matches its index, see SORTS).
+        where.append(sql.SQL(query("links", "after_score" if f.sort == "score" else "after_last_seen")))
+        params["after_key"], params["after_id"] = f.after
     statement = sql.SQL(query("links", "search")).format(
         where=sql.SQL(" AND ").join(where), order=sql.SQL(SORTS[f.sort])
     )

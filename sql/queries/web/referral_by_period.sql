@@ -1,0 +1,3 @@
+SELECT rf.id, rf.period, rf.created_at, rf.updated_at, rf.out_dir, rf.files, rf.counts
+FROM referrals rf
+WHERE rf.period = %(period)s

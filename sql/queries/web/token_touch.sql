@@ -1,0 +1,1 @@
+UPDATE api_tokens SET last_used_at = now() WHERE id = %(id)s

@@ -1,0 +1,1 @@
+DELETE FROM triage_leases WHERE link_id = %(link_id)s AND reviewer = %(reviewer)s

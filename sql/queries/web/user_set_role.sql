@@ -1,0 +1,1 @@
+UPDATE web_users SET role = %(role)s WHERE name = %(name)s
