@@ -88,12 +88,12 @@ class Source(BaseModel):
     @classmethod
     def _cron(cls, value: str | None) -> str | None:
         if value is not None:
-            from apscheduler.triggers.cron import CronTrigger
+            from linkwatch.cron import CronError, parse
 
             try:
-                CronTrigger.from_crontab(value)
-            except ValueError as exc:
-                raise ValueError(f"{value!r} is not a cron expression ({exc})") from None
+                parse(value)  # standard crontab days: 0 and 7 are Sunday
+            except CronError as exc:
+                raise ValueError(str(exc)) from None
         return value
 
     @field_validator("allowed_domains")

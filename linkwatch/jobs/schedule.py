@@ -15,12 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
 
+from linkwatch import cron
 from linkwatch.config import Config
 from linkwatch.db import connect, job_runs
 from linkwatch.errors import EXIT_LOCKED, LinkwatchError
@@ -41,19 +42,13 @@ def linkwatch_argv(*args: str) -> list[str]:
     return [sys.executable, "-c", CLI_BOOTSTRAP, *args]
 
 
-def cron_trigger(expr: str, tz: tzinfo) -> CronTrigger:
-    """A CronTrigger from 5 cron fields, or 6 with seconds first (for tests and fast schedules)."""
-    fields = expr.split()
+def cron_trigger(expr: str, tz: tzinfo) -> Any:
+    """The APScheduler trigger for a cron string: standard crontab days (0 and 7 are Sunday), 5 fields
+    or 6 with seconds first (linkwatch.cron)."""
     try:
-        if len(fields) == 5:
-            return CronTrigger.from_crontab(expr, timezone=tz)
-        if len(fields) == 6:
-            second, minute, hour, day, month, dow = fields
-            return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month,
-                               day_of_week=dow, timezone=tz)
-    except ValueError as exc:
-        raise ScheduleError(f"{expr!r} is not a cron expression ({exc})") from None
-    raise ScheduleError(f"{expr!r} is not a cron expression (expected 5 fields, or 6 with seconds)")
+        return cron.trigger(expr, tz)
+    except cron.CronError as exc:
+        raise ScheduleError(str(exc)) from None
 
 
 @dataclass(frozen=True)
