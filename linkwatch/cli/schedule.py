@@ -10,8 +10,7 @@ from pathlib import Path
 import click
 
 from linkwatch.cli import App, pass_app
-
-OFF = ("off", "none", "")
+from linkwatch.cron import OFF
 
 
 @click.command()
