@@ -9,6 +9,7 @@ import importlib
 import os
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import click
@@ -48,6 +49,10 @@ class App:
             self._url = database_url(self.config)
         return self._url
 
+    def data_dir(self) -> Path:
+        """LINKWATCH_DATA_DIR, created if missing (one sentence when it cannot be used)."""
+        return self.config.ensure_data_dir()
+
     def open_database(self, **kwargs: Any) -> Any:
         """A connection to the migrated database (one sentence when it cannot be had)."""
         from linkwatch.db import open_database
@@ -79,6 +84,13 @@ class LinkwatchGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        except OSError as exc:
+            # A file linkwatch could not read or write (a full disk, a path that is a file): the
+            # file and the reason are the sentence; a traceback would tell a user nothing more.
+            if exc.filename is None:
+                raise
+            reason = exc.strerror or exc.__class__.__name__
+            fail(LinkwatchError(f"cannot use {exc.filename}: {reason}"))
         return None
 
 
