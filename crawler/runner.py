@@ -155,6 +155,8 @@ def run_crawls(
         for (source, _source_id, run_id, jobdir), crawler in zip(started, crawlers, strict=True):
             stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
             status = runs.status_for(stats.get("finish_reason"))
+            if status == "finished" and run_id not in shared and fetched_nothing(stats):
+                status = "failed"  # the site is down or unreachable: not a crawl that found nothing
             if run_id in shared:
                 run = shared.pop(run_id)
                 stats.update({"linkwatch/run_token": run.token, "linkwatch/worker": run.worker,
@@ -196,6 +198,17 @@ class RedisUnavailableError(LinkwatchError):
     """Raised by run_crawls() when a distributed crawl cannot reach its Redis."""
 
 
+def fetched_nothing(stats: dict[str, Any]) -> bool:
+    """True when every request of a crawl failed to download: no page answered (robots.txt aside), and
+    the downloader raised (refused, unknown host, timeout). An empty resumed queue is not that."""
+    responses = int(stats.get("downloader/response_count", 0)) - int(stats.get("robotstxt/response_count", 0))
+    return responses <= 0 and int(stats.get("downloader/exception_count", 0)) > 0
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def summary_lines(results: list[RunResult]) -> list[str]:
     """One line per crawl for the end-of-run summary."""
     lines = []
@@ -203,8 +216,9 @@ def summary_lines(results: list[RunResult]) -> list[str]:
         f = r.figures
         rate = f.get("pages", 0) / r.seconds if r.seconds else 0.0
         lines.append(
-            f"{r.source}: {r.status} (run {r.run_id}) · {f.get('pages', 0)} pages · "
-            f"{f.get('links', 0)} links ({f.get('new_links', 0)} new) · {f.get('errors', 0)} errors · "
-            f"{f.get('media_refused', 0)} media refused · {r.seconds:.1f}s ({rate:.1f} pages/s)"
+            f"{r.source}: {r.status} (run {r.run_id}) · {_n(f.get('pages', 0), 'page')} · "
+            f"{_n(f.get('links', 0), 'link')} ({f.get('new_links', 0)} new) · "
+            f"{_n(f.get('errors', 0), 'error')} · {f.get('media_refused', 0)} media refused · "
+            f"{r.seconds:.1f}s ({rate:.1f} pages/s)"
         )
     return lines

@@ -181,7 +181,10 @@ def adhoc_source(
     url: str, *, render: str = "static", allow: list[str] | None = None, max_pages: int = 200
 ) -> Source:
     """A one-off source for `crawl --url`, named after the URL's host."""
-    host = (urlsplit(url).hostname or "site").lower()
+    try:
+        host = (urlsplit(url).hostname or "site").lower()
+    except ValueError as exc:  # urlsplit refuses a broken IPv6 host ("http://[::1")
+        raise SourcesError(f"--url {url}: not a URL ({exc})") from None
     name = re.sub(r"[^A-Za-z0-9._-]", "-", host)[:63] or "site"
     try:
         return Source(
