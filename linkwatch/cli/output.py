@@ -171,8 +171,8 @@ def fit(columns: list[Column], cells: list[dict[str, str]], width: int | None) -
     """The columns to show and their widths so that the table fits `width` (None: no limit).
 
     `keep` columns always show at full width (a table wider than the terminal is better than a cut
-    ID). Then the others are added from the most important while they fit at their full width; a
-    `shrink` column takes what is left (at least 8 cells), a `fold` column wraps to fit.
+    ID). Then the others are added from the most important while they fit, at full width, or at
+    20 cells for a `shrink` (cut with …) or `fold` (wrapped) column, which then takes what is left.
     """
     natural = {c.key: max([_cell_len(c.title)] + [_cell_len(row.get(c.key, "")) for row in cells])
                for c in columns}
@@ -182,13 +182,17 @@ def fit(columns: list[Column], cells: list[dict[str, str]], width: int | None) -
     def overhead(n: int) -> int:
         return 3 * n + 1  # borders and one space of padding each side
 
+    flexible = [c for c in columns if not c.keep and (c.shrink or c.fold)]
     chosen = {c.key: natural[c.key] for c in columns if c.keep}
+    # The most important first; a flexible column (a title, URLs) needs only 20 cells to be placed.
     for c in sorted((c for c in columns if not c.keep), key=lambda c: -c.rank):
-        room = width - sum(chosen.values()) - overhead(len(chosen) + 1)
-        if natural[c.key] <= room:
-            chosen[c.key] = natural[c.key]
-        elif (c.shrink or c.fold) and room >= min(8, natural[c.key]):
-            chosen[c.key] = room
+        want = min(natural[c.key], 20) if c in flexible else natural[c.key]
+        if want <= width - sum(chosen.values()) - overhead(len(chosen) + 1):
+            chosen[c.key] = want
+    # What is left widens the flexible columns up to their full width.
+    for c in sorted((c for c in flexible if c.key in chosen), key=lambda c: -c.rank):
+        spare = width - sum(chosen.values()) - overhead(len(chosen))
+        chosen[c.key] = min(natural[c.key], chosen[c.key] + max(spare, 0))
     return [(c, chosen[c.key]) for c in columns if c.key in chosen]
 
 
