@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "review": "linkwatch.cli.review:review",
     "report": "linkwatch.cli.report:report",
     "check": "linkwatch.cli.check:check",
+    "runs": "linkwatch.cli.runs:runs",
     "schedule": "linkwatch.cli.schedule:schedule",
 }
 
