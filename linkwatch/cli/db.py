@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from linkwatch.cli import App, pass_app
+from linkwatch.cli.output import stamp
 
 
 @click.group()
@@ -46,7 +47,7 @@ def status(app: App) -> None:
             pending += 1
             click.echo(f"{s.migration.name}  pending")
         else:
-            click.echo(f"{s.migration.name}  applied {s.applied_at:%Y-%m-%d %H:%M:%S %Z}")
+            click.echo(f"{s.migration.name}  applied {stamp(s.applied_at, app.config.zone)}")
     click.echo(f"{len(states) - pending} applied, {pending} pending")
     if pending:
         click.echo("run `linkwatch db migrate` to apply them", err=True)
@@ -86,7 +87,7 @@ def replay(app: App) -> None:
     from linkwatch.db.replay import replay_all
     from linkwatch.db.spill import pending_spills, spill_dir
 
-    data_dir = app.config.data_dir
+    data_dir = app.data_dir()
     files = pending_spills(data_dir)
     if not files:
         click.echo(f"no spilled batches in {spill_dir(data_dir)}")
