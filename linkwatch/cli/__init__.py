@@ -92,6 +92,15 @@ class LinkwatchGroup(click.Group):
                 raise
             reason = exc.strerror or exc.__class__.__name__
             fail(LinkwatchError(f"cannot use {exc.filename}: {reason}"))
+        except Exception as exc:
+            # PostgreSQL refusing a statement mid-command (a timeout, a full disk, a killed backend)
+            # is about the database, not a bug to show a traceback for. Matched by module so that
+            # `linkwatch extract` never imports psycopg.
+            if type(exc).__module__.split(".")[0] != "psycopg":
+                raise
+            from linkwatch.db import describe
+
+            fail(LinkwatchError(f"database error: {describe(exc)}"))
         return None
 
 

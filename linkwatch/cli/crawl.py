@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from linkwatch.cli import App, pass_app
+from linkwatch.cli.params import FiniteFloat
 from linkwatch.errors import EXIT_INTERRUPTED, LinkwatchError
 from linkwatch.sources import SourcesError, adhoc_source, pick_sources
 
@@ -60,7 +61,7 @@ def log_level_of(level: str | None, verbose: int, quiet: bool) -> str:
               help="Continue an interrupted crawl (Scrapy JOBDIR) instead of starting over.")
 @click.option("--redis", "redis_url", metavar="URL",
               help="Be one worker of a distributed crawl sharing this Redis (default: LINKWATCH_REDIS_URL).")
-@click.option("--idle-timeout", type=click.FloatRange(min=0.5), default=30.0, show_default=True,
+@click.option("--idle-timeout", type=FiniteFloat(0.5), default=30.0, show_default=True, metavar="SECONDS",
               help="Distributed: stop once the shared queue is empty and all workers idle this long (s).")
 @click.option("-v", "--verbose", count=True,
               help="More of Scrapy's log: -v adds INFO lines, -vv DEBUG (default: warnings and errors).")
