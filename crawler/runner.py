@@ -98,6 +98,7 @@ def run_crawls(
     from crawler import settings as project
     from crawler.spiders.forum import ForumSpider
     from linkwatch.db import open_database, runs
+    from linkwatch.db.warc import database_identity
 
     if redis_url:
         from crawler.frontier import quiet_scrapy_redis
@@ -109,6 +110,7 @@ def run_crawls(
     results: list[RunResult] = []
     shared: dict[int, Any] = {}  # run_id -> crawler.frontier.SharedRun
     try:
+        database_id = database_identity(lock_conn)
         for source in sources:
             source_id = runs.upsert_source(lock_conn, source)
             alone = runs.lock_source(lock_conn, source_id, source.name, shared=bool(redis_url))
@@ -145,6 +147,7 @@ def run_crawls(
                 jobdir=None if distributed else jobdir, progress=progress, distributed=distributed,
             )
             settings.update(overrides or {})
+            settings.setdefault("LINKWATCH_DATABASE_ID", database_id)  # names the capture files
             spidercls = type(f"ForumSpider_{run_id}", (ForumSpider,), {"custom_settings": settings})
             crawler = process.create_crawler(spidercls)
             crawlers.append(crawler)

@@ -37,18 +37,21 @@ def warc_name(run_id: int | None, database: str) -> str:
 
 
 def database_of(settings: Any) -> str:
-    """The crawl's database as linkwatch.db.warc.database_identity() names it: LINKWATCH_DATABASE_ID if
-    given, else asked of LINKWATCH_DATABASE_URL; without a database (tests) a name no other process
-    will ever use."""
+    """The crawl's database as linkwatch.db.warc.database_identity() names it: LINKWATCH_DATABASE_ID (set
+    by crawler.runner), else asked of LINKWATCH_DATABASE_URL; without a database (tests, or one that
+    cannot be reached) a name no other process will ever use."""
     given = settings.get("LINKWATCH_DATABASE_ID")
     if given:
         return re.sub(r"[^A-Za-z0-9_.-]", "_", str(given))
     url = settings.get("LINKWATCH_DATABASE_URL")
     if url:
-        from linkwatch.db import connect
+        from linkwatch.db import DatabaseError, connect
 
-        with connect(url, autocommit=True) as conn:
-            return database_identity(conn)
+        try:
+            with connect(url, autocommit=True) as conn:
+                return database_identity(conn)
+        except DatabaseError as exc:  # capturing must not wait for PostgreSQL (the store spills)
+            log.warning("capture file named without the database's identity: %s", exc)
     return f"nodb-{uuid.uuid4().hex[:12]}"
 
 

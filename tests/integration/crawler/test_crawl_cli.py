@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
+
+import psycopg
 
 from tests.utils.crawl import LINKWATCH, UA, run_linkwatch, runs
 
@@ -41,6 +44,13 @@ def test_progress_shows_the_budget_and_counts_in_words(forum, lw_env) -> None:
     assert "[127.0.0.1] 1/1 pages · " in result.stderr
     assert " · 1 page · " in result.stdout  # the summary: not "1 pages"
     assert " · 0 errors · " in result.stdout
+    # the capture is in this database's own directory of the data directory
+    db = lw_env["LINKWATCH_DATABASE_URL"]
+    (run,) = runs(db)
+    with psycopg.connect(db) as conn:
+        (warc_file,) = {r[0] for r in conn.execute("SELECT warc_file FROM pages")}
+        name = conn.execute("SELECT current_database()").fetchone()[0]
+    assert re.fullmatch(rf"warc/{name}-\d+-\d+/{run['id']}\.warc\.gz", warc_file), warc_file
 
 
 def test_an_unset_user_agent_is_warned_about(forum, lw_env) -> None:
