@@ -6,7 +6,7 @@ import click
 
 from linkwatch.cli import App, pass_app
 from linkwatch.cli.output import dumps, plural
-from linkwatch.cli.params import BIGINT_MAX, JSON, JSONL, TEXT, FiniteFloat, format_option
+from linkwatch.cli.params import JSON, JSONL, TEXT, FiniteFloat, count, format_option
 from linkwatch.errors import LinkwatchError
 from linkwatch.vocabulary import platforms
 
@@ -26,7 +26,7 @@ def warn_default_user_agent(app: App) -> None:
 @click.argument("links", nargs=-1, metavar="[LINK]...")
 @click.option("--due", is_flag=True, help="Check only links that are due (new links first).")
 @click.option("--platform", type=click.Choice(platforms()), help="Only links of this platform.")
-@click.option("--limit", type=click.IntRange(0, BIGINT_MAX), default=0, show_default=True,
+@click.option("--limit", type=count(0), default=0, show_default=True,
               help="Check at most N links; 0 means no limit.")
 @click.option("--concurrency", type=click.IntRange(min=1, max=256),
               help="Checks in flight at once (default LINKWATCH_CHECK_CONCURRENCY).")

@@ -52,9 +52,29 @@ class FiniteFloat(click.ParamType):
         return None
 
 
-def count(low: int = 0) -> click.IntRange:
+class Count(click.ParamType):
+    """A whole number from `low` up to what PostgreSQL can take (bigint), without the range in --help."""
+
+    name = "integer"
+
+    def __init__(self, low: int = 0) -> None:
+        self.low = low
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        try:
+            number = value if isinstance(value, int) else int(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a whole number", param, ctx)
+        if number < self.low:
+            self.fail(f"{value!r} is less than {self.low}", param, ctx)
+        if number > BIGINT_MAX:
+            self.fail(f"{value!r} is more than linkwatch can count (at most {BIGINT_MAX})", param, ctx)
+        return number
+
+
+def count(low: int = 0) -> Count:
     """A whole number from `low` up to what PostgreSQL can take (bigint)."""
-    return click.IntRange(low, BIGINT_MAX)
+    return Count(low)
 
 
 class Format(click.Choice):
@@ -71,8 +91,8 @@ class Format(click.Choice):
 
 def format_option(*choices: str, default: str = TEXT) -> Any:
     """The --format option offering `choices` (text, json, jsonl, csv)."""
-    described = {TEXT: "text for people", JSON: "one JSON document", JSONL: "one JSON object per line",
-                 CSV: "CSV for spreadsheets"}
+    described = {TEXT: "for people", JSON: "one JSON document", JSONL: "one JSON object per line",
+                 CSV: "for spreadsheets"}
     return click.option(
         "--format", "fmt", type=Format(*choices), default=default, show_default=True,
         help="Output: " + ", ".join(f"{c} ({described[c]})" for c in choices)
