@@ -87,8 +87,11 @@ def links(ctx: click.Context, platform, kind, status, since, until, seen, source
     )
     with app.open_database() as conn:
         check_filters(conn, filters)
-        emit(stream(conn, filters, actor(reviewer)), fmt, tz, text=lambda rows: print_links(rows, tz),
-             csv_columns=LINK_CSV_COLUMNS)
+        rows = stream(conn, filters, actor(reviewer))
+        try:
+            emit(rows, fmt, tz, text=lambda found: print_links(found, tz), csv_columns=LINK_CSV_COLUMNS)
+        finally:
+            rows.close()  # a reader gone (`| head`): end the cursor and audit while connected
 
 
 def capture_parts(capture: object) -> tuple[str, str]:

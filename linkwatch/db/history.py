@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -21,12 +20,12 @@ class RunNotFoundError(LinkwatchError, LookupError):
 
 
 def crawl_runs(conn: psycopg.Connection, *, sources: tuple[str, ...] = (), statuses: tuple[str, ...] = (),
-               since: datetime | None = None, limit: int | None = 20) -> Iterator[dict[str, Any]]:
+               since: datetime | None = None, limit: int | None = 20) -> list[dict[str, Any]]:
     """Crawl runs, newest first (None as limit: all of them)."""
     params = {"sources": list(sources) or None, "statuses": list(statuses) or None, "since": since,
               "limit": limit}
     with conn.cursor(row_factory=dict_row) as cur:
-        yield from cur.execute(query("history", "crawl_runs"), params)
+        return cur.execute(query("history", "crawl_runs"), params).fetchall()
 
 
 def crawl_run(conn: psycopg.Connection, run_id: int) -> dict[str, Any]:
@@ -39,11 +38,11 @@ def crawl_run(conn: psycopg.Connection, run_id: int) -> dict[str, Any]:
 
 
 def job_runs(conn: psycopg.Connection, *, jobs: tuple[str, ...] = (), outcomes: tuple[str, ...] = (),
-             since: datetime | None = None, limit: int | None = 20) -> Iterator[dict[str, Any]]:
+             since: datetime | None = None, limit: int | None = 20) -> list[dict[str, Any]]:
     """The scheduler's job runs, newest first."""
     params = {"jobs": list(jobs) or None, "outcomes": list(outcomes) or None, "since": since, "limit": limit}
     with conn.cursor(row_factory=dict_row) as cur:
-        yield from cur.execute(query("history", "job_runs"), params)
+        return cur.execute(query("history", "job_runs"), params).fetchall()
 
 
 def job_run(conn: psycopg.Connection, job_run_id: int) -> dict[str, Any]:

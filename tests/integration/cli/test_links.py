@@ -359,3 +359,27 @@ def test_table_at_80_columns_keeps_ids_and_codes_whole(lw_env, seed) -> None:
         (line,) = [ln for ln in lines if f"{code_text}{i}" in ln]
         assert f" {link_id} " in line or line.startswith(f"│{link_id} ") or f"│{link_id} " in line
     assert all(cell_len(ln) <= 80 for ln in lines), [ln for ln in lines if cell_len(ln) > 80]
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(lw_env) -> None:
+    import os
+    import subprocess
+
+    from tests.utils.crawl import LINKWATCH, UA
+
+    with psycopg.connect(lw_env["LINKWATCH_DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("INSERT INTO links (platform, kind, code, canonical_url, first_seen, last_seen, score) "
+                     "SELECT 'telegram', 'invite', 'synthpipe' || i, 'https://t.me/+synthpipe' || i, now(), "
+                     "now(), 0.5 FROM generate_series(1, 3000) AS i")  # more than a pipe buffer holds
+    env = {**os.environ, **lw_env, "LINKWATCH_USER_AGENT": UA}
+    with subprocess.Popen([LINKWATCH, "links", "--all", "--format", "jsonl"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=env) as proc:
+        assert json.loads(proc.stdout.readline())["code"].startswith("synthpipe")
+        proc.stdout.close()  # what `| head -1` does
+        err = proc.stderr.read().decode()
+        proc.wait(timeout=60)
+    assert "Traceback" not in err
+    assert "Exception ignored" not in err
+    with psycopg.connect(lw_env["LINKWATCH_DATABASE_URL"]) as conn:
+        (rows,) = conn.execute("SELECT detail->'rows' FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    assert 0 < rows < 3000  # the search is audited with what was handed out
