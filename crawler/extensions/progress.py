@@ -93,9 +93,11 @@ class Progress:
             global _STOPPING_SAID
             if not _STOPPING_SAID:
                 _STOPPING_SAID = True
-                what = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+                interrupt = signum == signal.SIGINT
+                what = "Ctrl-C" if interrupt else signal.Signals(signum).name
+                again = "Ctrl-C again" if interrupt else "the same signal again"
                 self.write(f"{what}: stopping the crawl cleanly — finishing the pages in flight and keeping "
-                           "the queue for --resume (Ctrl-C again to stop at once)", newline=True)
+                           f"the queue for --resume ({again} stops at once)", newline=True)
             previous(signum, frame)  # Scrapy's own: a graceful stop, and the next signal kills
 
         handler.linkwatch_says_stopping = True  # type: ignore[attr-defined]
