@@ -136,6 +136,7 @@ def run_crawls(
     from crawler import settings as project
     from crawler.spiders.forum import ForumSpider
     from linkwatch.db import leases, open_database, runs
+    from linkwatch.db.warc import database_identity
 
     if redis_url:
         from crawler.frontier import quiet_scrapy_redis
@@ -150,6 +151,7 @@ def run_crawls(
     planned: list[_Planned] = []
     results: list[RunResult] = []
     try:
+        database_id = database_identity(lock_conn)
         for source in sources:
             plan = _plan(lock_conn, source, config, holder=holder, trigger=trigger, resume=resume,
                          redis_url=redis_url)
@@ -173,6 +175,7 @@ def run_crawls(
                 journal_dir=plan.journal_dir, progress=progress, distributed=distributed,
             )
             settings.update(overrides or {})
+            settings.setdefault("LINKWATCH_DATABASE_ID", database_id)  # names the capture files
             spidercls = type(f"ForumSpider_{plan.run_id}", (ForumSpider,), {"custom_settings": settings})
             crawler = process.create_crawler(spidercls)
             crawlers[plan.source_id] = crawler
@@ -251,6 +254,8 @@ def _finish(database_url: str, plan: _Planned, crawler: Any, elapsed: float, tri
     status = "interrupted" if reason is None else runs.status_for(reason)
     if stats.get("linkwatch/lost_pages"):
         status = "failed"
+    if status == "finished" and plan.shared is None and fetched_nothing(stats):
+        status = "failed"  # the site is down or unreachable: not a crawl that found nothing
     journal = getattr(crawler.spider, "journal", None)
     if journal is not None:
         journal.close()  # a hard stop skipped the spider's own close: make its last records durable
@@ -313,6 +318,17 @@ def _join(redis_url: str, source: str) -> Any:
         raise RedisUnavailableError(f"cannot use Redis for the distributed crawl: {exc}") from None
 
 
+def fetched_nothing(stats: dict[str, Any]) -> bool:
+    """True when every request of a crawl failed to download: no page answered (robots.txt aside), and
+    the downloader raised (refused, unknown host, timeout). An empty resumed queue is not that."""
+    responses = int(stats.get("downloader/response_count", 0)) - int(stats.get("robotstxt/response_count", 0))
+    return responses <= 0 and int(stats.get("downloader/exception_count", 0)) > 0
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def summary_lines(results: list[RunResult]) -> list[str]:
     """One line per crawl for the end-of-run summary (and what still waits, or was lost)."""
     lines = []
@@ -320,9 +336,10 @@ def summary_lines(results: list[RunResult]) -> list[str]:
         f = r.figures
         rate = f.get("pages", 0) / r.seconds if r.seconds else 0.0
         line = (
-            f"{r.source}: {r.status} (run {r.run_id}) · {f.get('pages', 0)} pages · "
-            f"{f.get('links', 0)} links ({f.get('new_links', 0)} new) · {f.get('errors', 0)} errors · "
-            f"{f.get('media_refused', 0)} media refused · {r.seconds:.1f}s ({rate:.1f} pages/s)"
+            f"{r.source}: {r.status} (run {r.run_id}) · {_n(f.get('pages', 0), 'page')} · "
+            f"{_n(f.get('links', 0), 'link')} ({f.get('new_links', 0)} new) · "
+            f"{_n(f.get('errors', 0), 'error')} · {f.get('media_refused', 0)} media refused · "
+            f"{r.seconds:.1f}s ({rate:.1f} pages/s)"
         )
         full = int(r.stats.get("linkwatch/full_pages") or 0)
         if full:

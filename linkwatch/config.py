@@ -3,8 +3,11 @@ passes it down."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -22,7 +25,8 @@ DATA_FILES = Path(__file__).resolve().parent / "data"
 class Config(BaseSettings):
     """linkwatch settings; each field is LINKWATCH_<NAME> in the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="LINKWATCH_", extra="ignore")
+    # allow_inf_nan: "nan" or "inf" in a LINKWATCH_* number is a typo, never a setting.
+    model_config = SettingsConfigDict(env_prefix="LINKWATCH_", extra="ignore", allow_inf_nan=False)
 
     database_url: str | None = None
     """PostgreSQL URL. Unset: linkwatch runs its own embedded server under data_dir."""
@@ -54,24 +58,25 @@ class Config(BaseSettings):
     kakao_url: str = "https://open.kakao.com"
     line_url: str = "https://line.me"
 
-    check_live_hours: float = 12
+    check_live_hours: float = Field(default=12, gt=0)
     """Re-check a live link after this many hours."""
-    check_dead_hours: float = 168
+    check_dead_hours: float = Field(default=168, gt=0)
     """Re-check a dead link after this many hours (a dead invite can come back)."""
-    check_unknown_minutes: float = 30
+    check_unknown_minutes: float = Field(default=30, gt=0)
     """First re-check of an unknown result; doubles per consecutive unknown up to check_live_hours."""
-    check_concurrency: int = 8
+    check_concurrency: int = Field(default=8, ge=1, le=256)
     """Liveness checks in flight at once."""
-    check_rate: float = 1.0
+    check_rate: float = Field(default=1.0, ge=0)
     """Requests per second per platform for liveness checks; 0 turns the limit off."""
-    check_timeout: float = 20
+    check_timeout: float = Field(default=20, gt=0)
     """Seconds before one preview request gives up (the result is then unknown)."""
 
     schedule_check_cron: str = "0 * * * *"
-    """Cron (5 fields, or 6 with seconds first) for `check --due` under `linkwatch schedule`."""
+    """Cron (5 fields, or 6 with seconds first; 0 and 7 are Sunday) for `check --due` under
+    `linkwatch schedule`; `off` turns the job off."""
     schedule_report_cron: str = "0 9 * * mon"
-    """Cron for `report weekly` under `linkwatch schedule`, in `timezone`."""
-    schedule_job_timeout: float = 6 * 3600
+    """Cron for `report weekly` under `linkwatch schedule`, in `timezone`; `off` turns it off."""
+    schedule_job_timeout: float = Field(default=6 * 3600, gt=0)
     """Seconds a scheduled child process may run before it is killed and marked failed."""
 
     store_wait_seconds: float = Field(default=30.0, ge=0, le=3600)
@@ -83,6 +88,33 @@ class Config(BaseSettings):
 
     bench_database_url: str | None = None
     """Database for `bench.query` (created if missing, filled with synthetic rows). Unset: embedded."""
+
+    @field_validator("schedule_check_cron", "schedule_report_cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from linkwatch.cron import OFF, CronError, parse
+
+        if value.strip().lower() not in OFF:
+            try:
+                parse(value)
+            except CronError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("user_agent")
+    @classmethod
+    def _user_agent(cls, value: str) -> str:
+        if not value.strip() or any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise ValueError("must be one line of text naming your organisation and a contact")
+        return value.strip()
+
+    @field_validator("telegram_url", "discord_api_url", "whatsapp_url", "kakao_url", "line_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL such as https://t.me")
+        return value.rstrip("/")
 
     @field_validator("timezone")
     @classmethod
@@ -97,6 +129,26 @@ class Config(BaseSettings):
     def zone(self) -> ZoneInfo:
         """The configured time zone: every time linkwatch shows is in it, labelled."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def default_user_agent(self) -> bool:
+        """True when LINKWATCH_USER_AGENT is unset: requests go out without naming the operator."""
+        return "user_agent" not in self.model_fields_set
+
+    def ensure_data_dir(self) -> Path:
+        """The data directory, created (owner only) if missing; ConfigError when it cannot be used."""
+        path = Path(self.data_dir)
+        try:
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not os.access(path, os.W_OK | os.X_OK):
+                raise PermissionError(13, "Permission denied", str(path))
+        except FileExistsError:
+            raise ConfigError(f"LINKWATCH_DATA_DIR {path} is not a directory") from None
+        except OSError as exc:
+            reason = exc.strerror or exc.__class__.__name__
+            where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(path) else ""
+            raise ConfigError(f"LINKWATCH_DATA_DIR {path} cannot be used: {reason}{where}") from None
+        return path
 
     def chromium_path(self) -> str | None:
         """The Chromium binary to launch, or None when none is configured or installed."""
@@ -121,8 +173,24 @@ def load_config(**overrides: object) -> Config:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "?"
-        name = field if field in given else f"LINKWATCH_{field.upper()}"
-        message = first["msg"].removeprefix("Value error, ")
-        value = first.get("input")
-        shown = f" (got {str(value)[:60]!r})" if isinstance(value, str | int | float) else ""
-        raise ConfigError(f"{name}: {message}{shown}") from None
+        name = f"--{field.replace('_', '-')}" if field in given else f"LINKWATCH_{field.upper()}"
+        raise ConfigError(f"{name}: {_reason(first)}") from None
+
+
+def _reason(error: Any) -> str:
+    """A pydantic error as the end of a sentence, with the value that was given."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    value = error.get("input")
+    got = f" (got {str(value)[:60]!r})" if isinstance(value, str | int | float) else ""
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"must be a whole number{got}"
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return f"must be a number{got}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        words = {"greater_than_equal": "at least", "greater_than": "more than",
+                 "less_than_equal": "at most", "less_than": "less than"}[kind]
+        limit = next(iter(ctx.values()), "?")
+        return f"must be {words} {limit}{got}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    # a validator's own message already quotes the value
+    return message if value is not None and repr(str(value)) in message else f"{message}{got}"

@@ -17,7 +17,15 @@ NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
 
 
 class SourcesError(LinkwatchError, ValueError):
-    """Raised by load_sources() when a sources file cannot be read or a source is invalid."""
+    """Raised by load_sources() when a sources file cannot be read or a source is invalid.
+
+    The message is the first problem (and how many more there are); `problems` lists every one, so
+    that `linkwatch sources check` reports a file's errors in one run.
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
 
 
 class Source(BaseModel):
@@ -88,12 +96,12 @@ class Source(BaseModel):
     @classmethod
     def _cron(cls, value: str | None) -> str | None:
         if value is not None:
-            from apscheduler.triggers.cron import CronTrigger
+            from linkwatch.cron import CronError, parse
 
             try:
-                CronTrigger.from_crontab(value)
-            except ValueError as exc:
-                raise ValueError(f"{value!r} is not a cron expression ({exc})") from None
+                parse(value)  # standard crontab days: 0 and 7 are Sunday
+            except CronError as exc:
+                raise ValueError(str(exc)) from None
         return value
 
     @field_validator("allowed_domains")
@@ -122,66 +130,99 @@ class Source(BaseModel):
         return [t.replace("{keyword}", quote(k, safe="")) for t in self.search_urls for k in keywords]
 
 
-def _describe(error: ValidationError, label: str) -> str:
-    first = error.errors()[0]
-    field = ".".join(str(p) for p in first["loc"] if not isinstance(p, int)) or "(table)"
-    message = first["msg"]
-    if first["type"] == "extra_forbidden":
-        message = "unknown field"
-    elif first["type"] == "missing":
-        message = "field required"
-    elif message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
-    return f"{label}, field {field!r}: {message}"
+def _suggest(word: str, choices: list[str]) -> str:
+    import difflib
+
+    found = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean {found[0]}?)" if found else ""
 
 
-def parse_sources(text: str, origin: str = "sources file") -> list[Source]:
-    """Sources from TOML text; SourcesError names the source and the field at fault."""
+def _describe(error: ValidationError, label: str) -> list[str]:
+    """One problem per field at fault (pydantic reports them all), each naming the source and field."""
+    fields = [name for name in Source.model_fields if name != "adhoc"]
+    out = []
+    for item in error.errors():
+        field = ".".join(str(p) for p in item["loc"] if not isinstance(p, int)) or "(table)"
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown field" + _suggest(field, fields)
+        elif item["type"] == "missing":
+            message = "field required"
+        elif message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        problem = f"{label}, field {field!r}: {message}"
+        if problem not in out:
+            out.append(problem)
+    return out
+
+
+def check_sources(text: str, origin: str = "sources file") -> tuple[list[Source], list[str]]:
+    """The valid sources in TOML text and every problem found (source and field named in each)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SourcesError(f"{origin}: not valid TOML ({exc})") from None
-    unknown = sorted(set(data) - {"source"})
-    if unknown:
-        raise SourcesError(f"{origin}: unknown top-level key {unknown[0]!r} (expected [[source]] tables)")
+        return [], [f"{origin}: not valid TOML ({exc})"]
+    problems = [f"{origin}: unknown top-level key {key!r}{_suggest(key, ['source'])}; a sources file holds "
+                "[[source]] tables" for key in sorted(set(data) - {"source"})]
     tables = data.get("source", [])
     if not isinstance(tables, list):
-        raise SourcesError(f"{origin}: 'source' must be an array of tables ([[source]])")
+        return [], [*problems, f"{origin}: 'source' must be an array of tables ([[source]])"]
     sources: list[Source] = []
     seen: set[str] = set()
     for index, table in enumerate(tables, start=1):
         name = table.get("name") if isinstance(table, dict) else None
         label = f"{origin}: source {name!r}" if isinstance(name, str) else f"{origin}: source #{index}"
         if isinstance(table, dict) and "adhoc" in table:
-            raise SourcesError(f"{label}, field 'adhoc': unknown field")
+            problems.append(f"{label}, field 'adhoc': unknown field")
+            table = {k: v for k, v in table.items() if k != "adhoc"}
         try:
             source = Source.model_validate(table)
         except ValidationError as exc:
-            raise SourcesError(_describe(exc, label)) from None
+            problems.extend(_describe(exc, label))
+            continue
         if source.name in seen:
-            raise SourcesError(f"{label}, field 'name': duplicate source name")
+            problems.append(f"{label}, field 'name': duplicate source name")
+            continue
         seen.add(source.name)
         sources.append(source)
+    return sources, problems
+
+
+def parse_sources(text: str, origin: str = "sources file") -> list[Source]:
+    """Sources from TOML text; SourcesError names the source and the field at fault (and lists every
+    problem in `problems`)."""
+    sources, problems = check_sources(text, origin)
+    if problems:
+        more = len(problems) - 1
+        suffix = f" (and {more} more problem{'s' if more > 1 else ''}; `linkwatch sources check` lists them)"
+        raise SourcesError(problems[0] + (suffix if more else ""), problems)
     return sources
 
 
-def load_sources(path: str | Path) -> list[Source]:
-    """The sources defined in a TOML file; SourcesError names the source and the field at fault."""
+def read_sources_file(path: str | Path) -> str:
+    """The text of a sources file; SourcesError when it cannot be read."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SourcesError(f"{path}: no such sources file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SourcesError(f"{path}: cannot read ({exc})") from None
-    return parse_sources(text, str(path))
+
+
+def load_sources(path: str | Path) -> list[Source]:
+    """The sources defined in a TOML file; SourcesError names the source and the field at fault."""
+    return parse_sources(read_sources_file(path), str(path))
 
 
 def adhoc_source(
     url: str, *, render: str = "static", allow: list[str] | None = None, max_pages: int = 200
 ) -> Source:
     """A one-off source for `crawl --url`, named after the URL's host."""
-    host = (urlsplit(url).hostname or "site").lower()
+    try:
+        host = (urlsplit(url).hostname or "site").lower()
+    except ValueError as exc:  # urlsplit refuses a broken IPv6 host ("http://[::1")
+        raise SourcesError(f"--url {url}: not a URL ({exc})") from None
     name = re.sub(r"[^A-Za-z0-9._-]", "-", host)[:63] or "site"
     try:
         return Source(
@@ -193,7 +234,8 @@ def adhoc_source(
             adhoc=True,
         )
     except ValidationError as exc:
-        raise SourcesError(_describe(exc, f"--url {url}")) from None
+        problems = _describe(exc, f"--url {url}")
+        raise SourcesError(problems[0], problems) from None
 
 
 def pick_sources(names: tuple[str, ...] | list[str], path: str | Path) -> list[Source]:

@@ -2,12 +2,43 @@
 
 from __future__ import annotations
 
+import logging
+
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import Request
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
+
+
+class NetworkErrorsWithoutTraceback(logging.Filter):
+    """Scrapy logs a robots.txt that could not be downloaded with the whole traceback (some sixty lines
+    for a site that refuses connections). A network failure is a fact about the site, said in the
+    record's one line; the traceback stays for anything else (a bug deserves one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and _network_error(exc):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def _network_error(exc: BaseException) -> bool:
+    from scrapy import exceptions
+    from twisted.internet import error
+
+    return isinstance(exc, (
+        exceptions.DownloadConnectionRefusedError, exceptions.CannotResolveHostError,
+        exceptions.DownloadTimeoutError, exceptions.DownloadFailedError, exceptions.DownloadCancelledError,
+        error.ConnectError, error.TimeoutError, error.ConnectionLost,
+    ))
+
+
+_ROBOTS_LOG = logging.getLogger("scrapy.downloadermiddlewares.robotstxt")
+if not any(isinstance(f, NetworkErrorsWithoutTraceback) for f in _ROBOTS_LOG.filters):
+    _ROBOTS_LOG.addFilter(NetworkErrorsWithoutTraceback())
 
 
 class WaitingRobotsTxtMiddleware(RobotsTxtMiddleware):

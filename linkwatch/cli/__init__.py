@@ -9,6 +9,7 @@ import importlib
 import os
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import click
@@ -29,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "review": "linkwatch.cli.review:review",
     "report": "linkwatch.cli.report:report",
     "check": "linkwatch.cli.check:check",
+    "runs": "linkwatch.cli.runs:runs",
     "schedule": "linkwatch.cli.schedule:schedule",
     "serve": "linkwatch.cli.serve:serve",
     "users": "linkwatch.cli.users:users",
@@ -49,6 +51,10 @@ class App:
 
             self._url = database_url(self.config)
         return self._url
+
+    def data_dir(self) -> Path:
+        """LINKWATCH_DATA_DIR, created if missing (one sentence when it cannot be used)."""
+        return self.config.ensure_data_dir()
 
     def open_database(self, **kwargs: Any) -> Any:
         """A connection to the migrated database (one sentence when it cannot be had)."""
@@ -83,6 +89,15 @@ class LinkwatchGroup(click.Group):
             sys.exit(EXIT_INTERRUPTED)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except OSError as exc:
+            # A file linkwatch could not read or write (a full disk, a path that is a file): the
+            # file and the reason are the sentence; a traceback would tell a user nothing more.
+            if exc.filename is None and not os.environ.get("LINKWATCH_DEBUG"):
+                fail(LinkwatchError(unexpected(exc)))
+            if exc.filename is None:
+                raise
+            reason = exc.strerror or exc.__class__.__name__
+            fail(LinkwatchError(redact(f"cannot use {exc.filename}: {reason}")))
         except Exception as exc:  # never a traceback (nor a password in one) for the user
             if os.environ.get("LINKWATCH_DEBUG"):
                 raise
@@ -93,8 +108,10 @@ class LinkwatchGroup(click.Group):
 def unexpected(exc: BaseException) -> str:
     """One sentence for an error nothing else caught (PostgreSQL's, or a bug's)."""
     first = (str(exc).strip().splitlines() or [""])[0][:300]
-    if type(exc).__module__.startswith("psycopg"):
-        return f"PostgreSQL refused the operation ({first or type(exc).__name__})"
+    if type(exc).__module__.split(".")[0] == "psycopg":  # by module: `extract` never imports psycopg
+        from linkwatch.db import describe
+
+        return f"database error: {describe(exc)}"
     return (f"unexpected {type(exc).__name__}: {first} (set LINKWATCH_DEBUG=1 to see where it happened)"
             if first else f"unexpected {type(exc).__name__} (set LINKWATCH_DEBUG=1 to see where it happened)")
 

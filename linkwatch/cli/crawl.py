@@ -8,8 +8,43 @@ from pathlib import Path
 import click
 
 from linkwatch.cli import App, pass_app
-from linkwatch.errors import EXIT_INTERRUPTED
+from linkwatch.cli.params import FiniteFloat
+from linkwatch.errors import EXIT_INTERRUPTED, LinkwatchError
 from linkwatch.sources import SourcesError, adhoc_source, pick_sources
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Scrapy's download exceptions (their class names, as its stats count them), in a person's words.
+UNREACHABLE = (
+    ("ConnectionRefused", "connection refused"),
+    ("CannotResolveHost", "host name not found"), ("DNSLookup", "host name not found"),
+    ("Timeout", "timed out"), ("TimedOut", "timed out"),
+    ("SSL", "TLS handshake failed"), ("TLS", "TLS handshake failed"),
+    ("ConnectionLost", "connection lost"), ("ResponseNeverReceived", "no response"),
+)
+
+
+class CrawlFailedError(LinkwatchError):
+    """Raised by `crawl` when a source could not be crawled (nothing fetched, or the crawl failed)."""
+
+
+def unreachable_reason(stats: dict) -> str:
+    """Why nothing could be fetched, from the run's download exceptions: "connection refused", …"""
+    prefix = "downloader/exception_type_count/"
+    counts = sorted(((n, k[len(prefix):]) for k, n in stats.items() if k.startswith(prefix)), reverse=True)
+    for _n, name in counts:
+        for part, words in UNREACHABLE:
+            if part.lower() in name.rsplit(".", 1)[-1].lower():
+                return words
+    return "no page could be downloaded"
+
+
+def log_level_of(level: str | None, verbose: int, quiet: bool) -> str:
+    """Scrapy's LOG_LEVEL from --log-level, or -v (INFO), -vv (DEBUG), -q (ERROR); WARNING otherwise."""
+    if level:
+        return level.upper()
+    if quiet:
+        return "ERROR"
+    return ("WARNING", "INFO", "DEBUG")[min(verbose, 2)]
 
 
 @click.command()
@@ -21,13 +56,20 @@ from linkwatch.sources import SourcesError, adhoc_source, pick_sources
               help="With --url: fetch pages statically (default) or render them in Chromium.")
 @click.option("--allow", multiple=True,
               help="With --url: only follow links matching this regex (repeatable).")
-@click.option("--max-pages", type=click.IntRange(min=1), default=None, help="Page budget per source.")
+@click.option("--max-pages", type=click.IntRange(1, 10_000_000), default=None, help="Page budget per source.")
 @click.option("--resume", is_flag=True,
               help="Continue an interrupted or killed crawl from its journal instead of starting over.")
 @click.option("--redis", "redis_url", metavar="URL",
               help="Be one worker of a distributed crawl sharing this Redis (default: LINKWATCH_REDIS_URL).")
-@click.option("--idle-timeout", type=click.FloatRange(min=0.5), default=30.0, show_default=True,
+@click.option("--idle-timeout", type=FiniteFloat(0.5), default=30.0, show_default=True, metavar="SECONDS",
               help="Distributed: stop once the shared queue is empty and all workers idle this long (s).")
+@click.option("-v", "--verbose", count=True,
+              help="More of Scrapy's log: -v adds INFO lines, -vv DEBUG (default: warnings and errors).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors, and no progress line.")
+@click.option("--log-level", type=click.Choice(LOG_LEVELS, case_sensitive=False),
+              help="Scrapy's log level (overrides -v/-q).")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Append Scrapy's log to this file instead of stderr (progress and summary stay).")
 @click.option("--trigger", type=click.Choice(["manual", "schedule"]), default="manual", hidden=True)
 @pass_app
 def crawl(
@@ -41,16 +83,22 @@ def crawl(
     resume: bool,
     redis_url: str | None,
     idle_timeout: float,
+    verbose: int,
+    quiet: bool,
+    log_level: str | None,
+    log_file: Path | None,
     trigger: str,
 ) -> None:
     """Crawl sources NAME… from the sources file, or one site with --url.
 
-    Shows live progress on stderr and a summary at the end; each crawl is recorded in crawl_runs.
-    Ctrl-C stops cleanly (the run is marked interrupted); --resume continues it.
+    Shows live progress on stderr and a summary at the end; each crawl is recorded in crawl_runs
+    (`linkwatch runs`). A source that could not be reached at all (nothing fetched) is an error:
+    the run is marked failed and the exit status is 1. Ctrl-C stops cleanly (the run is marked
+    interrupted); --resume continues it.
     With --redis (or LINKWATCH_REDIS_URL) this is one worker of a distributed crawl: start the same
     command on several machines and they share one frontier and page budget.
     """
-    from crawler.runner import check_crawlable, run_crawls, storage_failure, summary_lines
+    from crawler.runner import check_crawlable, fetched_nothing, run_crawls, storage_failure, summary_lines
 
     config = app.config
     redis_url = redis_url or config.redis_url
@@ -72,10 +120,18 @@ def crawl(
         sources = pick_sources(names, sources_file or config.sources)
         if max_pages:
             sources = [s.model_copy(update={"max_pages": max_pages}) for s in sources]
+    app.data_dir()  # one sentence now if it cannot be used, not a traceback from inside the crawl
     for note in check_crawlable(sources, config, redis_url=redis_url):
         click.echo(f"note: {note}", err=True)
+    if config.default_user_agent:
+        click.echo(f"warning: LINKWATCH_USER_AGENT is not set; the forums see {config.user_agent!r}. Set it "
+                   "to your organisation and a contact address.", err=True)
+    logging = {"LOG_LEVEL": log_level_of(log_level, verbose, quiet)}
+    if log_file is not None:
+        logging["LOG_FILE"] = str(log_file)
     results = run_crawls(sources, database_url=app.database_url(), config=config, trigger=trigger,
-                         resume=resume, redis_url=redis_url, idle_seconds=idle_timeout)
+                         resume=resume, redis_url=redis_url, idle_seconds=idle_timeout,
+                         progress=not quiet, overrides=logging)
     for line in summary_lines(results):
         click.echo(line)
     lost = storage_failure(results)
@@ -85,6 +141,14 @@ def crawl(
         hint = " ".join(r.source for r in results) if not url else f"--url {url}"
         click.echo(f"interrupted; continue with: linkwatch crawl {hint} --resume", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    start = {s.name: s.start_urls[0] for s in sources}
+    down = [r for r in results if r.status == "failed" and fetched_nothing(r.stats)]
+    if down:
+        r = down[0]
+        others = f" (and {len(down) - 1} other source(s))" if len(down) > 1 else ""
+        where, why = start.get(r.source, r.source), unreachable_reason(r.stats)
+        raise CrawlFailedError(f"could not reach {where} ({why}){others}; nothing was fetched and run "
+                               f"{r.run_id} is marked failed")
     failed = [r.source for r in results if r.status == "failed"]
     if failed:
-        raise click.ClickException(f"crawl of {failed[0]!r} failed; see the log above")
+        raise CrawlFailedError(f"crawl of {failed[0]!r} failed; see the log above")

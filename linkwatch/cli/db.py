@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from linkwatch.cli import App, pass_app
+from linkwatch.cli.output import stamp
 
 
 @click.group()
@@ -46,7 +47,7 @@ def status(app: App) -> None:
             pending += 1
             click.echo(f"{s.migration.name}  pending")
         else:
-            click.echo(f"{s.migration.name}  applied {s.applied_at:%Y-%m-%d %H:%M:%S %Z}")
+            click.echo(f"{s.migration.name}  applied {stamp(s.applied_at, app.config.zone)}")
     click.echo(f"{len(states) - pending} applied, {pending} pending")
     if pending:
         click.echo("run `linkwatch db migrate` to apply them", err=True)
@@ -94,8 +95,9 @@ def replay(app: App) -> None:
     """
     from linkwatch.db.replay import replay_all
 
+    data_dir = app.data_dir()
     with app.open_database() as conn:
-        outcome = replay_all(conn, app.config.data_dir)
+        outcome = replay_all(conn, data_dir)
     total = outcome.stored
     if outcome.batches:
         click.echo(f"stored {outcome.batches} batch(es): {total.pages} pages, {total.links_new} new links, "

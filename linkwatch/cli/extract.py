@@ -7,6 +7,7 @@ from typing import BinaryIO
 
 import click
 
+from linkwatch.cli.params import CSV, JSON, JSONL, TEXT, format_option
 from linkwatch.extract import Link, decode
 from linkwatch.extract import extract as extract_links
 from linkwatch.text import for_terminal, json_for_terminal
@@ -41,14 +42,7 @@ def _table(rows: list[dict[str, object]], with_file: bool) -> None:
 
 @click.command("extract")
 @click.option("--base-url", metavar="URL", help="URL the page came from, to resolve relative links.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["jsonl", "table"]),
-    default="jsonl",
-    show_default=True,
-    help="JSON lines (one object per link) or an aligned table.",
-)
+@format_option(JSONL, JSON, TEXT, CSV, default=JSONL)
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=True, allow_dash=True))
 def extract(base_url: str | None, fmt: str, files: tuple[str, ...]) -> None:
     """Print every open-channel link (Telegram, Discord, Kakao, LINE, …) in FILES, even disguised ones.
@@ -77,12 +71,24 @@ def extract(base_url: str | None, fmt: str, files: tuple[str, ...]) -> None:
         links = extract_links(decode(body), base_url)
         for link in links:
             record = _record(link, name if several else None)
-            if fmt == "jsonl":
+            if fmt == JSONL:
                 click.echo(json_for_terminal(record))
             else:
                 rows.append(record)
-    if fmt == "table":
+    if fmt == TEXT:
         _table(rows, several)
+    elif fmt == JSON:
+        click.echo(json_for_terminal(rows))
+    elif fmt == CSV:
+        import csv
+
+        from linkwatch.text import for_cell
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        columns = (("file",) if several else ()) + FIELDS
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([for_cell(v) if isinstance(v, str) else v for v in (row.get(c) for c in columns)])
     sys.stdout.flush()
     if failed:
         sys.exit(2)

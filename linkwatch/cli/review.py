@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from linkwatch.cli import App, pass_app
-from linkwatch.cli.output import local
+from linkwatch.cli.output import stamp
+from linkwatch.cli.params import count
 from linkwatch.text import for_terminal
 
 KEYS = {"c": "confirm", "d": "dismiss", "s": "skip", "n": "note", "q": "quit"}
@@ -17,16 +18,15 @@ def show_item(conn, item: dict, position: int, total: int, tz) -> None:
     click.echo("")
     click.echo(f"[{position}/{total}] link {item['id']}  score {item['score']:.2f}  "
                f"{item['platform']}/{item['kind']}  seen {item['sightings']}x  liveness {item['liveness']}")
-    click.echo(f"  url:   {for_terminal(item['url'])}")
+    click.echo(f"  url:   {for_terminal(item['url'], one_line=True)}")
     if item["preview_title"]:
-        click.echo(f"  title: {for_terminal(item['preview_title'])}"
+        click.echo(f"  title: {for_terminal(item['preview_title'], one_line=True)}"
                    + (f"  ({item['member_count']} members)" if item["member_count"] is not None else ""))
-    click.echo(f"  first {local(item['first_seen'], tz, '%Y-%m-%d %H:%M')}  "
-               f"last {local(item['last_seen'], tz, '%Y-%m-%d %H:%M')}")
+    click.echo(f"  first {stamp(item['first_seen'], tz)}  last {stamp(item['last_seen'], tz)}")
     for s in where_seen(conn, item["id"]):
-        click.echo(f"  - {local(s['seen_at'], tz, '%Y-%m-%d %H:%M')} {for_terminal(s['source'] or '?')}: "
-                   f"{for_terminal(s['page_url'])}")
-        click.echo(f"    {for_terminal(s['context'])[:300]}")
+        click.echo(f"  - {stamp(s['seen_at'], tz)} {for_terminal(s['source'] or '?')}: "
+                   f"{for_terminal(s['page_url'], one_line=True)}")
+        click.echo(f"    {for_terminal(s['context'], one_line=True)[:300]}")
 
 
 def ask_category() -> str:
@@ -45,8 +45,8 @@ def ask_category() -> str:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--limit", type=click.IntRange(1), default=100, show_default=True,
-              help="At most this many links in this session.")
+@click.option("--limit", type=count(0), default=100, show_default=True,
+              help="At most this many links in this session; 0 means every link waiting.")
 @click.pass_context
 def review(ctx: click.Context, limit: int) -> None:
     """Triage new links, highest score first (without a subcommand: the interactive queue).
@@ -67,7 +67,7 @@ def review(ctx: click.Context, limit: int) -> None:
     counts = {"confirm": 0, "dismiss": 0, "skip": 0}
     with app.open_database() as conn:
         who = identity(conn)
-        items = queue(conn, who, limit)
+        items = queue(conn, who, limit or None)
         if not items:
             click.echo(f"Nothing to review for {who}.")
             return
@@ -104,13 +104,14 @@ def review(ctx: click.Context, limit: int) -> None:
 def run_decisions(app: App, ids: tuple[str, ...], decision: str, category: str | None,
                   note: str | None) -> None:
     from linkwatch.db.audit import identity
-    from linkwatch.db.links import find_link
+    from linkwatch.db.links import find_links
     from linkwatch.jobs.review import decide, validate_category
 
     validate_category(category, decision)
     with app.open_database() as conn:
         who = identity(conn)
-        for link_id in [find_link(conn, ident) for ident in ids]:
+        link_ids = find_links(conn, ids)  # every LINK known before the first decision is recorded
+        for link_id in link_ids:
             outcome = decide(conn, link_id, decision, who, category=category, note=note,
                              required=app.config.reviewers_required)
             click.echo(outcome.describe())
@@ -121,19 +122,20 @@ CATEGORY_HELP = ("Category (deepfake_sexual, csam_suspected, nonconsensual, sexu
 
 
 @review.command()
-@click.argument("ids", nargs=-1, required=True, metavar="ID…")
+@click.argument("ids", nargs=-1, required=True, metavar="LINK…")
 @click.option("--category", help=CATEGORY_HELP)
 @click.option("--note", help="A note kept with the decision.")
 @pass_app
 def confirm(app: App, ids, category, note) -> None:
-    """Confirm links (by id or URL) in a category; each counts towards the reviewers required."""
+    """Confirm links in a category; each counts towards the reviewers required. LINK is a link id,
+    its canonical URL or its code."""
     run_decisions(app, ids, "confirm", category, note)
 
 
 @review.command()
-@click.argument("ids", nargs=-1, required=True, metavar="ID…")
+@click.argument("ids", nargs=-1, required=True, metavar="LINK…")
 @click.option("--note", help="A note kept with the decision.")
 @pass_app
 def dismiss(app: App, ids, note) -> None:
-    """Dismiss links (by id or URL): not what linkwatch looks for."""
+    """Dismiss links: not what linkwatch looks for. LINK is a link id, its canonical URL or its code."""
     run_decisions(app, ids, "dismiss", None, note)

@@ -10,8 +10,10 @@ from pathlib import Path
 import click
 
 from linkwatch.cli import App, pass_app
-
-OFF = ("off", "none", "")
+from linkwatch.cli.output import emit, stamp
+from linkwatch.cli.params import JSON, JSONL, TEXT, FiniteFloat, format_option
+from linkwatch.cron import OFF
+from linkwatch.errors import LinkwatchError
 
 
 @click.command()
@@ -25,19 +27,20 @@ OFF = ("off", "none", "")
 @click.option("--report-cron", metavar="CRON",
               help="When to run `report weekly` (default LINKWATCH_SCHEDULE_REPORT_CRON, "
                    "Monday 09:00 in LINKWATCH_TIMEZONE); 'off'.")
-@click.option("--timeout", type=click.FloatRange(min=1), metavar="SECONDS",
+@click.option("--timeout", type=FiniteFloat(1), metavar="SECONDS",
               help="Kill a job running longer than this; its crawl run is marked failed "
                    "(default LINKWATCH_SCHEDULE_JOB_TIMEOUT).")
 @click.option("--crawl-command", metavar="TEMPLATE",
               help="Run this instead of `linkwatch crawl SOURCE` ({source} is replaced; no shell).")
-@click.option("--kill-grace", type=click.FloatRange(min=0), default=30, show_default=True,
+@click.option("--kill-grace", type=FiniteFloat(0), default=30, show_default=True,
               metavar="SECONDS", help="After SIGTERM, wait this long before SIGKILL.")
 @click.option("--workers", type=click.IntRange(min=1, max=64), default=4, show_default=True,
               help="Jobs that may run at the same time (different jobs; one job never runs twice).")
+@format_option(TEXT, JSON, JSONL)
 @pass_app
 def schedule(app: App, once: bool, list_only: bool, sources_file: Path | None, check_cron: str | None,
              report_cron: str | None, timeout: float | None, crawl_command: str | None,
-             kill_grace: float, workers: int) -> None:
+             kill_grace: float, workers: int, fmt: str) -> None:
     """Run each enabled source's crawl on its cron `schedule`, `check --due` hourly and
     `report weekly` on Monday morning, each as a child process with a timeout.
 
@@ -45,8 +48,10 @@ def schedule(app: App, once: bool, list_only: bool, sources_file: Path | None, c
     marked failed. Two schedulers (even on different machines) never run the same job at once, and
     a crawl also holds its source's lock. Runs missed while the scheduler was down run once at start.
     Every job is logged in the job_runs table (start, end, outcome, exit code, output tail) and
-    its output is kept under <data dir>/logs/schedule/. Cron fields: 5, or 6 with seconds first.
-    The sources file is re-read when it changes (no restart needed).
+    its output is kept under <data dir>/logs/schedule/ (`linkwatch runs jobs`). Cron fields as in
+    crontab(5): minute hour day-of-month month day-of-week, 0 and 7 are Sunday, names and @daily
+    work; a sixth field in front is seconds. Times are in LINKWATCH_TIMEZONE. The sources file is
+    re-read when it changes (no restart needed). --format applies to --list.
     """
     import psycopg
 
@@ -58,7 +63,7 @@ def schedule(app: App, once: bool, list_only: bool, sources_file: Path | None, c
     if sources_file is None and Path(config.sources).exists():
         sources_file = Path(config.sources)
     elif sources_file is not None and not sources_file.exists():
-        raise click.ClickException(f"{sources_file}: no such sources file")
+        raise LinkwatchError(f"{sources_file}: no such sources file")
     check_cron = config.schedule_check_cron if check_cron is None else check_cron
     report_cron = config.schedule_report_cron if report_cron is None else report_cron
     options = sch.JobOptions(
@@ -74,39 +79,45 @@ def schedule(app: App, once: bool, list_only: bool, sources_file: Path | None, c
         health.reap_stale_runs(conn)
 
     def say(message: str) -> None:
-        click.echo(f"{datetime.now(tz):%Y-%m-%d %H:%M:%S} {message}", err=True)
+        click.echo(f"{datetime.now(tz):%Y-%m-%d %H:%M:%S %Z} {message}", err=True)
 
     runner = sch.Runner(
-        database_url=url, log_dir=Path(config.data_dir) / "logs" / "schedule", host=health.hostname(),
+        database_url=url, log_dir=app.data_dir() / "logs" / "schedule", host=health.hostname(),
         kill_grace=kill_grace, env={"LINKWATCH_DATABASE_URL": url}, on_event=say,
     )
     if list_only:
         starts = runner.last_starts()
         now = datetime.now(tz)
+        listed = []
         for job in jobs:
-            nxt = sch.cron_trigger(job.cron, tz).get_next_fire_time(None, now)
             last = starts.get(job.name)
-            due = sch.due_since(job, last, now, tz) is not None
-            cells = [job.name, job.cron, f"last {last:%Y-%m-%d %H:%M}" if last else "last never",
-                     f"next {nxt:%Y-%m-%d %H:%M %Z}"]
-            if due:
+            listed.append({"job": job.name, "cron": job.cron, "last": last,
+                           "next": sch.cron_trigger(job.cron, tz).get_next_fire_time(None, now),
+                           "due": sch.due_since(job, last, now, tz) is not None})
+        if fmt != TEXT:
+            emit(iter(listed), fmt, tz, text=lambda _rows: None)
+            return
+        for row in listed:
+            last = f"last {stamp(row['last'], tz)}" if row["last"] else "last never"
+            cells = [row["job"], row["cron"], last, f"next {stamp(row['next'], tz)}"]
+            if row["due"]:
                 cells.append("due now")
             click.echo("\t".join(cells))
         return
     if not jobs:
-        raise click.ClickException(
+        raise LinkwatchError(
             "nothing to schedule: no source has a schedule and check/report are off"
         )
     if once:
         try:
             results = sch.run_once(runner, jobs, tz)
         except psycopg.Error as exc:
-            raise click.ClickException(f"database error: {describe(exc)}") from exc
+            raise LinkwatchError(f"database error: {describe(exc)}") from exc
         if not results:
             say("nothing is due")
         bad = [r for r in results if r.outcome in ("failed", "timeout")]
         if bad:
-            raise click.ClickException(
+            raise LinkwatchError(
                 f"{len(bad)} job(s) did not succeed: " + ", ".join(f"{r.job} ({r.outcome})" for r in bad)
             )
         return
@@ -123,5 +134,5 @@ def schedule(app: App, once: bool, list_only: bool, sources_file: Path | None, c
         sch.serve(runner, jobs, tz, stop, max_workers=workers, reload=lambda: sch.build_jobs(options, tz),
                   watch=sources_file)
     except psycopg.Error as exc:
-        raise click.ClickException(f"database error: {describe(exc)}") from exc
+        raise LinkwatchError(f"database error: {describe(exc)}") from exc
     say("stopped")

@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import Any
 
 import click
 
 from linkwatch.cli import App, pass_app
-from linkwatch.errors import EXIT_FLAGGED
-from linkwatch.sources import load_sources
-from linkwatch.text import json_for_terminal
+from linkwatch.cli.output import TABLE_TIME, Column, emit, local, print_table, zone_note
+from linkwatch.cli.params import CSV, JSON, JSONL, TEXT, format_option
+from linkwatch.errors import EXIT_FLAGGED, LinkwatchError
+from linkwatch.sources import check_sources, load_sources, read_sources_file
+
+SOURCE_COLUMNS = [
+    Column("name", "name", keep=True),
+    Column("enabled", "enabled", rank=6),
+    Column("render", "render", rank=5),
+    Column("max_pages", "max pages", rank=4, right=True),
+    Column("max_depth", "max depth", rank=2, right=True),
+    Column("robots", "robots", rank=1),
+    Column("schedule", "schedule", rank=3),
+    Column("start_urls", "start URLs", rank=7, fold=True),
+]
+HEALTH_COLUMNS = [
+    Column("name", "source", keep=True),
+    Column("started_at", "last run", rank=8),
+    Column("status", "outcome", rank=9),
+    Column("pages", "pages", rank=7, right=True),
+    Column("links", "links", rank=6, right=True),
+    Column("new_links", "new", rank=5, right=True),
+    Column("errors", "errors", rank=4, right=True),
+    Column("media_refused", "media refused", rank=2, right=True),
+    Column("flags", "flags", rank=10, fold=True),
+]
+
+
+class SourcesFileError(LinkwatchError):
+    """Raised by `sources check` when the file has problems (each printed above the sentence)."""
 
 
 @click.group()
@@ -20,39 +49,42 @@ def sources() -> None:
 @sources.command("list")
 @click.option("--sources", "sources_file", type=click.Path(path_type=Path), default=None,
               help="Sources file (default: LINKWATCH_SOURCES or sources.toml).")
+@format_option(TEXT, JSON, JSONL, CSV)
 @pass_app
-def list_sources(app: App, sources_file: Path | None) -> None:
+def list_sources(app: App, sources_file: Path | None, fmt: str) -> None:
     """List the sources in the sources file: name, render mode, limits, schedule, start URLs."""
-    from rich.console import Console
-    from rich.table import Table
-
     path = sources_file or app.config.sources
     found = load_sources(path)
-    if not found:
+    if not found and fmt == TEXT:
         click.echo(f"{path}: no [[source]] tables")
         return
-    table = Table(title=str(path))
-    for column in ("name", "enabled", "render", "max pages", "max depth", "robots", "schedule", "start URLs"):
-        table.add_column(column)
-    for s in found:
-        table.add_row(
-            s.name,
-            "yes" if s.enabled else "no",
-            s.render,
-            str(s.max_pages),
-            str(s.max_depth),
-            "obey" if s.obey_robots else "ignore",
-            s.schedule or "-",
-            "\n".join(s.start_urls),
-        )
-    Console(soft_wrap=True).print(table)
+
+    def text(rows: list[dict[str, Any]]) -> None:
+        cells = [{
+            "name": r["name"], "enabled": "yes" if r["enabled"] else "no", "render": r["render"],
+            "max_pages": str(r["max_pages"]), "max_depth": str(r["max_depth"]),
+            "robots": "obey" if r["obey_robots"] else "ignore", "schedule": r["schedule"] or "-",
+            "start_urls": "\n".join(r["start_urls"]),
+        } for r in rows]
+        print_table(SOURCE_COLUMNS, cells, title=str(path))
+
+    emit((s.model_dump(mode="json") for s in found), fmt, app.config.zone, text=text)
 
 
 @sources.command("check")
 @click.argument("file", type=click.Path(path_type=Path))
 def check(file: Path) -> None:
-    """Validate FILE: exits 1 with the source and the field at fault, else says how many are valid."""
-    found = load_sources(file)
+    """Validate FILE: every problem is listed (the source and the field at fault, with a suggestion
+    for a misspelt field) and the exit status is 1; else says how many sources are valid. A file
+    without any [[source]] table is refused."""
+    found, problems = check_sources(read_sources_file(file), str(file))
+    if not found and not problems:
+        problems = [f"{file}: no [[source]] tables; a sources file defines at least one source"]
+    if problems:
+        for problem in problems[:-1]:
+            click.echo(f"Error: {problem}", err=True)
+        more = f" ({len(problems)} problems in all)" if len(problems) > 1 else ""
+        raise SourcesFileError(problems[-1] + more)
     enabled = sum(1 for s in found if s.enabled)
     click.echo(f"{file}: {len(found)} source(s) valid ({enabled} enabled)")
 
@@ -62,28 +94,29 @@ def check(file: Path) -> None:
 @click.option("--max-errors", type=click.IntRange(min=0), default=10, show_default=True,
               help="Flag a run with more errors than this (or more than half its requests failing).")
 @click.option("--adhoc", is_flag=True, help="Also show ad-hoc sources created by `crawl --url`.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per source.")
+@format_option(TEXT, JSON, JSONL, CSV)
+@click.option("--json", "as_json", is_flag=True, hidden=True, help="Same as --format jsonl.")
 @click.option("--fail-on-flags", is_flag=True, help="Exit 3 when any source is flagged (for monitoring).")
 @click.option("--sources", "sources_file", type=click.Path(path_type=Path),
               help="Also list this file's sources that never ran (default LINKWATCH_SOURCES if it exists).")
 @pass_app
-def status(app: App, names: tuple[str, ...], max_errors: int, adhoc: bool, as_json: bool,
+def status(app: App, names: tuple[str, ...], max_errors: int, adhoc: bool, fmt: str, as_json: bool,
            fail_on_flags: bool, sources_file: Path | None) -> None:
     """Show each source's last crawl: outcome, pages, links, new links, errors, media refused.
 
     FLAGS says when a source needs a look: the last run failed or was interrupted, found zero
     pages, found zero links where earlier runs found some (layout changed, blocked or gone), or
     had more errors than --max-errors. Runs left 'running' by a process that no longer exists on
-    this host are marked interrupted first.
+    this host are marked interrupted first. Every run of a source: `linkwatch runs --source NAME`.
     """
-    from rich.console import Console
-    from rich.table import Table
-
     from linkwatch.db import health
 
+    if as_json:
+        fmt = JSONL
     with app.open_database(autocommit=False) as conn:
         rows = health.source_health(conn, list(names) or None, include_adhoc=adhoc, max_errors=max_errors)
     config = app.config
+    tz = config.zone
     if sources_file is None and Path(config.sources).exists():
         sources_file = Path(config.sources)
     if sources_file is not None:
@@ -97,20 +130,17 @@ def status(app: App, names: tuple[str, ...], max_errors: int, adhoc: bool, as_js
         rows.sort(key=lambda h: h.name)
     missing = sorted(set(names) - {h.name for h in rows})
     if missing:
-        raise click.ClickException(f"no source named {missing[0]!r} (not in the database or sources file)")
-    if as_json:
-        for h in rows:
-            click.echo(json_for_terminal(h.as_dict()))
-    else:
-        table = Table(box=None, pad_edge=False)
-        for col in ("source", "last run", "outcome", "pages", "links", "new", "errors", "media refused",
-                    "flags"):
-            table.add_column(col, justify="right" if col in ("pages", "links", "new", "errors",
-                                                                "media refused") else "left")
-        for h in rows:
-            when = h.started_at.strftime("%Y-%m-%d %H:%M") if h.started_at else "never"
-            table.add_row(h.name, when, h.status or "-", str(h.pages), str(h.links), str(h.new_links),
-                          str(h.errors), str(h.media_refused), ", ".join(h.flags) or "ok")
-        Console(width=200).print(table)
+        raise LinkwatchError(f"no source named {missing[0]!r} (not in the database or sources file)")
+
+    def text(records: list[dict[str, Any]]) -> None:
+        cells = [{
+            "name": r["name"], "started_at": local(r["started_at"], tz, TABLE_TIME) or "never",
+            "status": r["status"] or "-", "pages": str(r["pages"]), "links": str(r["links"]),
+            "new_links": str(r["new_links"]), "errors": str(r["errors"]),
+            "media_refused": str(r["media_refused"]), "flags": ", ".join(r["flags"]) or "ok",
+        } for r in records]
+        print_table(HEALTH_COLUMNS, cells, footer=zone_note(tz))
+
+    emit((dataclasses.asdict(h) for h in rows), fmt, tz, text=text)
     if fail_on_flags and any(h.flags for h in rows):
         raise SystemExit(EXIT_FLAGGED)

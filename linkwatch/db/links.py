@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -12,7 +13,7 @@ from psycopg.rows import dict_row
 
 from linkwatch.db.audit import audit
 from linkwatch.db.sql import query
-from linkwatch.errors import LinkwatchError
+from linkwatch.errors import EXIT_USAGE, LinkwatchError
 
 STATUSES = ("new", "confirmed", "dismissed", "referred")
 SORTS = {
@@ -31,7 +32,14 @@ class LinkNotFoundError(LinkwatchError, LookupError):
     """Raised by find_link() when nothing (or more than one link) matches; the message is for the user."""
 
 
+class UnknownFilterError(LinkwatchError, ValueError):
+    """Raised by check_filters() for a --platform, --kind or --source no link could ever match."""
 
+    exit_code = EXIT_USAGE
+
+
+# How every command that takes a link names what it accepts, in its errors and its help.
+IDENT_HELP = "a link id, its canonical URL or its code"
 
 
 
@@ -56,7 +64,7 @@ class LinkFilters:
     min_score: float | None = None
     live: bool = False
     sort: str = "score"
-    limit: int = 50
+    limit: int | None = 50  # None: every matching link
     offset: int = 0
     # Keyset pagination (the web console and API): the sort key and id of the last row of the
     # previous page, (score, id) or (last_seen, id) according to `sort`; the page starts after it.
@@ -160,46 +168,104 @@ def expected_text_matches(conn: psycopg.Connection, text: str) -> int:
         conn.execute("RESET enable_seqscan")
 
 
+def check_filters(conn: psycopg.Connection, f: LinkFilters) -> None:
+    """Refuses a --platform or --kind linkwatch does not know and a --source no crawl has used: each
+    would otherwise be an empty result that looks like "no such links"."""
+    from linkwatch import vocabulary
+
+    for column, values, known in (("platform", f.platform, vocabulary.platforms()),
+                                  ("kind", f.kind, vocabulary.kinds())):
+        for value in values:
+            stored = conn.execute(query("links", "value_stored"), {"column": column, "value": value})
+            if value not in known and not stored.fetchone()[0]:
+                raise UnknownFilterError(vocabulary.unknown_word(column, value, known))
+    if f.source:
+        found = {r[0] for r in conn.execute(query("links", "known_sources"), {"names": list(f.source)})}
+        missing = [name for name in f.source if name not in found]
+        if missing:
+            names = [r[0] for r in conn.execute(query("links", "source_names"))]
+            guess = vocabulary.closest(missing[0], names) if names else None
+            hint = f" (did you mean {guess}?)" if guess else ""
+            raise UnknownFilterError(
+                f"no source named {missing[0]!r}{hint}; sources crawled so far: {', '.join(names) or 'none'}")
+
+
 def search(conn: psycopg.Connection, f: LinkFilters, who: str) -> list[dict[str, Any]]:
     """One page of matching links (dicts), recording the query in the audit log."""
+    return list(stream(conn, f, who))
+
+
+def stream(conn: psycopg.Connection, f: LinkFilters, who: str) -> Iterator[dict[str, Any]]:
+    """The matching links (dicts) as PostgreSQL returns them, through a server-side cursor, so that
+    `--limit 0` streams every link without holding them in memory. The query is recorded in the
+    audit log with the number of rows handed out, also when the reader stops early."""
     # At a million links the estimates pass jit_above_cost and compiling costs more than running.
     conn.execute("SET jit = off")
     probe = bool(f.text) and expected_text_matches(conn, f.text) > PROBE_TEXT_ABOVE
     statement, params = build_search(f, probe_text=probe)
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(statement, params).fetchall()
-    audit(conn, who, "query", None, {"command": "links", "filters": f.describe(), "rows": len(rows)})
-    conn.commit()
-    return rows
+    rows = 0
+    try:
+        with conn.transaction(), conn.cursor(name="linkwatch_links", row_factory=dict_row) as cur:
+            cur.itersize = 2_000
+            cur.execute(statement, params)
+            for row in cur:
+                rows += 1
+                yield row
+    finally:
+        with conn.transaction():
+            audit(conn, who, "query", None, {"command": "links", "filters": f.describe(), "rows": rows})
 
 
 def find_link(conn: psycopg.Connection, ident: str) -> int:
-    """The id of the link an investigator named by id, canonical URL, raw form as written, or code."""
+    """The id of the link named by id, canonical URL, code, or raw form as written in a post."""
     ident = ident.strip()
-    if ident.isdigit() and len(ident) < 19:
+    found = []
+    if ident.isdigit() and len(ident) < 19:  # an id; a code may be all digits too, so then those
         found = conn.execute(query("links", "find_by_id"), {"i": int(ident)}).fetchall()
-    else:
-        found = []
+    if not found:
         for name in ("find_by_url", "find_by_code", "find_by_raw"):
             found = conn.execute(query("links", name), {"i": ident}).fetchall()
             if found:
                 break
     if not found:
-        raise LinkNotFoundError(f"no link matches {ident!r}; give a link id, its canonical URL or its code")
+        raise LinkNotFoundError(f"no link matches {ident!r}; give {IDENT_HELP}")
     if len(found) > 1:
         ids = ", ".join(str(r[0]) for r in found)
         raise LinkNotFoundError(f"{ident!r} matches several links ({ids}); give the link id")
     return int(found[0][0])
 
 
+def find_links(conn: psycopg.Connection, idents: list[str] | tuple[str, ...]) -> list[int]:
+    """The ids of the links named (find_link for each, in order, each once); one error for all that
+    match nothing."""
+    ids: list[int] = []
+    missing: list[str] = []
+    for ident in idents:
+        try:
+            link_id = find_link(conn, ident)
+        except LinkNotFoundError as exc:
+            if "several links" in str(exc):
+                raise
+            missing.append(ident.strip())
+            continue
+        if link_id not in ids:
+            ids.append(link_id)
+    if missing:
+        names = " or ".join(repr(m) for m in missing[:5]) + (" …" if len(missing) > 5 else "")
+        raise LinkNotFoundError(f"no link matches {names}; give {IDENT_HELP}")
+    return ids
+
+
 def show(conn: psycopg.Connection, link_id: int, who: str) -> dict[str, Any]:
-    """The link with its sightings (and evidence pages), liveness checks, reviews and referrals."""
+    """The link with its evidence (every sighting and its page), liveness checks, reviews and referrals."""
     params = {"id": link_id}
     with conn.cursor(row_factory=dict_row) as cur:
         link = cur.execute(query("links", "show_link"), params).fetchone()
         if link is None:
             raise LinkNotFoundError(f"no link with id {link_id}")
-        for part in ("sightings", "checks", "reviews", "referrals"):
+        # `sightings` is the count, as in every other output; the sightings themselves are the evidence.
+        link["evidence"] = cur.execute(query("links", "show_sightings"), params).fetchall()
+        for part in ("checks", "reviews", "referrals"):
             link[part] = cur.execute(query("links", f"show_{part}"), params).fetchall()
     audit(conn, who, "show", str(link_id), {"command": "links show"})
     conn.commit()

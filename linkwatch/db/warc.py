@@ -6,6 +6,7 @@ import base64
 import fcntl
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from linkwatch.db.sql import query
 from linkwatch.errors import LinkwatchError
 
 # Scrapy and browsers hand us the decoded body; keeping these headers would make a WARC reader
@@ -23,7 +25,12 @@ _DROP_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 
 
 class CaptureError(LinkwatchError):
-    """Raised by read_capture() when a capture is missing, unreadable or its digest does not match."""
+    """Raised by read_capture() when a capture is missing, unreadable or its digest does not match, and
+    by claim_file() when a capture file belongs to another database."""
+
+
+# The warcinfo field naming the database a capture file belongs to (see claim_file()).
+OWNER_FIELD = "linkwatch-database"
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,59 @@ def write_response(
     return offset, length, sha256_hex(body)
 
 
+def database_identity(conn: psycopg.Connection) -> str:
+    """The name of the database `conn` is connected to among every PostgreSQL there is, fit for a
+    directory name: `<name>-<system identifier>-<oid>`.
+
+    Two databases of one server differ in the OID, two servers in the cluster's system identifier
+    (random at initdb; a restored copy gets its own); the name is there for people.
+    """
+    system_id, oid, name = conn.execute(query("warc", "identity")).fetchone()
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:40] or "db"
+    return f"{safe}-{system_id}-{oid}"
+
+
+def claim_file(path: Path, owner: str) -> None:
+    """Makes `path` a capture file of database `owner`, or refuses (CaptureError) to append to one that
+    belongs to another database (or to no known one).
+
+    A new file starts with a warcinfo record naming its owner; the check reads that record back.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            fh.seek(0, io.SEEK_END)
+            if fh.tell() == 0:
+                writer = WARCWriter(fh, gzip=True)
+                writer.write_record(writer.create_warcinfo_record(
+                    path.name, {"software": "linkwatch", OWNER_FIELD: owner}))
+                fh.flush()
+                return
+            fh.seek(0)
+            found = _owner_of(fh)
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+    if found != owner:
+        whose = f"database {found}" if found else "no known database"
+        raise CaptureError(f"capture file {path} belongs to {whose}, not this one ({owner}); "
+                           "refusing to append to it")
+
+
+def _owner_of(fh: io.BufferedIOBase) -> str | None:
+    try:
+        record = next(iter(ArchiveIterator(fh)), None)
+        if record is None or record.rec_type != "warcinfo":
+            return None
+        for line in record.content_stream().read().decode("utf-8", "replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == OWNER_FIELD:
+                return value.strip()
+    except Exception:  # warcio raises assorted errors on a file that is not WARC
+        return None
+    return None
+
+
 def read_capture(
     data_dir: Path | str, warc_file: str, offset: int, sha256: str | None = None
 ) -> Capture:
@@ -149,9 +209,7 @@ def read_capture(
 
 def read_page_capture(conn: psycopg.Connection, data_dir: Path | str, page_id: int) -> Capture:
     """The digest-checked capture of page `page_id`; CaptureError when the page has none."""
-    row = conn.execute(
-        "SELECT warc_file, warc_offset, sha256 FROM pages WHERE id = %s", (page_id,)
-    ).fetchone()
+    row = conn.execute(query("warc", "page_capture"), {"id": page_id}).fetchone()
     if row is None:
         raise CaptureError(f"there is no page with id {page_id}")
     warc_file, offset, sha256 = row

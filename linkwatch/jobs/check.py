@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import errno
+import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -86,6 +88,8 @@ class Summary:
     results: Counter = field(default_factory=Counter)
     requests: int = 0
     elapsed: float = 0.0
+    unreachable: dict[str, str] = field(default_factory=dict)  # host -> why, for hosts never reached
+    not_checked: Counter = field(default_factory=Counter)  # host -> links left unchecked (and unrecorded)
 
     @property
     def checked(self) -> int:
@@ -96,15 +100,13 @@ class Summary:
 
 
 
-def links_by_ref(conn: psycopg.Connection, refs: Iterable[str]) -> tuple[list[LinkRow], list[str]]:
-    """Links named by id or canonical URL, and the refs that matched nothing."""
-    refs = list(refs)
-    ids = [int(r) for r in refs if r.isdigit() and len(r) < 19]
-    urls = [r for r in refs if not r.isdigit()]
-    rows = conn.execute(query("liveness", "by_ref"), {"ids": ids, "urls": urls}).fetchall()
-    found = [LinkRow(*r[:6]) for r in rows]
-    known = {str(link.id) for link in found} | {link.canonical_url for link in found}
-    return found, [r for r in refs if r not in known]
+def links_by_ref(conn: psycopg.Connection, refs: Iterable[str]) -> list[LinkRow]:
+    """The links named by id, canonical URL or code (linkwatch.db.links.find_links: one error naming
+    every ref that matches nothing)."""
+    from linkwatch.db.links import find_links
+
+    ids = find_links(conn, list(refs))
+    return [LinkRow(*r[:6]) for r in conn.execute(query("liveness", "by_ids"), {"ids": ids}).fetchall()]
 
 
 # --- fetching --------------------------------------------------------------------------------
@@ -151,6 +153,40 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
+class HostUnreachableError(Exception):
+    """Raised by Fetcher.check() for a preview host that refused or never answered every connection
+    this run: the link is left unchecked (not recorded as unknown) and its host reported once."""
+
+    def __init__(self, host: str, reason: str) -> None:
+        super().__init__(f"{host}: {reason}")
+        self.host, self.reason = host, reason
+
+
+def connect_failure(exc: BaseException) -> str | None:
+    """Why a connection could not be made (refused, unknown host, timed out), or None when the error
+    came after connecting (a reset, a slow body): only the first says the host is unreachable."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "connection timed out"
+    if not isinstance(exc, httpx.ConnectError):
+        return None
+    # The cause is a few links down the chain (httpx → httpcore → anyio's "All connection attempts
+    # failed" → the socket's own error).
+    cause: BaseException | None = exc
+    for _ in range(6):
+        if cause is None:
+            break
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "host name not found"
+        if isinstance(cause, TimeoutError):
+            return "connection timed out"
+        if isinstance(cause, OSError) and cause.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            return "network unreachable"
+        cause = cause.__cause__ or cause.__context__
+    return "cannot connect"
+
+
 class Fetcher:
     """Reads previews over one HTTP client; never follows redirects, never reads media bodies."""
 
@@ -159,6 +195,10 @@ class Fetcher:
         self.client = client
         self.limiters: dict[str, PlatformLimiter] = {}
         self.requests = 0
+        # A host that answered once is reachable; one that refused every attempt of a link and never
+        # answered is not, and its other links are not tried (offline machine, blocked platform).
+        self.answered: set[str] = set()
+        self.unreachable: dict[str, str] = {}
 
     def limiter(self, platform: str) -> PlatformLimiter:
         if platform not in self.limiters:
@@ -169,6 +209,7 @@ class Fetcher:
         accept = "application/json" if target.json else "text/html,application/xhtml+xml"
         self.requests += 1
         async with self.client.stream("GET", url, headers={"Accept": accept}) as resp:
+            self.answered.add(urlsplit(url).hostname or "")
             ctype = resp.headers.get("content-type", "").lower()
             if ctype.startswith(MEDIA_PREFIXES) or 300 <= resp.status_code < 400:
                 return resp.status_code, "", resp.headers  # media refused, redirect: body never read
@@ -209,7 +250,11 @@ class Fetcher:
         s = self.settings
         preview = Preview(UNKNOWN, detail="not attempted")
         limiter = self.limiter(target.platform)
+        host = urlsplit(target.url).hostname or ""
+        refused = None
         for attempt in range(1, s.attempts + 1):
+            if host in self.unreachable and host not in self.answered:
+                raise HostUnreachableError(host, self.unreachable[host])
             await limiter.wait()
             try:
                 status, body, headers = await self._fetch(target)
@@ -221,6 +266,7 @@ class Fetcher:
                 name = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
                 preview = Preview(UNKNOWN, detail=clean_text(f"network error: {name}"))
                 wait = s.backoff_base * 2 ** (attempt - 1)
+                refused = connect_failure(exc)
             else:
                 ctype = headers.get("content-type", "").lower()
                 if ctype.startswith(MEDIA_PREFIXES):
@@ -232,9 +278,13 @@ class Fetcher:
                 wait = retry_after_seconds(headers.get("retry-after"))
                 if wait is None:
                     wait = s.backoff_base * 2 ** (attempt - 1)
+                refused = None  # the host answered (a 429 or 5xx): reachable
             wait = min(wait, s.max_retry_wait)
             if attempt < s.attempts:
                 limiter.pause(wait)
+        if refused and host not in self.answered:
+            self.unreachable.setdefault(host, refused)
+            raise HostUnreachableError(host, self.unreachable[host])
         return preview
 
 
@@ -383,6 +433,10 @@ async def check_links(
                 else:
                     try:
                         preview = await fetcher.check(target)
+                    except HostUnreachableError as exc:
+                        # Our network, not the link: nothing to record; the link stays due.
+                        summary.not_checked[exc.host] += 1
+                        continue
                     except Exception as exc:  # a hostile answer must cost one check, not the run
                         preview = Preview(UNKNOWN, detail=f"checker error: {type(exc).__name__}")
                 next_at = await recorder.record(link, preview, target is not None)
@@ -395,6 +449,7 @@ async def check_links(
         finally:
             await recorder.flush()
         summary.requests = fetcher.requests
+        summary.unreachable = {h: r for h, r in fetcher.unreachable.items() if h not in fetcher.answered}
     summary.elapsed = time.monotonic() - started
     return summary
 

@@ -61,6 +61,7 @@ LABELS_KO = {
     "category": {k: v[0] for k, v in CATEGORIES.items()},
 }
 DATE_KEYS = ("first_seen", "last_seen", "checked_at")
+LIVENESS = ("live", "dead", "unknown", "unchecked")
 NUMBER_KEYS = ("member_count", "sightings", "post_count")
 
 
@@ -79,20 +80,34 @@ class Week:
 
     @property
     def period(self) -> str:
-        return f"{self.year}-W{self.week:02d}"
+        return f"{self.year:04d}-W{self.week:02d}"
 
     def ref(self, n: int) -> str:
-        return f"LW-{self.year}W{self.week:02d}-{n:04d}"
+        return f"LW-{self.year:04d}W{self.week:02d}-{n:04d}"
 
 
 def make_week(year: int, week: int, tz: ZoneInfo) -> Week:
+    period = f"{year:04d}-W{week:02d}"
     try:
         monday = date.fromisocalendar(year, week, 1)
+        end = datetime.combine(monday + timedelta(days=7), time(), tzinfo=tz)
     except ValueError as exc:
-        raise ReportError(f"{year}-W{week:02d} is not an ISO week") from exc
+        raise ReportError(f"{period} is not an ISO week") from exc
+    except OverflowError:  # the last week of year 9999 ends after the last date there is
+        raise ReportError(f"{period} is past the last week linkwatch can report") from None
     start = datetime.combine(monday, time(), tzinfo=tz)
-    end = datetime.combine(monday + timedelta(days=7), time(), tzinfo=tz)
     return Week(year, week, start, end)
+
+
+def check_ended(week: Week, now: datetime, *, allow_partial: bool = False) -> None:
+    """Refuses a week that has not started (a typo such as 2062 for 2026) and, unless `allow_partial`,
+    the week still running: its referral would take this week's links and miss the rest of it."""
+    if now < week.start:
+        raise ReportError(f"{week.period} has not started yet (it begins {week.start:%Y-%m-%d}); "
+                          "give a week that has ended")
+    if now < week.end and not allow_partial:
+        raise ReportError(f"{week.period} has not ended yet (it ends {week.end:%Y-%m-%d %H:%M %Z}); "
+                          "report it after that, or give --allow-partial to refer it as it stands")
 
 
 def parse_week(text: str, tz: ZoneInfo) -> Week:
@@ -182,7 +197,8 @@ def _tune(conn: psycopg.Connection) -> None:
 
 
 def takedown(conn: psycopg.Connection) -> dict[str, Any]:
-    """Referred links: how many were found dead after referral, and median / p90 hours to that."""
+    """Referred links: how many were found dead after referral (median / p90 hours to that); of the
+    others, how many were last found live (`alive`), unknown, or never checked (`unchecked`)."""
     with conn.cursor(row_factory=dict_row) as cur:
         out = dict(cur.execute(query("report", "takedown")).fetchone())
         to_ref = cur.execute(query("report", "to_referral")).fetchone()
@@ -249,8 +265,13 @@ def _jsonl_line(row: dict, tz: ZoneInfo) -> str:
     return _JSON.encode(record) + "\n"
 
 
-def header(lang: str) -> list[str]:
-    return [c[1] if lang == "ko" else c[2] for c in COLUMNS]
+def header(lang: str, tz: ZoneInfo | None = None) -> list[str]:
+    """The header row; date columns name the zone their (zone-less) cells are in."""
+    names = [c[1] if lang == "ko" else c[2] for c in COLUMNS]
+    if tz is not None:
+        names = [f"{name} ({tz.key})" if key in DATE_KEYS else name
+                 for name, key in zip(names, KEYS, strict=True)]
+    return names
 
 
 def _xlsx_args(lang: str, stamp: datetime) -> dict[str, Any]:
@@ -274,13 +295,13 @@ def write_files(
         book = None
         if "xlsx" in paths:
             book = stack.enter_context(xlsx.BackgroundXlsx(
-                paths["xlsx"], header(lang), [c[3] for c in COLUMNS], **_xlsx_args(lang, stamp)))
+                paths["xlsx"], header(lang, tz), [c[3] for c in COLUMNS], **_xlsx_args(lang, stamp)))
         writer = jsonl = None
         if "csv" in paths:
             # UTF-8 with a BOM so spreadsheet programs read the Korean text correctly.
             fh = stack.enter_context(paths["csv"].open("w", encoding="utf-8-sig", newline=""))
             writer = csv.writer(fh, lineterminator="\r\n")
-            writer.writerow(header(lang))
+            writer.writerow(header(lang, tz))
         if "jsonl" in paths:
             jsonl = stack.enter_context(paths["jsonl"].open("w", encoding="utf-8", newline="\n"))
         say(f"writing {', '.join(p.name for p in paths.values())}…")
@@ -320,12 +341,14 @@ def weekly(
     tz: ZoneInfo,
     who: str,
     dry_run: bool = False,
+    allow_partial: bool = False,
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Result:
     """Records the week's referral (once) and writes its files; a re-run rewrites the same files.
 
     `url` is the database's URL (a second connection reads the rows while `conn` records the items).
+    A week that has not ended is refused unless `allow_partial` (check_ended).
     `now` is when the referral is recorded (tests pass it to place a referral inside a past week);
     `progress` receives a short line at each stage (the CLI prints them on stderr).
     """
@@ -336,6 +359,7 @@ def weekly(
     if lang not in ("ko", "en"):
         raise ReportError(f"unknown language {lang!r}; use ko or en")
     now = now or datetime.now(tz)
+    check_ended(week, now, allow_partial=allow_partial)
     _tune(conn)
     if dry_run:
         existing = conn.execute(query("report", "referral_of_week"), {"period": week.period}).fetchone()
@@ -372,7 +396,8 @@ def weekly(
             "links": len(rows),
             "new": sum(r["reason"] == "new" for r in rows),
             "readvertised": sum(r["reason"] == "readvertised" for r in rows),
-            "live": sum(r["liveness"] == "live" for r in rows),
+            # every liveness its own figure: a link never checked is not a live one
+            **{state: sum(r["liveness"] == state for r in rows) for state in LIVENESS},
             "by_platform": dict(sorted(_count(rows, "platform").items())),
             "by_category": dict(sorted(_count(rows, "category").items())),
         }

@@ -15,12 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
 
+from linkwatch import cron
 from linkwatch.config import Config
 from linkwatch.db import connect, job_runs
 from linkwatch.errors import EXIT_LOCKED, LinkwatchError
@@ -41,19 +42,13 @@ def linkwatch_argv(*args: str) -> list[str]:
     return [sys.executable, "-c", CLI_BOOTSTRAP, *args]
 
 
-def cron_trigger(expr: str, tz: tzinfo) -> CronTrigger:
-    """A CronTrigger from 5 cron fields, or 6 with seconds first (for tests and fast schedules)."""
-    fields = expr.split()
+def cron_trigger(expr: str, tz: tzinfo) -> Any:
+    """The APScheduler trigger for a cron string: standard crontab days (0 and 7 are Sunday), 5 fields
+    or 6 with seconds first (linkwatch.cron)."""
     try:
-        if len(fields) == 5:
-            return CronTrigger.from_crontab(expr, timezone=tz)
-        if len(fields) == 6:
-            second, minute, hour, day, month, dow = fields
-            return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month,
-                               day_of_week=dow, timezone=tz)
-    except ValueError as exc:
-        raise ScheduleError(f"{expr!r} is not a cron expression ({exc})") from None
-    raise ScheduleError(f"{expr!r} is not a cron expression (expected 5 fields, or 6 with seconds)")
+        return cron.trigger(expr, tz)
+    except cron.CronError as exc:
+        raise ScheduleError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -92,7 +87,11 @@ def build_jobs(options: JobOptions, tz: tzinfo) -> list[Job]:
             if not source.enabled or not source.schedule:
                 continue
             if options.crawl_command:
-                argv = [part.replace("{source}", source.name) for part in shlex.split(options.crawl_command)]
+                try:
+                    parts = shlex.split(options.crawl_command)
+                except ValueError as exc:  # an unclosed quote
+                    raise ScheduleError(f"--crawl-command {options.crawl_command!r}: {exc}") from None
+                argv = [part.replace("{source}", source.name) for part in parts]
             else:
                 argv = linkwatch_argv("crawl", source.name, "--sources", str(options.sources_file),
                                       "--trigger", "schedule")
@@ -295,6 +294,43 @@ def _apply(scheduler: BackgroundScheduler, runner: Runner, jobs: list[Job], tz: 
     return wanted
 
 
+def speak_for(scheduler: BackgroundScheduler, runner: Runner, tz: tzinfo, crons: dict[str, str]) -> None:
+    """The scheduler's events in linkwatch's own lines (through runner.say), instead of APScheduler's
+    raw log records ("Execution of job … skipped: maximum number of running instances reached").
+
+    `crons` (job name -> cron, kept current by the caller) gives the next run time: asking the
+    scheduler would wait for a lock its shutdown holds while it waits for this very job.
+    """
+    from apscheduler import events
+
+    # APScheduler's own records would reach stderr as bare lines through logging's last resort.
+    logging.getLogger("apscheduler").setLevel(logging.CRITICAL)
+
+    def when(value: datetime | None) -> str:
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z") if value else "now"
+
+    def heard(event: events.JobEvent) -> None:
+        name = event.job_id
+        due = getattr(event, "scheduled_run_time", None) or (getattr(event, "scheduled_run_times", None)
+                                                             or [None])[-1]
+        if event.code == events.EVENT_JOB_MAX_INSTANCES:
+            runner.say(f"{name}: still running from its last time; the run due {when(due)} is skipped")
+        elif event.code == events.EVENT_JOB_MISSED:
+            runner.say(f"{name}: the run due {when(due)} was missed (the scheduler was busy or stopped); "
+                       "it runs at its next time")
+            return
+        elif event.code == events.EVENT_JOB_ERROR:
+            exc = getattr(event, "exception", None)
+            runner.say(f"{name}: the scheduler could not run it ({type(exc).__name__}: {exc})")
+        cron = crons.get(name)
+        if cron is not None and not runner.stopping.is_set():
+            upcoming = cron_trigger(cron, tz).get_next_fire_time(None, datetime.now(tz))
+            runner.say(f"{name}: next run {when(upcoming)}")
+
+    scheduler.add_listener(heard, events.EVENT_JOB_EXECUTED | events.EVENT_JOB_ERROR
+                           | events.EVENT_JOB_MISSED | events.EVENT_JOB_MAX_INSTANCES)
+
+
 def serve(runner: Runner, jobs: list[Job], tz: tzinfo, stop: threading.Event, max_workers: int = 4,
           reload: Callable[[], list[Job]] | None = None, watch: Path | None = None) -> None:
     """Runs jobs on their cron schedules until stop is set; jobs missed while down run once at start.
@@ -308,7 +344,10 @@ def serve(runner: Runner, jobs: list[Job], tz: tzinfo, stop: threading.Event, ma
         # coalesce: a backlog of missed fire times runs once; max_instances: never twice at once here.
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
     )
+    crons: dict[str, str] = {}
+    speak_for(scheduler, runner, tz, crons)
     current = _apply(scheduler, runner, jobs, tz, {})
+    crons.update({name: job.cron for name, job in current.items()})
     scheduler.start()
 
     def stamp() -> float | None:
@@ -328,6 +367,8 @@ def serve(runner: Runner, jobs: list[Job], tz: tzinfo, stop: threading.Event, ma
             except (ScheduleError, psycopg.Error) as exc:
                 runner.say(f"sources file not reloaded, keeping the schedule: {exc}")
                 continue
+            crons.clear()
+            crons.update({name: job.cron for name, job in current.items()})
             runner.say("sources file reloaded: " + ", ".join(sorted(current)))
     finally:
         runner.stop_all()

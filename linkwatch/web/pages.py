@@ -397,7 +397,7 @@ def triage_page(*, request: Request, link: int | None = None, last: int | None =
     return page(request, "triage.html", viewer, title="Triage", item=item, queue=queue, prev_id=prev_id,
                 next_id=next_id, outcome=outcome, size=triage.queue_size(conn, who), required=required,
                 confirmations=confirmations(item["reviews"]) if item else 0, categories=review.CATEGORIES,
-                sightings=(item["sightings"][-5:][::-1] if item else []))
+                sightings=(item["evidence"][-5:][::-1] if item else []))
 
 
 @router.post("/triage/{link_id}/decide")

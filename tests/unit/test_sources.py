@@ -109,3 +109,22 @@ def test_adhoc_source_is_named_after_the_host() -> None:
     assert source.max_pages == 7
     with pytest.raises(SourcesError, match="--url"):
         adhoc_source("not a url")
+
+
+def test_every_problem_is_collected_and_a_misspelt_field_gets_a_suggestion() -> None:
+    from linkwatch.sources import check_sources
+
+    text = ('[[source]]\nname = "a"\nstart_urls = ["ftp://a.test/"]\nmax_page = 5\n'
+            '[[source]]\nname = "b"\nstart_urls = ["http://b.test/"]\n'
+            '[[source]]\nname = "b"\nstart_urls = ["http://b.test/"]\n')
+    found, problems = check_sources(text, "s.toml")
+    assert [s.name for s in found] == ["b"]
+    assert problems == [
+        "s.toml: source 'a', field 'start_urls': 'ftp://a.test/' is not an http(s) URL",
+        "s.toml: source 'a', field 'max_page': unknown field (did you mean max_pages?)",
+        "s.toml: source 'b', field 'name': duplicate source name",
+    ]
+    with pytest.raises(SourcesError) as caught:
+        parse_sources(text, "s.toml")
+    assert str(caught.value).endswith("(and 2 more problems; `linkwatch sources check` lists them)")
+    assert caught.value.problems == problems

@@ -25,14 +25,14 @@ def corpus(seed: Seed) -> dict[str, int]:
     pa = seed.page("http://forum-a.test/board/1", title="자유게시판 홍보글", run=forum_a)
     pb = seed.page("http://forum-b.test/t/9", title="neutral thread", run=forum_b)
     ids = {
-        "tg": seed.link("SYNTHtg0001", score=9.5, status="new", liveness="live",
+        "tg": seed.link("SYNTHtg0001", score=0.95, status="new", liveness="live",
                         preview_title="합성 테스트방"),
-        "dc": seed.link("synthdc01", platform="discord", kind="invite", score=4.0, status="confirmed",
+        "dc": seed.link("synthdc01", platform="discord", kind="invite", score=0.4, status="confirmed",
                         url="https://discord.gg/synthdc01", first=T0 + timedelta(days=3)),
-        "kk": seed.link("synthkk01", platform="kakao", kind="room", score=2.0, status="dismissed",
+        "kk": seed.link("synthkk01", platform="kakao", kind="room", score=0.2, status="dismissed",
                         url="https://open.kakao.com/o/synthkk01", first=T0 + timedelta(days=6),
                         liveness="dead"),
-        "ch": seed.link("synth_channel", kind="channel", score=7.0, status="referred",
+        "ch": seed.link("synth_channel", kind="public_channel", score=0.7, status="referred",
                         url="https://t.me/synth_channel", first=T0 - timedelta(days=20)),
     }
     seed.sighting(ids["tg"], pa, at=T0, context="지인 능욕 딥페이크 방 참여 링크", run=forum_a)
@@ -66,7 +66,7 @@ def test_sort_by_last_seen(lw_env, corpus) -> None:
     [
         (["--platform", "discord"], ["dc"]),
         (["--platform", "discord", "--platform", "kakao"], ["dc", "kk"]),
-        (["--kind", "channel"], ["ch"]),
+        (["--kind", "public_channel"], ["ch"]),
         (["--status", "new"], ["tg"]),
         (["--status", "confirmed"], ["dc"]),
         (["--status", "dismissed"], ["kk"]),
@@ -79,7 +79,7 @@ def test_sort_by_last_seen(lw_env, corpus) -> None:
         (["--text", "50%"], ["dc"]),                # LIKE wildcards are literal
         (["--text", "f_s"], ["dc"]),
         (["--text", "nothing-like-this"], []),
-        (["--min-score", "5"], ["tg", "ch"]),
+        (["--min-score", "0.5"], ["tg", "ch"]),
         (["--live"], ["tg"]),
         (["--since", "2026-11-05"], ["ch", "kk", "dc"]),                      # last seen (default)
         (["--since", "2026-11-05", "--seen", "first"], ["dc", "kk"]),
@@ -210,8 +210,9 @@ def test_show_by_url_and_code_and_json(lw_env, corpus) -> None:
         assert code == 0, out
         data = json.loads(out)
         assert data["id"] == corpus["dc"]
-        assert data["sightings"][0]["page_url"] == "http://forum-b.test/t/9"
-        assert data["sightings"][0]["context"] == "study group 50% off_sale"
+        assert data["sightings"] == 1  # a count, as in `links --format jsonl`
+        assert data["evidence"][0]["page_url"] == "http://forum-b.test/t/9"
+        assert data["evidence"][0]["context"] == "study group 50% off_sale"
 
 
 def test_show_unknown_link_is_one_sentence(lw_env, corpus) -> None:
@@ -303,3 +304,96 @@ def test_text_strategy_is_chosen_by_counting_matches(db, seed, monkeypatch) -> N
         assert expected_text_matches(conn, "드문 문구") == 1  # exact below it: the index path
         assert expected_text_matches(conn, "흔") == 4  # too short for a trigram: read until the limit
         assert conn.execute("SHOW enable_seqscan").fetchone()[0] == "on"  # left as it was
+
+
+def test_unknown_platform_kind_or_source_is_a_usage_error(lw_env, corpus) -> None:
+    for args, expected in (
+        (["--platform", "telegarm"], "unknown platform 'telegarm' (did you mean telegram?)"),
+        (["--kind", "channel"], "unknown kind 'channel' (did you mean public_channel?)"),
+        (["--source", "no-such-source"], "no source named 'no-such-source'; sources crawled so far: "
+                                         "forum-a, forum-b"),
+        (["--source", "forum-aa"], "no source named 'forum-aa' (did you mean forum-a?)"),
+    ):
+        result = CliRunner().invoke(main, ["links", *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert expected in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+    # a platform no link has yet is a valid, empty search
+    assert ids_of(["--platform", "band"]) == []
+
+
+def test_search_options_before_show_are_refused(lw_env, corpus) -> None:
+    result = CliRunner().invoke(main, ["links", "--platform", "discord", "show", str(corpus["tg"])])
+    assert result.exit_code == 2
+    assert "--platform filters the search; `links show` takes only a link" in result.output
+
+
+def test_show_text_has_counts_and_labelled_times_not_python_reprs(lw_env, corpus) -> None:
+    code, out = run(["links", "show", str(corpus["tg"])])
+    assert code == 0, out
+    assert "datetime" not in out
+    assert "{'" not in out
+    assert "sightings     1\n" in out
+    assert "first seen    2026-11-02 12:00 KST\n" in out  # the configured zone, labelled
+    assert "evidence: 1 sighting(s)" in out
+
+
+def test_sightings_is_a_count_in_every_output(lw_env, corpus) -> None:
+    _, listed = run(["links", "--format", "jsonl", "--platform", "discord"])
+    _, shown = run(["links", "show", "synthdc01", "--format", "json"])
+    assert json.loads(listed)["sightings"] == json.loads(shown)["sightings"] == 1
+
+
+def test_one_format_vocabulary_and_every_link(lw_env, seed) -> None:
+    for i in range(7):
+        seed.link(f"synthmany{i}", score=i / 10)
+    code, out = run(["links", "--format", "json", "--all"])
+    assert code == 0, out
+    assert [row["code"] for row in json.loads(out)] == [f"synthmany{i}" for i in range(6, -1, -1)]
+    assert len(json.loads(run(["links", "--format", "json", "--limit", "0"])[1])) == 7
+    assert len(json.loads(run(["links", "--format", "json", "--limit", "3"])[1])) == 3
+    # more than the old cap of 100,000 may be asked for; a table alias still works
+    assert run(["links", "--format", "jsonl", "--limit", "250000"])[0] == 0
+    code, out = run(["links", "--format", "table"])
+    assert code == 0
+    assert "7 links · times in Asia/Seoul" in out
+    assert run(["links", "--format", "csv", "--all"])[1].count("\n") == 8
+
+
+def test_table_at_80_columns_keeps_ids_and_codes_whole(lw_env, seed) -> None:
+    from rich.cells import cell_len
+
+    code_text = "SynthBigCode0123456789abcdefXYZ"
+    ids = [seed.link(code_text + str(i), preview_title="아주 긴 미리보기 제목 " * 5, score=0.5)
+           for i in range(3)]
+    result = CliRunner().invoke(main, ["links"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    for i, link_id in enumerate(ids):
+        (line,) = [ln for ln in lines if f"{code_text}{i}" in ln]
+        assert f" {link_id} " in line or line.startswith(f"│{link_id} ") or f"│{link_id} " in line
+    assert all(cell_len(ln) <= 80 for ln in lines), [ln for ln in lines if cell_len(ln) > 80]
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(lw_env) -> None:
+    import os
+    import subprocess
+
+    from tests.utils.crawl import LINKWATCH, UA
+
+    with psycopg.connect(lw_env["LINKWATCH_DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("INSERT INTO links (platform, kind, code, canonical_url, first_seen, last_seen, score) "
+                     "SELECT 'telegram', 'invite', 'synthpipe' || i, 'https://t.me/+synthpipe' || i, now(), "
+                     "now(), 0.5 FROM generate_series(1, 3000) AS i")  # more than a pipe buffer holds
+    env = {**os.environ, **lw_env, "LINKWATCH_USER_AGENT": UA}
+    with subprocess.Popen([LINKWATCH, "links", "--all", "--format", "jsonl"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=env) as proc:
+        assert json.loads(proc.stdout.readline())["code"].startswith("synthpipe")
+        proc.stdout.close()  # what `| head -1` does
+        err = proc.stderr.read().decode()
+        proc.wait(timeout=60)
+    assert "Traceback" not in err
+    assert "Exception ignored" not in err
+    with psycopg.connect(lw_env["LINKWATCH_DATABASE_URL"]) as conn:
+        (rows,) = conn.execute("SELECT detail->'rows' FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    assert 0 < rows < 3000  # the search is audited with what was handed out

@@ -53,7 +53,7 @@ def test_crawl_report_and_scheduler_outputs_are_private(lw_env, seed, tmp_path) 
         scheduled = subprocess.run([LINKWATCH, *once], env=env, capture_output=True, text=True, timeout=300,
                                    check=False)
         assert scheduled.returncode == 0, scheduled.stderr
-    assert list((data_dir / "warc").glob("*.warc.gz")), "the crawl wrote its evidence"
+    assert list((data_dir / "warc").rglob("*.warc.gz")), "the crawl wrote its evidence"
     assert list((data_dir / "logs").rglob("*.log")), "the scheduler kept its job's output"
     assert list(out_dir.glob("linkwatch-referral-*")), "the report wrote its files"
     assert modes(data_dir) == []

@@ -31,7 +31,7 @@ def test_search_urls_are_filled_with_lexicon_terms_and_progress_is_shown(lw_env,
         searched = set(forum.paths("/search"))
     assert result.returncode == 0, result.stderr
     assert searched == {f"/search?q={quote(t, safe='')}" for t in terms}
-    assert "[s] pages 1 · links 1 (new 1)" in result.stderr  # live progress, final line
+    assert "[s] 1/1000 pages · 1 link (1 new)" in result.stderr  # live progress of the budget, final line
 
 
 class _Stats:

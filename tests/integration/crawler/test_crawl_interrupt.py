@@ -38,6 +38,11 @@ def test_sigint_marks_the_run_interrupted_and_resume_continues(forum, lw_env, tm
     assert proc.returncode == 130, err
     assert "--resume" in err
     assert "Traceback" not in err
+    # Said at once, not when the crawl has stopped: before the progress line the closing crawl prints.
+    lines = err.splitlines()
+    said = [i for i, line in enumerate(lines) if line.startswith("Ctrl-C: stopping the crawl cleanly")]
+    assert len(said) == 1, err
+    assert said[0] < max(i for i, line in enumerate(lines) if line.startswith("[tf] ")), err
     (first,) = runs(db)
     assert first["status"] == "interrupted"
     assert first["finished_at"] is not None

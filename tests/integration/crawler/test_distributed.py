@@ -275,7 +275,8 @@ def test_an_unreachable_redis_is_one_sentence_and_no_run(lw_env, tmp_path) -> No
     path.write_text(sources_toml("http://127.0.0.1:9", name="unreach"), encoding="utf-8")
     result = subprocess.run(
         [LINKWATCH, "crawl", "unreach", "--sources", str(path), "--redis", "redis://127.0.0.1:1/0"],
-        env={**os.environ, **lw_env}, capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, **lw_env, "LINKWATCH_USER_AGENT": UA}, capture_output=True, text=True, timeout=60,
+        check=False,
     )
     assert result.returncode == 1
     assert result.stderr.startswith("Error: cannot use Redis for the distributed crawl: ")

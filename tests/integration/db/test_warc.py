@@ -89,3 +89,42 @@ def test_missing_and_escaping_captures_are_clear_errors(db: str, tmp_path: Path)
         page_id = conn.execute("SELECT id FROM pages").fetchone()[0]
         with pytest.raises(CaptureError, match="has no capture"):
             read_page_capture(conn, tmp_path, page_id)
+
+
+def capture_into(data_dir: Path, database_url: str, run_id: int, body: bytes) -> Page:
+    crawler = get_crawler(settings_dict={"LINKWATCH_DATA_DIR": str(data_dir), "LINKWATCH_RUN_ID": run_id,
+                                         "LINKWATCH_DATABASE_URL": database_url})
+    crawler.stats.open_spider()
+    item = Page(url="http://forum.test/t/1", fetched_at=datetime(2026, 11, 2, tzinfo=UTC), status=200,
+                content_type="text/html", body=body)
+    return CapturePipeline.from_crawler(crawler).process_item(item)
+
+
+def test_two_databases_sharing_a_data_dir_never_share_a_capture_file(db: str, empty_db: str,
+                                                                      tmp_path: Path) -> None:
+    from linkwatch.db.warc import database_identity
+
+    with psycopg.connect(db) as a, psycopg.connect(empty_db) as b:
+        assert database_identity(a) != database_identity(b)
+    # both databases' first run is run 1: before, both appended to warc/1.warc.gz
+    mine = capture_into(tmp_path, db, 1, b"<p>database a</p>")
+    theirs = capture_into(tmp_path, empty_db, 1, b"<p>database b</p>")
+    assert mine.warc_file != theirs.warc_file
+    assert read_capture(tmp_path, mine.warc_file, mine.warc_offset, mine.sha256).body == b"<p>database a</p>"
+    assert read_capture(tmp_path, theirs.warc_file, theirs.warc_offset).body == b"<p>database b</p>"
+
+
+def test_a_file_of_another_database_is_never_appended_to(db: str, tmp_path: Path) -> None:
+    from linkwatch.db.warc import claim_file, database_identity
+
+    with psycopg.connect(db) as conn:
+        name = f"warc/{database_identity(conn)}/5.warc.gz"
+    foreign = tmp_path / name
+    claim_file(foreign, "another-database-7-42")  # what another database's crawl would have left
+    before = foreign.read_bytes()
+    with pytest.raises(CaptureError, match="belongs to database another-database-7-42, not this one"):
+        claim_file(foreign, "this-database")
+    item = capture_into(tmp_path, db, 5, b"<p>kept</p>")
+    assert foreign.read_bytes() == before  # untouched
+    assert item.warc_file != name  # this run's captures went to a file of its own
+    assert read_capture(tmp_path, item.warc_file, item.warc_offset, item.sha256).body == b"<p>kept</p>"

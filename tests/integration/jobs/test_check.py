@@ -173,7 +173,7 @@ def test_rate_limited_past_attempts_is_unknown_and_keeps_live(db: str, fake: Fak
     link_id = add_link(db, "telegram", "invite", "rlForever1", liveness="live",
                        preview_title="Earlier title", member_count=7)
     with psycopg.connect(db) as conn:
-        rows, _ = liveness.links_by_ref(conn, [str(link_id)])
+        rows = liveness.links_by_ref(conn, [str(link_id)])
     summary = liveness.run_checks(db, rows, settings(fake, attempts=3))
     assert summary.results == {"unknown": 1}
     assert fake.hits["/tg/+rlForever1"] == 3
@@ -244,7 +244,7 @@ def test_dead_at_set_once_and_cleared_when_back(db: str, fake: FakePreviews) -> 
     link_id = add_link(db, "telegram", "invite", "deadThenBack")
     s = settings(fake)
     with psycopg.connect(db) as conn:
-        rows, _ = liveness.links_by_ref(conn, [str(link_id)])
+        rows = liveness.links_by_ref(conn, [str(link_id)])
     liveness.run_checks(db, rows, s)
     first_dead = link(db, link_id)["dead_at"]
     assert first_dead is not None
@@ -253,7 +253,7 @@ def test_dead_at_set_once_and_cleared_when_back(db: str, fake: FakePreviews) -> 
     # the invite comes back: same row, now answered live
     with psycopg.connect(db) as conn:
         conn.execute("UPDATE links SET code = 'liveAgain' WHERE id = %s", (link_id,))
-        rows, _ = liveness.links_by_ref(conn, [str(link_id)])
+        rows = liveness.links_by_ref(conn, [str(link_id)])
     liveness.run_checks(db, rows, s)
     got = link(db, link_id)
     assert got["liveness"] == "live"
@@ -311,8 +311,65 @@ def test_cli_check_due_json_and_explicit_links(env: dict[str, str], fake: FakePr
     assert explicit.stdout.count("\n") == 2
     missing = runner.invoke(main, ["check", "https://t.me/+nosuchSynthetic"])
     assert missing.exit_code == 1
-    assert "no link with id or URL" in missing.output
+    # the same words as `links show` and `review`
+    assert ("no link matches 'https://t.me/+nosuchSynthetic'; give a link id, its canonical URL or its code"
+            in missing.output)
     assert "Traceback" not in missing.output
     both = runner.invoke(main, ["check", "--due", str(a)])
     assert both.exit_code == 2
     assert fake.media_requests() == []
+
+
+def test_no_network_is_said_once_and_records_nothing(lw_env: dict[str, str], unused_tcp_port: int) -> None:
+    from tests.utils.crawl import run_linkwatch
+
+    db = lw_env["LINKWATCH_DATABASE_URL"]
+    ids = [add_link(db, "telegram", "invite", f"liveOff{i}") for i in range(5)]
+    ids.append(add_link(db, "discord", "invite", "liveOffD"))
+    nowhere = f"http://127.0.0.1:{unused_tcp_port}"
+    env = {**lw_env, "LINKWATCH_CHECK_RATE": "0", "LINKWATCH_TELEGRAM_URL": nowhere,
+           "LINKWATCH_DISCORD_API_URL": nowhere, "LINKWATCH_WHATSAPP_URL": nowhere,
+           "LINKWATCH_KAKAO_URL": nowhere, "LINKWATCH_LINE_URL": nowhere}
+    result = run_linkwatch(["check"], env)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""  # not one "unknown … network error" line per link
+    assert result.stderr.count("no preview host could be reached: 127.0.0.1 (connection refused)") == 1
+    assert "6 links left unchecked" in result.stderr
+    assert "Traceback" not in result.stderr
+    for link_id in ids:  # nothing recorded: an offline checker says nothing about the links
+        assert checks(db, link_id) == []
+        assert link(db, link_id)["liveness"] == "unchecked"
+
+
+def test_one_unreachable_host_is_named_and_the_others_checked(env: dict[str, str], fake: FakePreviews,
+                                                              unused_tcp_port: int) -> None:
+    from tests.utils.crawl import run_linkwatch
+
+    db = env["LINKWATCH_DATABASE_URL"]
+    tg = add_link(db, "telegram", "invite", "liveHalf1")
+    dc = add_link(db, "discord", "invite", "liveHalf2")
+    result = run_linkwatch(["check", "--format", "jsonl"],
+                           {**env, "LINKWATCH_TELEGRAM_URL": f"http://localhost:{unused_tcp_port}"})
+    assert result.returncode == 1, result.stderr
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == [dc]
+    assert "could not reach localhost (connection refused); 1 link left unchecked" in result.stderr
+    assert checks(db, tg) == []
+    assert checks(db, dc)[0][0] == "live"
+
+
+def test_user_agent_unset_is_warned_about(lw_env: dict[str, str], fake: FakePreviews) -> None:
+    import os
+    import subprocess
+
+    from tests.utils.crawl import LINKWATCH
+
+    add_link(lw_env["LINKWATCH_DATABASE_URL"], "telegram", "invite", "liveUa1")
+    base = {k: v for k, v in os.environ.items() if k != "LINKWATCH_USER_AGENT"}
+    env = {**base, **lw_env, **fake.env(), "LINKWATCH_CHECK_RATE": "0"}
+    unset = subprocess.run([LINKWATCH, "check"], env=env, capture_output=True, text=True, timeout=120,
+                           check=False)
+    assert unset.returncode == 0, unset.stderr
+    assert "warning: LINKWATCH_USER_AGENT is not set" in unset.stderr
+    named = subprocess.run([LINKWATCH, "check"], env={**env, "LINKWATCH_USER_AGENT": "ops (+ops@x.test)"},
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert "LINKWATCH_USER_AGENT" not in named.stderr

@@ -164,7 +164,8 @@ def test_formula_injection_neutralised_in_csv(lw_env, week45, tmp_path) -> None:
     assert hostile["canonical_url"] == "'+synth-hostile-url"
     assert rows[0]["post_urls"] == "http://forum-r.test/t/1\n" + HOSTILE["page"]
     assert hostile["post_urls"] == "'" + HOSTILE["page"] + "\nhttp://forum-r.test/t/3"
-    assert rows[0]["first_seen"] == "2026-11-02 01:00:00"
+    # zone-less cells, so the header names their zone
+    assert rows[0]["first_seen (Asia/Seoul)"] == "2026-11-02 01:00:00"
     for row in rows:
         for value in row.values():
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
@@ -180,6 +181,8 @@ def test_xlsx_read_back(lw_env, week45, tmp_path) -> None:
     assert ws.auto_filter.ref == "A1:Q3"
     header = [c.value for c in ws[1]]
     assert header[:3] == ["참조번호", "사유", "플랫폼"]
+    assert header[7:11] == ["최초 발견 (Asia/Seoul)", "최근 발견 (Asia/Seoul)", "접속 가능 여부",
+                            "확인 시각 (Asia/Seoul)"]
     # 45 characters wide; XlsxWriter stores Excel's on-disk width, which adds the cell padding.
     assert 45 < ws.column_dimensions["E"].width < 46
     rows = list(ws.iter_rows(min_row=2, values_only=True))
@@ -377,3 +380,54 @@ def test_a_failed_write_records_nothing_and_a_retry_does(lw_env, week45, tmp_pat
     assert "recorded 2026-W45: 2 link(s)" in retried.output
     assert db_rows(url, "SELECT ref FROM referral_items ORDER BY ref") == [
         ("LW-2026W45-0001",), ("LW-2026W45-0002",)]
+
+
+def test_future_and_unfinished_weeks_are_refused_unless_partial(lw_env, week45, tmp_path) -> None:
+    url = lw_env["LINKWATCH_DATABASE_URL"]
+    typo = cli(["weekly", "--week", "2062-W50", "--out", str(tmp_path / "typo")])
+    assert typo.exit_code == 1
+    assert "2062-W50 has not started yet" in typo.output
+    year, week, _ = datetime.now(SEOUL).isocalendar()
+    current = f"{year:04d}-W{week:02d}"
+    running = cli(["weekly", "--week", current, "--out", str(tmp_path / "now")])
+    assert running.exit_code == 1
+    assert f"{current} has not ended yet" in running.output
+    assert "--allow-partial" in running.output
+    dry = cli(["weekly", "--week", current, "--dry-run"])
+    assert dry.exit_code == 1  # a dry run is refused the same way: it shows what a run would do
+    # nothing recorded, nothing written, the links still wait for their real week
+    assert db_rows(url, "SELECT count(*) FROM referrals") == [(0,)]
+    assert not (tmp_path / "typo").exists()
+    assert not (tmp_path / "now").exists()
+    partial = cli(["weekly", "--week", current, "--out", str(tmp_path / "now"), "--allow-partial"])
+    assert partial.exit_code == 0, partial.output
+    assert db_rows(url, "SELECT period FROM referrals") == [(current,)]
+
+
+def test_week_edges_are_one_sentence_and_written_in_full(lw_env) -> None:
+    last = cli(["weekly", "--week", "9999-W52", "--dry-run"])
+    assert last.exit_code == 1
+    assert "past the last week linkwatch can report" in last.output
+    early = cli(["weekly", "--week", "0001-W01", "--dry-run"])
+    assert early.exit_code == 0, early.output
+    assert "0001-W01: 0 link(s)" in early.output  # not "1-W01"
+    assert parse_week("0001-W01", SEOUL).ref(1) == "LW-0001W01-0001"
+
+
+def test_never_checked_links_are_their_own_figure(lw_env, seed, tmp_path) -> None:
+    for i in range(7):
+        seed.link(f"synthunchk{i}", status="confirmed", category="other", first=W45 + timedelta(hours=i))
+    out = tmp_path / "out"
+    result = cli(["weekly", "--week", "2026-W45", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "linkwatch-referral-2026-W45-manifest.json").read_text(encoding="utf-8"))
+    assert manifest["counts"]["live"] == 0
+    assert manifest["counts"]["unchecked"] == 7
+    assert manifest["takedown"]["alive"] == 0  # never checked is not alive
+    assert manifest["takedown"]["unchecked"] == 7
+    assert manifest["takedown"]["referred"] == 7
+    figures = json.loads(cli(["stats", "--format", "json"]).output)
+    assert (figures["alive"], figures["unchecked"], figures["unknown"], figures["dead"]) == (0, 7, 0, 0)
+    text = cli(["stats"]).output
+    assert "still alive: 0" in text
+    assert "never checked: 7" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import shlex
@@ -359,3 +360,55 @@ def test_due_since_coalesces_and_respects_never_run() -> None:
     assert sch.due_since(job, datetime(2026, 11, 23, 9, 0, 5, tzinfo=tz), now, tz) is None
     with pytest.raises(sch.ScheduleError):
         sch.cron_trigger("61 * * * *", tz)
+
+
+def test_list_reads_cron_days_as_crontab_does(work: dict[str, object]) -> None:
+    path = work["dir"] / "sunday.toml"
+    table = '[[source]]\nname = "{}"\nstart_urls = ["http://127.0.0.1:9/"]\nschedule = "{}"\n'
+    path.write_text(table.format("sun0", "0 3 * * 0") + table.format("sun7", "0 3 * * 7")
+                    + table.format("weekdays", "0 3 * * 1-5"))
+    listed = run([LINKWATCH, "schedule", "--list", "--format", "jsonl", "--sources", str(path),
+                  "--check-cron", "30 4 * * 0", "--report-cron", "off"], work)
+    assert listed.returncode == 0, listed.stderr
+    jobs = {row["job"]: row for row in map(json.loads, listed.stdout.splitlines())}
+    for name in ("crawl:sun0", "crawl:sun7", "check"):  # Sunday, not Monday (APScheduler's 0)
+        assert datetime.fromisoformat(jobs[name]["next"]).strftime("%a") == "Sun", jobs[name]
+    assert datetime.fromisoformat(jobs["crawl:weekdays"]["next"]).strftime("%a") in ("Mon", "Tue", "Wed",
+                                                                                     "Thu", "Fri")
+    assert jobs["check"]["next"].endswith("+09:00")  # in LINKWATCH_TIMEZONE, with its offset
+    text = run([LINKWATCH, "schedule", "--list", "--sources", str(path), "--report-cron", "off"], work)
+    assert " KST" in text.stdout  # times labelled with their zone
+    env_cron = run([LINKWATCH, "schedule", "--list", "--format", "jsonl", "--report-cron", "off"],
+                   {**work, "env": {**work["env"], "LINKWATCH_SCHEDULE_CHECK_CRON": "0 3 * * 7"}})
+    (check,) = map(json.loads, env_cron.stdout.splitlines())
+    assert datetime.fromisoformat(check["next"]).strftime("%a") == "Sun"
+
+
+def test_the_schedulers_own_lines_not_apschedulers(work: dict[str, object]) -> None:
+    """A crawl every second that takes three: its next fire time finds it still running."""
+    path = sources_file(work, schedule="*/1 * * * * *")
+    argv = [LINKWATCH, "schedule", "--sources", str(path), "--report-cron", "off", "--check-cron", "off",
+            "--crawl-command", crawl_command(work, 3)]
+    proc = start_scheduler(argv, work)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(o == "ok" for _, o, _, _ in job_runs(work["db"])):
+            time.sleep(0.3)
+    finally:
+        code, err = stop_scheduler(proc)
+    assert code == 0, err
+    assert "crawl:alpha: still running from its last time; the run due " in err
+    assert "crawl:alpha: next run " in err
+    assert "maximum number of running instances" not in err  # APScheduler's raw record
+    assert "Execution of job" not in err
+    for line in err.splitlines():
+        assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d KST ", line), line  # every line stamped, zone too
+
+
+def test_a_broken_crawl_command_is_one_sentence(work: dict[str, object]) -> None:
+    result = run([LINKWATCH, "schedule", "--once", "--sources", str(sources_file(work)),
+                  "--crawl-command", 'linkwatch crawl "{source}'], work)
+    assert result.returncode == 1
+    assert "--crawl-command" in result.stderr
+    assert "No closing quotation" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -99,3 +99,19 @@ def test_hung_real_crawl_is_killed_and_marked_failed(silent_server: str, lw_env:
     [(status, finished)] = rows(db, "SELECT status, finished_at FROM crawl_runs")
     assert status == "failed"
     assert finished is not None
+
+
+@pytest.mark.slow
+def test_a_site_that_is_down_is_recorded_failed(lw_env: dict[str, str], tmp_path: Path,
+                                                unused_tcp_port: int) -> None:
+    db = lw_env["LINKWATCH_DATABASE_URL"]
+    sources = write_sources(tmp_path, "down", f"http://127.0.0.1:{unused_tcp_port}")
+    result = schedule_once(tmp_path, lw_env, sources)
+    assert result.returncode == 1, result.stderr
+    assert "crawl:down (failed)" in result.stderr
+    [(outcome, code, detail)] = rows(db, "SELECT outcome, exit_code, detail FROM job_runs")
+    assert (outcome, code) == ("failed", 1)  # was "ok", exit 0
+    assert "could not reach" in detail
+    assert "(connection refused)" in detail
+    [(status,)] = rows(db, "SELECT status FROM crawl_runs")
+    assert status == "failed"

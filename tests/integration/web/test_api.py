@@ -138,8 +138,8 @@ def test_hostile_strings_are_inert_in_every_answer(api: httpx.Client, world: Wor
     link = responses[1].json()
     # The data itself is exactly what was crawled: escaping changed the bytes, not the values.
     assert link["preview_title"] == f"{SCRIPT} {BIDI}"
-    assert ESCAPES in link["sightings"][0]["context"]
-    assert SVG in link["sightings"][0]["context"]
+    assert ESCAPES in link["evidence"][0]["context"]
+    assert SVG in link["evidence"][0]["context"]
     assert link["checks"][0]["title"] == f"{SVG} {ESCAPES}"
 
 
@@ -147,8 +147,8 @@ def test_one_link_with_its_evidence_lists(api: httpx.Client, world: World) -> No
     r = api.get(f"/api/v1/links/{world.links['referred']}", headers=bearer(world, "inv"))
     link = r.json()
     assert link["status"] == "referred"
-    assert [s["raw"] for s in link["sightings"]] == ["https://t.me/+SynthWebRef05"]
-    assert link["sightings"][0]["page_id"] == world.pages["evidence"]
+    assert [s["raw"] for s in link["evidence"]] == ["https://t.me/+SynthWebRef05"]
+    assert link["evidence"][0]["page_id"] == world.pages["evidence"]
     assert link["reviews"][0]["reviewer"] == "ana1"
     assert link["referrals"][0]["period"] == world.period
     assert_error(api.get("/api/v1/links/999999", headers=bearer(world, "inv")), 404)

@@ -46,7 +46,7 @@ def crawler_for(tmp_path: Path, **settings: Any):
 
 
 def test_capture_writes_warc_sets_reference_and_frees_body(tmp_path: Path) -> None:
-    crawler = crawler_for(tmp_path, LINKWATCH_RUN_ID=7)
+    crawler = crawler_for(tmp_path, LINKWATCH_RUN_ID=7, LINKWATCH_DATABASE_ID="db-a")
     pipe = CapturePipeline.from_crawler(crawler)
     body = "<html><title>게시판</title>지인능욕</html>".encode()
     first = pipe.process_item(page(body=body))
@@ -54,9 +54,10 @@ def test_capture_writes_warc_sets_reference_and_frees_body(tmp_path: Path) -> No
     assert first.body is None
     assert second.body is None
     assert first.sha256 == sha256_hex(body)
-    assert first.warc_file == second.warc_file == "warc/7.warc.gz"
-    assert first.warc_offset == 0
-    assert second.warc_offset == first.warc_length
+    # the database's own directory: another database's run 7 is another file
+    assert first.warc_file == second.warc_file == "warc/db-a/7.warc.gz"
+    assert first.warc_offset > 0  # after the warcinfo record naming the database
+    assert second.warc_offset == first.warc_offset + first.warc_length
     capture = read_capture(tmp_path, first.warc_file, first.warc_offset, first.sha256)
     assert capture.body == body
     assert capture.status == 200
