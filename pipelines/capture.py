@@ -12,6 +12,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.config import get_config
 from crawler.items import PageItem
+from linkwatch.media import SNIFF_BYTES, media_kind
 from pipelines.warc import sha256_hex, write_response
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,13 @@ class CapturePipeline:
             return item
         if isinstance(item.body, str):  # a rendered DOM handed over as text
             item.body = item.body.encode("utf-8", "surrogatepass")
+        kind = media_kind(item.body[:SNIFF_BYTES])
+        if kind is not None:
+            # Labelled as a page, but its first bytes are a picture, a video, a sound or a font.
+            self.stats.inc_value("media/refused")
+            self.stats.inc_value("linkwatch/dropped/media")
+            item.body = None
+            raise DropItem(f"media body ({kind}) never stored: {item.url[:200]}")
         item.body_size = len(item.body)
         try:
             offset, length, digest = write_response(

@@ -20,6 +20,7 @@ from crawler.liveness import Bases, Preview, Target, parse_response, target_for
 from crawler.liveness.policy import Policy
 from crawler.liveness.preview import UNKNOWN, clean_text
 from crawler.liveness.targets import NO_PREVIEW
+from linkwatch.media import SNIFF_BYTES, media_kind
 
 MAX_BODY = 512 * 1024
 LEASE_SECONDS = 600  # a claimed link is not handed to another checker for this long
@@ -188,12 +189,18 @@ class Fetcher:
                 return resp.status_code, "", resp.headers  # media refused, redirect: body never read
             chunks: list[bytes] = []
             size = 0
+            judged = False
             async for chunk in resp.aiter_bytes():
                 chunks.append(chunk)
                 size += len(chunk)
+                if not judged and size >= SNIFF_BYTES:
+                    judged = True
+                    _refuse_media(resp.status_code, b"".join(chunks))  # stops at the first bytes
                 if size >= MAX_BODY:
                     break
             body = b"".join(chunks)[:MAX_BODY]
+            if not judged:
+                _refuse_media(resp.status_code, body)
             encoding = resp.charset_encoding or "utf-8"
             try:
                 text = body.decode(encoding, errors="replace")
@@ -231,6 +238,9 @@ class Fetcher:
                 where = clean_text(exc.url, 120)
                 return Preview(UNKNOWN, detail=f"{exc.why} (HTTP {exc.status}) to {where}",
                                http_status=exc.status)
+            except MediaBodyError as exc:
+                return Preview(UNKNOWN, detail=f"media response refused ({exc.kind} by its first bytes)",
+                               http_status=exc.status)
             except (httpx.HTTPError, TimeoutError) as exc:
                 name = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
                 preview = Preview(UNKNOWN, detail=clean_text(f"network error: {name}"))
@@ -250,6 +260,20 @@ class Fetcher:
             if attempt < s.attempts:
                 limiter.pause(wait)
         return preview
+
+
+class MediaBodyError(Exception):
+    """Raised inside Fetcher when a body starts like a picture, video, sound or font, whatever its label."""
+
+    def __init__(self, status: int, kind: str) -> None:
+        super().__init__(kind)
+        self.status, self.kind = status, kind
+
+
+def _refuse_media(status: int, head: bytes) -> None:
+    kind = media_kind(head[:SNIFF_BYTES])
+    if kind is not None:
+        raise MediaBodyError(status, kind)
 
 
 class OffSiteRedirectError(Exception):
