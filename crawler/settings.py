@@ -47,6 +47,8 @@ CONCURRENT_ITEMS = 4  # default 100
 DOWNLOADER_MIDDLEWARES = {
     # Before robots.txt (100) and everything else: a media URL never becomes a request.
     "crawler.middlewares.media.MediaRefusalMiddleware": 50,
+    # A page already fetched under another URL (rel=canonical, redirect, ?page=1) is not fetched again.
+    "crawler.middlewares.views.DuplicateViewMiddleware": 55,
     # Just after RetryMiddleware (550) puts a retry back: waits before it goes out again.
     "crawler.middlewares.backoff.RetryBackoffMiddleware": 60,
     # Scrapy's checks only one of the requests that wait for a host's robots.txt (robots.py).
@@ -68,6 +70,30 @@ ITEM_PIPELINES = {
 LINKWATCH_PROGRESS = True  # live progress line on stderr (crawler.extensions.progress)
 
 
+LINKWATCH_SOURCES = "sources.toml"  # `scrapy crawl forum -a source=NAME` reads the source from here
+LINKWATCH_TAB_MAX_USES = 100  # browser: a tab is closed after this many pages (memory stays flat)
+
+
+def source_settings(source: Any) -> dict[str, Any]:
+    """The Scrapy settings one source decides: politeness, concurrency, and browser mode's tabs."""
+    values: dict[str, Any] = {
+        "ROBOTSTXT_OBEY": source.obey_robots,
+        "DOWNLOAD_DELAY": source.delay,
+        "AUTOTHROTTLE_START_DELAY": max(source.delay, 0.1),
+        "CONCURRENT_REQUESTS": max(source.concurrency * 2, 8),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(source.concurrency),
+        # The spider counts depth itself (lw_depth).
+        "DEPTH_LIMIT": 0,
+        "LINKWATCH_SOURCE": source.name,
+    }
+    if source.render == "browser":
+        # One Chromium, one context, a few tabs (crawler.browser.Renderer); every tab is a renderer
+        # process, so 8 at most.
+        values["LINKWATCH_BROWSER_TABS"] = max(1, min(source.concurrency, 8))
+    return values
+
+
 def crawl_settings(
     source: Any,
     *,
@@ -86,25 +112,25 @@ def crawl_settings(
     import sys
 
     values = {k: v for k, v in globals().items() if k.isupper()}
+    values.update(source_settings(source))
     values.update(
         {
             "USER_AGENT": config.user_agent,
-            "ROBOTSTXT_OBEY": source.obey_robots,
-            "DOWNLOAD_DELAY": source.delay,
-            "AUTOTHROTTLE_START_DELAY": max(source.delay, 0.1),
-            "CONCURRENT_REQUESTS": max(source.concurrency * 2, 8),
-            "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
-            "AUTOTHROTTLE_TARGET_CONCURRENCY": float(source.concurrency),
-            # The spider counts depth itself (lw_depth): a browser page is two requests deep.
-            "DEPTH_LIMIT": 0,
             "LINKWATCH_DATABASE_URL": database_url,
             "LINKWATCH_DATA_DIR": str(config.data_dir),
             "LINKWATCH_RUN_ID": run_id,
             "LINKWATCH_LEXICON": str(config.lexicon),
-            "LINKWATCH_SOURCE": source.name,
+            "LINKWATCH_SOURCES": str(config.sources),
             "LINKWATCH_PROGRESS": progress and sys.stderr is not None,
         }
     )
+    if source.render == "browser":
+        chromium = config.chromium_path()
+        if not chromium:
+            raise RuntimeError(
+                "Chromium not found: install it (`apt-get install chromium`) or set LINKWATCH_CHROMIUM"
+            )
+        values["LINKWATCH_CHROMIUM"] = chromium
     if not values["LINKWATCH_PROGRESS"]:
         values["EXTENSIONS"] = {k: v for k, v in EXTENSIONS.items() if not k.endswith(".Progress")}
     if distributed:
@@ -114,8 +140,4 @@ def crawl_settings(
         }
     elif jobdir is not None:
         values["JOBDIR"] = str(jobdir)
-    if source.render == "browser":
-        from crawler.browser import playwright_settings
-
-        values.update(playwright_settings(config, concurrency=source.concurrency))
     return values
