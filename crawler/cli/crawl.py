@@ -177,6 +177,14 @@ def summary_lines(results: list[RunResult]) -> list[str]:
             f"{f.get('links', 0)} links ({f.get('new_links', 0)} new) · {f.get('errors', 0)} errors · "
             f"{f.get('media_refused', 0)} media refused · {r.seconds:.1f}s ({rate:.1f} pages/s)"
         )
+        skipped = r.stats.get("linkwatch/page_limit_skipped", 0)
+        if skipped:
+            # Not a complete crawl: say so, and how to raise the budget (#12.10).
+            budget = r.stats.get("linkwatch/page_budget", "its")
+            lines.append(
+                f"{r.source}: the page budget of {budget} ran out; {skipped} more links were not followed "
+                "(raise it with --max-pages N, or max_pages in the sources file)"
+            )
     return lines
 
 
