@@ -64,6 +64,9 @@ DROP_RESPONSE_HEADERS = frozenset(
     {"content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive", "set-cookie",
      "set-cookie2", "refresh"}
 )
+# A page that tries to navigate away (a script setting location, a meta refresh) has that navigation
+# aborted by the route and stays; while the attempt is under way, Playwright refuses to evaluate.
+NAVIGATING = ("Execution context was destroyed", "page is navigating", "Cannot find context")
 MAX_CLICK_ROUNDS = 5  # a selector is clicked again only while new matching elements appear
 BLOCKED_KEPT = 20  # request lines of the black hole kept in the stats
 
@@ -400,29 +403,29 @@ class Renderer:
         await self._awake(page)
         await self._settle(page, job)
         if steps.wait_for:
-            found = await page.evaluate(WAIT_FOR_JS, {"sel": steps.wait_for, "timeout": steps.wait_ms})
+            found = await _evaluate(page, WAIT_FOR_JS, {"sel": steps.wait_for, "timeout": steps.wait_ms})
             if not found:
                 self.stats.inc_value("linkwatch/browser/wait_for_missed")
             await self._settle(page, job)
         for selector in steps.click:
             for _round in range(MAX_CLICK_ROUNDS):
-                if not await page.evaluate(CLICK_JS, selector):
+                if not await _evaluate(page, CLICK_JS, selector):
                     break
                 self.stats.inc_value("linkwatch/browser/clicks")
                 await self._settle(page, job)
         for _n in range(steps.scroll):
             await self._awake(page)
-            height = await page.evaluate(SCROLL_JS)
+            height = await _evaluate(page, SCROLL_JS)
             await self._settle(page, job)
-            if not await page.evaluate(GREW_JS, height):
+            if not await _evaluate(page, GREW_JS, height):
                 break  # nothing more arrived: the board has ended (or never scrolls)
-        return await page.content()
+        return await _evaluate(page, None)
 
     async def _awake(self, page: Any) -> None:
         """Chromium (156, headless) was seen to stop drawing frames for one of several tabs (about one
         a second): its scroll events, IntersectionObservers and animation frames then never fire
         and an infinite board stops after its first batch. Such a tab is brought to the front."""
-        if not await page.evaluate(FRAMES_JS):
+        if not await _evaluate(page, FRAMES_JS):
             self.stats.inc_value("linkwatch/browser/tabs_woken")
             await page.bring_to_front()
 
@@ -432,7 +435,7 @@ class Renderer:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.step_timeout
         while True:
-            pending, idle = await page.evaluate(PROBE_JS)
+            pending, idle = await _evaluate(page, PROBE_JS)
             quiet = min(float(idle), loop.time() - job.last_net)
             busy = bool(pending) or job.inflight > 0
             if not busy and quiet >= self.settle:
@@ -454,7 +457,7 @@ class Renderer:
         job = self._job_for(request)
         if job is None:
             self.stats.inc_value("linkwatch/idle_tab_aborted")
-            await route.abort()
+            await route.abort("aborted")
             return
         rtype = request.resource_type
         if rtype == "document":
@@ -463,7 +466,9 @@ class Renderer:
                 await route.fulfill(status=job.status, headers=job.headers, body=job.body)
                 return
             self.stats.inc_value("linkwatch/browser/aborted/navigation")
-            await route.abort()
+            # ERR_ABORTED, as a cancelled navigation: the page stays (any other error code would
+            # replace it with Chromium's error page, and the render would read that).
+            await route.abort("aborted")
             return
         verdict = route_verdict(rtype, request.method) if job.document_served else "abort"
         if verdict == "abort":
@@ -499,6 +504,21 @@ class Renderer:
         finally:
             job.inflight -= 1
             job.last_net = asyncio.get_running_loop().time()
+
+
+async def _evaluate(page: Any, script: str | None, arg: Any = None) -> Any:
+    """page.evaluate(script, arg), or page.content() without a script; tried again (up to 10 times,
+    50 ms apart) while the page is busy with a navigation the route is aborting."""
+    for attempt in range(10):
+        try:
+            if script is None:
+                return await page.content()
+            return await page.evaluate(script, arg)
+        except Exception as exc:
+            if attempt == 9 or not any(marker in str(exc) for marker in NAVIGATING):
+                raise
+            await asyncio.sleep(0.05)
+    raise AssertionError("unreachable")
 
 
 def _main_frame(request: Any) -> bool:

@@ -30,7 +30,9 @@ DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # default 1 GiB
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024  # default 32 MiB
 DOWNLOAD_TIMEOUT = 30  # default 180
 REDIRECT_MAX_TIMES = 5  # default 20
-METAREFRESH_MAXDELAY = 10
+# A meta refresh is followed like a link (ForumSpider._follow: scope, account pages, media checks);
+# Scrapy's middleware would replace the page by its target, and the page's own links would be lost.
+METAREFRESH_ENABLED = False
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]

@@ -311,7 +311,7 @@ class ForumSpider(Spider):
         self.views.add_fetched(response.url, response.meta.get("redirect_urls") or (),
                                _canonical_href(tree, response.url))
         if tree is not None:
-            for request in self._follow(tree, response, rendered):
+            for request in self._follow(tree, response):
                 yield request
         pending = list(dict.fromkeys(shortener_urls(text, response.url)))
         for url in pending:
@@ -319,7 +319,7 @@ class ForumSpider(Spider):
         self._done(response.request)
         yield item
 
-    def _follow(self, tree: LexborHTMLParser, response: Response, rendered: bool) -> list[Request]:
+    def _follow(self, tree: LexborHTMLParser, response: Response) -> list[Request]:
         depth = response.meta.get("lw_depth", 0) + 1
         if depth > self.source.max_depth:
             return []
@@ -360,15 +360,14 @@ class ForumSpider(Spider):
             request = self._page_request(url, depth)
             if request is not None:
                 requests.append(request)
-        if rendered:
-            for node in tree.css("meta[http-equiv]"):
-                if (node.attributes.get("http-equiv") or "").strip().lower() != "refresh":
-                    continue
-                target = _refresh_target(node.attributes.get("content") or "")
-                if target:
-                    request = self._page_request(urljoin(base, target), depth)
-                    if request is not None:
-                        requests.append(request)
+        for node in tree.css("meta[http-equiv]"):
+            if (node.attributes.get("http-equiv") or "").strip().lower() != "refresh":
+                continue
+            target = _refresh_target(node.attributes.get("content") or "")
+            if target:
+                request = self._page_request(urljoin(base, target), depth)
+                if request is not None:
+                    requests.append(request)
         return requests
 
     # -- requests made for a page ---------------------------------------------------------------
