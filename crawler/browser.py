@@ -99,10 +99,21 @@ INSTRUMENT_JS = """
                                                   characterData: true });
 })();
 """
-PROBE_JS = """() => {
+# Resolves once none of the page's fetch/XHR is pending and nothing changed for `quiet` seconds, or at
+# `timeout`: [quiet reached, seconds since the last change]. One round trip instead of polling.
+QUIET_JS = """
+async ({quiet, timeout}) => {
   const s = window.__lw;
-  return s ? [s.pending, (performance.now() - s.last) / 1000] : [0, 1e9];
-}"""
+  if (!s) return [true, 1e9];
+  const end = performance.now() + timeout * 1000;
+  for (;;) {
+    const idle = (performance.now() - s.last) / 1000;
+    if (s.pending === 0 && idle >= quiet) return [true, idle];
+    if (performance.now() >= end) return [false, idle];
+    await new Promise((r) => setTimeout(r, s.pending ? 50 : Math.max(10, (quiet - idle) * 1000)));
+  }
+}
+"""
 WAIT_FOR_JS = """
 async ({sel, timeout}) => {
   const q = () => { try { return document.querySelector(sel) !== null; } catch (e) { return null; } };
@@ -430,20 +441,22 @@ class Renderer:
             await page.bring_to_front()
 
     async def _settle(self, page: Any, job: _Job) -> bool:
-        """Waits until nothing is in flight and neither the DOM nor the network changed for the
-        settle time; False (counted) when the step timeout came first."""
+        """Waits until nothing is in flight (the page's own fetch/XHR, linkwatch's fetches for it) and
+        neither the DOM nor the network changed for the settle time; False (counted) when the step
+        timeout came first."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.step_timeout
         while True:
-            pending, idle = await _evaluate(page, PROBE_JS)
-            quiet = min(float(idle), loop.time() - job.last_net)
-            busy = bool(pending) or job.inflight > 0
-            if not busy and quiet >= self.settle:
+            left = deadline - loop.time()
+            quiet, _idle = await _evaluate(page, QUIET_JS, {"quiet": self.settle, "timeout": max(left, 0)})
+            since_net = loop.time() - job.last_net
+            if quiet and job.inflight == 0 and since_net >= self.settle:
                 return True
             if loop.time() >= deadline:
                 self.stats.inc_value("linkwatch/browser/settle_timeouts")
                 return False
-            await asyncio.sleep(0.05 if busy else max(0.02, self.settle - quiet))
+            # linkwatch is still fetching something for the page (a script it inserted, say)
+            await asyncio.sleep(0.05 if job.inflight else max(0.01, self.settle - since_net))
 
     # -- the route ------------------------------------------------------------------------------
 
