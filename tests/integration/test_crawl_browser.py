@@ -151,6 +151,28 @@ max_depth = 3
     assert run["errors"] == 0
 
 
+def test_a_source_may_let_page_scripts_past_robots_txt(forum, lw_env, tmp_path, chromium_path) -> None:
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        f"""
+[[source]]
+name = "app"
+start_urls = ["{forum.url}/app/board/3"]
+render = "browser"
+browser_obey_robots = false
+delay = 0.0
+max_depth = 0
+""",
+        encoding="utf-8",
+    )
+    result = run_linkwatch(["crawl", "app", "--sources", str(sources)],
+                           {**lw_env, "LINKWATCH_CHROMIUM": chromium_path})
+    assert result.returncode == 0, result.stderr
+    # the pages themselves still obey robots.txt; only the page's own script requests go past it
+    assert forum.paths("/app/internal") == ["/app/internal/track?b=3"]
+    assert forum_site.app_tracked_code(3) in _codes(lw_env["LINKWATCH_DATABASE_URL"])
+
+
 def test_chromium_asks_for_icons_on_its_own(forum, chromium_path) -> None:
     """Why the wall is needed (and why the tests above can fail): given a route that lets requests
     through, Chromium fetches a page's icon and prefetch hints itself, images disabled or not."""
