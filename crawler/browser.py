@@ -68,6 +68,7 @@ DROP_RESPONSE_HEADERS = frozenset(
 # aborted by the route and stays; while the attempt is under way, Playwright refuses to evaluate.
 NAVIGATING = ("Execution context was destroyed", "page is navigating", "Cannot find context")
 MAX_CLICK_ROUNDS = 5  # a selector is clicked again only while new matching elements appear
+MAX_REQUESTS_PER_PAGE = 200  # a page's scripts, stylesheets and script requests fetched for one render
 BLOCKED_KEPT = 20  # request lines of the black hole kept in the stats
 
 # Runs before any page script: counts the page's own fetch/XHR in flight and when the DOM or the
@@ -75,14 +76,20 @@ BLOCKED_KEPT = 20  # request lines of the black hole kept in the stats
 INSTRUMENT_JS = """
 (() => {
   if (window.__lw) return;
-  const lw = { pending: 0, last: performance.now() };
+  // The page's own setTimeout or performance.now may be replaced by its scripts: keep the originals.
+  const now = performance.now.bind(performance);
+  const timer = setTimeout.bind(window);
+  const lw = Object.freeze({
+    state: { pending: 0, last: now() }, now, sleep: (ms) => new Promise((r) => timer(r, ms)),
+  });
   Object.defineProperty(window, '__lw', { value: lw });
-  const touch = () => { lw.last = performance.now(); };
-  const done = () => { lw.pending = Math.max(0, lw.pending - 1); touch(); };
+  const st = lw.state;
+  const touch = () => { st.last = now(); };
+  const done = () => { st.pending = Math.max(0, st.pending - 1); touch(); };
   const origFetch = window.fetch;
   if (origFetch) {
     window.fetch = function (...args) {
-      lw.pending++; touch();
+      st.pending++; touch();
       let p;
       try { p = origFetch.apply(this, args); } catch (e) { done(); throw e; }
       p.then(done, done);
@@ -91,7 +98,7 @@ INSTRUMENT_JS = """
   }
   const send = XMLHttpRequest.prototype.send;
   XMLHttpRequest.prototype.send = function (...args) {
-    lw.pending++; touch();
+    st.pending++; touch();
     this.addEventListener('loadend', done, { once: true });
     try { return send.apply(this, args); } catch (e) { done(); throw e; }
   };
@@ -103,26 +110,30 @@ INSTRUMENT_JS = """
 # `timeout`: [quiet reached, seconds since the last change]. One round trip instead of polling.
 QUIET_JS = """
 async ({quiet, timeout}) => {
-  const s = window.__lw;
-  if (!s) return [true, 1e9];
-  const end = performance.now() + timeout * 1000;
+  const lw = window.__lw;
+  if (!lw) return [true, 1e9];
+  const s = lw.state;
+  const end = lw.now() + timeout * 1000;
   for (;;) {
-    const idle = (performance.now() - s.last) / 1000;
+    const idle = (lw.now() - s.last) / 1000;
     if (s.pending === 0 && idle >= quiet) return [true, idle];
-    if (performance.now() >= end) return [false, idle];
-    await new Promise((r) => setTimeout(r, s.pending ? 50 : Math.max(10, (quiet - idle) * 1000)));
+    if (lw.now() >= end) return [false, idle];
+    await lw.sleep(s.pending ? 50 : Math.max(10, (quiet - idle) * 1000));
   }
 }
 """
 WAIT_FOR_JS = """
 async ({sel, timeout}) => {
   const q = () => { try { return document.querySelector(sel) !== null; } catch (e) { return null; } };
-  const end = Date.now() + timeout;
+  const lw = window.__lw;
+  const now = lw ? lw.now : () => performance.now();
+  const sleep = lw ? lw.sleep : (ms) => new Promise((r) => setTimeout(r, ms));
+  const end = now() + timeout;
   for (;;) {
     const found = q();
     if (found !== false) return found === true;
-    if (Date.now() >= end) return false;
-    await new Promise((r) => setTimeout(r, 50));
+    if (now() >= end) return false;
+    await sleep(50);
   }
 }
 """
@@ -139,7 +150,7 @@ CLICK_JS = """
     clicked.add(el);
     try { el.click(); n++; } catch (e) {}
   }
-  if (n && window.__lw) window.__lw.last = performance.now();  // the settle wait starts from the click
+  if (n && window.__lw) window.__lw.state.last = window.__lw.now();  // the settle wait starts here
   return n;
 }
 """
@@ -147,14 +158,14 @@ CLICK_JS = """
 SCROLL_JS = """() => {
   const h = document.body ? document.body.scrollHeight : 0;
   window.scrollTo(0, h);
-  if (window.__lw) window.__lw.last = performance.now();
+  if (window.__lw) window.__lw.state.last = window.__lw.now();
   return h;
 }"""
 GREW_JS = "(h) => (document.body ? document.body.scrollHeight : 0) > h"
 # True when the tab draws frames: two animation frames within 200 ms.
 FRAMES_JS = """() => new Promise((r) => {
   requestAnimationFrame(() => requestAnimationFrame(() => r(true)));
-  setTimeout(() => r(false), 200);
+  (window.__lw ? window.__lw.sleep(200) : new Promise((t) => setTimeout(t, 200))).then(() => r(false));
 })"""
 
 
@@ -197,6 +208,7 @@ class _Job:
     headers: dict[str, str]
     body: bytes
     document_served: bool = False
+    requests: int = 0
     inflight: int = 0
     last_net: float = 0.0
     tasks: set[asyncio.Task] = field(default_factory=set)
@@ -323,6 +335,7 @@ class Renderer:
             self._context = await self._browser.new_context(**options)
             await self._context.add_init_script(INSTRUMENT_JS)
             await self._context.route("**/*", self._route)
+            self._context.on("page", self._new_page)
 
     async def close(self) -> None:
         """Closes Chromium and the black hole; puts what the black hole saw in the stats."""
@@ -341,6 +354,15 @@ class Renderer:
             self.stats.set_value("linkwatch/browser/blocked_requests", list(self.blocked))
         self.stats.set_value("linkwatch/browser/asset_cache_hits", self.assets.hits)
         self.stats.set_value("linkwatch/browser/asset_fetches", self.assets.fetches)
+
+    async def _new_page(self, page: Any) -> None:
+        """A page opened by a page (window.open, target=_blank): closed at once, it renders nothing."""
+        try:
+            if await page.opener() is not None:
+                self.stats.inc_value("linkwatch/browser/popups_closed")
+                await page.close()
+        except Exception as exc:  # already gone
+            logger.debug("closing a popup failed: %s", exc)
 
     def _blocked(self, request_line: str) -> None:
         self.stats.inc_value("linkwatch/browser/blocked")
@@ -484,10 +506,14 @@ class Renderer:
             await route.abort("aborted")
             return
         verdict = route_verdict(rtype, request.method) if job.document_served else "abort"
+        if verdict != "abort" and job.requests >= MAX_REQUESTS_PER_PAGE:
+            verdict = "abort"  # a page asking for hundreds of things: enough (bounded, counted)
+            self.stats.inc_value("linkwatch/browser/requests_capped")
         if verdict == "abort":
             self.stats.inc_value(f"linkwatch/browser/aborted/{rtype}")
             await route.abort()
             return
+        job.requests += 1
         fetched = await self._subresource(job, request, verdict)
         if fetched is None:
             await route.abort()

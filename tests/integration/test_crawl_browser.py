@@ -203,6 +203,58 @@ def test_chromium_asks_for_icons_on_its_own(forum, chromium_path) -> None:
     assert asked & {"/icon", "/prefetched"}, sorted(asked)
 
 
+HOSTILE = (
+    "<!doctype html><html><head><meta charset='utf-8'><title>Hostile</title></head><body><script>"
+    "window.open('/popup-target');"
+    "for (let i = 0; i < 400; i++) fetch('/api/flood?i=' + i).catch(() => {});"
+    # the page breaks the timers a render might wait with
+    "window.setTimeout = () => 0; performance.now = () => 0; window.requestAnimationFrame = () => 0;"
+    "document.body.append('join t.me/+' + 'LwHostile1x');"
+    "</script></body></html>"
+)
+
+
+class HostileHandler(forum_site.Handler):
+    def _route(self, head: bool) -> None:
+        if self.path == "/hostile":
+            self._log()
+            return self._send(200, HOSTILE, head=head)
+        if self.path.startswith(("/api/flood", "/popup-target")):
+            self._log()
+            return self._send(200, "{}", "application/json", head=head)
+        return super()._route(head)
+
+
+def test_a_hostile_page_is_rendered_within_bounds(lw_env, tmp_path, chromium_path) -> None:
+    site = forum_site.TestForum()
+    site.server.RequestHandlerClass = HostileHandler
+    sources = tmp_path / "sources.toml"
+    with site:
+        sources.write_text(
+            f"""
+[[source]]
+name = "hostile"
+start_urls = ["{site.url}/hostile"]
+render = "browser"
+scroll = 2
+delay = 0.0
+max_depth = 0
+""",
+            encoding="utf-8",
+        )
+        result = run_linkwatch(["crawl", "hostile", "--sources", str(sources)],
+                               {**lw_env, "LINKWATCH_CHROMIUM": chromium_path})
+        paths = site.paths()
+    assert result.returncode == 0, result.stderr
+    assert "LwHostile1x" in _codes(lw_env["LINKWATCH_DATABASE_URL"])
+    # a popup is closed before it loads anything; a flood of requests is cut at a bound
+    assert "/popup-target" not in paths
+    assert len([p for p in paths if p.startswith("/api/flood")]) == 200
+    (run,) = runs(lw_env["LINKWATCH_DATABASE_URL"])
+    assert run["errors"] == 0
+    assert run["stats"]["linkwatch/browser/requests_capped"] == 200
+
+
 HANG = (
     "<!doctype html><html><head><meta charset='utf-8'><title>Hang</title></head><body>"
     "<p>static: t.me/+Lw{name}Static1x</p><div id='out'></div><script>"
