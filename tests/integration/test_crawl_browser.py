@@ -295,7 +295,7 @@ def test_a_failed_render_is_retried_once_then_read_as_fetched_and_counted_alike(
 name = "hang"
 start_urls = ["{site.url}/hang/"]
 render = "browser"
-render_timeout = 3.0
+render_timeout = 2.0
 delay = 0.0
 concurrency = 2
 max_depth = 1
