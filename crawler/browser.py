@@ -26,7 +26,7 @@ import contextlib
 import logging
 import shutil
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from linkwatch.assets import OnceCache
@@ -211,7 +211,6 @@ class _Job:
     requests: int = 0
     inflight: int = 0
     last_net: float = 0.0
-    tasks: set[asyncio.Task] = field(default_factory=set)
 
 
 def find_chromium(configured: str | None) -> str | None:
