@@ -1,16 +1,23 @@
-"""Crawl benchmark: a full linkwatch crawl (extract + store into PostgreSQL) vs a bare Scrapy spider.
+"""Crawl benchmark: a full linkwatch crawl (extract + store into PostgreSQL) vs a bare crawler.
 
     .venv/bin/python -m bench.crawl [--database-url URL] [--pages 10000] [--runs 5]
-                                    [--browser-pages 150] [--browser-runs 3]
+                                    [--browser-pages 150] [--browser-runs 3] [--js-kb 1024]
 
 `--runs 0` skips the static part, `--browser-runs 0` the browser part.
 
 A generated forum (made-up invite codes, ~30 KB pages, 20 same-site links each, tiny synthetic
 "images" that are counted, never real) is served from a separate process. Each crawl runs in its own
-child process, so peak memory is that child's ru_maxrss (os.wait4). Figures are medians of the runs:
-static pages/s and peak RSS of linkwatch vs the bare spider (same server, same run), then browser
-mode pages/s with media aborted (linkwatch's settings) vs not aborted, and media requests seen by
-the server in each. A throwaway database is created on the server and dropped at the end.
+child process, so peak memory is that child's ru_maxrss (os.wait4). Figures are medians of the runs.
+
+Static: pages/s and peak RSS of linkwatch vs a bare Scrapy spider (same server, same run).
+
+Browser: every page also loads `--js-kb` of JavaScript (a vendor bundle and the page's app script),
+a stylesheet, a favicon and 7 media elements, and its script draws part of the page from a JSON API
+call (`/api/t/N`, the page's only request that no cache may answer). linkwatch's browser mode
+(Chromium renders what Scrapy fetched) runs beside a bare Playwright crawler (8 tabs, Chromium
+fetching everything itself with its own HTTP cache, images off, waiting for the page's own "drawn"
+marker: a best case for speed, with no safety at all), interleaved in the same run. For each: pages/s,
+and from the server's own counts requests per page, KB per page, and icon/media requests.
 """
 
 from __future__ import annotations
@@ -28,6 +35,24 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 FILLER = ("<p>" + "Ordinary forum chatter about the weekend, the weather and the match. " * 6 + "</p>\n") * 18
 MEDIA_BYTES = b"LWSYNTHETIC" * 4
+# Server counters (shared with the serving process): index -> what
+C_MEDIA, C_REQUESTS, C_BYTES, C_DOCS, C_ASSETS, C_API, C_ICONS = range(7)
+APP_JS = (
+    "fetch('/api/t/' + document.body.dataset.t).then((r) => r.json()).then((d) => {"
+    " const p = document.createElement('p'); p.textContent = d.text; document.body.appendChild(p);"
+    " document.body.dataset.drawn = '1'; });"
+)
+
+
+def vendor_js(kb: int) -> bytes:
+    """A synthetic bundle of many small functions (V8 must at least pre-parse it), `kb` KB."""
+    parts, size, n = ["/* synthetic vendor bundle */\n"], 0, 0
+    while size < kb * 1024:
+        line = f"function lwv{n}(a, b) {{ return (a * {n % 97} + b) ^ {n % 31}; }}\n"
+        parts.append(line)
+        size += len(line)
+        n += 1
+    return ("".join(parts) + "window.lwVendor = lwv1(2, 3);\n").encode()
 
 
 def _links(i: int, n: int) -> list[int]:
@@ -38,14 +63,23 @@ def page_html(i: int, n: int, media: bool) -> bytes:
     links = "".join(f'<li><a href="/t/{j}">thread {j}</a></li>' for j in _links(i, n))
     invite = f"<p>join https://t.me/+LwBench{i % (n // 4 or 1):06d}x</p>" if i % 3 == 0 else ""
     pictures = "".join(f'<img src="/img/{i}-{k}.png">' for k in range(6)) + '<video src="/v/1.mp4"></video>'
+    head = ""
+    if media:  # the browser forum: assets at real sizes, icons, a script drawing from an API
+        head = ('<link rel="icon" href="/favicon.ico"><link rel="stylesheet" href="/static/app.css">'
+                '<script src="/static/vendor.js"></script><script src="/static/app.js" defer></script>')
     return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>Thread {i}</title></head><body>"
-        f"<h1>Thread {i}</h1>{invite}<ul>{links}</ul>{FILLER}{pictures if media else ''}</body></html>"
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Thread {i}</title>{head}</head>"
+        f"<body data-t='{i}'><h1>Thread {i}</h1>{invite}<ul>{links}</ul>{FILLER}{pictures if media else ''}"
+        "</body></html>"
     ).encode()
 
 
-def serve(port_queue: multiprocessing.Queue, counter: multiprocessing.Value, n: int, media: bool) -> None:
+def serve(port_queue: multiprocessing.Queue, counter: multiprocessing.Array, n: int, media: bool,
+          js_kb: int = 1024) -> None:
     """The generated forum (run in its own process)."""
+    vendor = vendor_js(max(0, js_kb - 2))
+    app = (APP_JS + "\n/*" + "x" * 2000 + "*/\n").encode()
+    css = b"body { font-family: sans-serif; } li { margin: 2px; }\n" * 40
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -55,12 +89,21 @@ def serve(port_queue: multiprocessing.Queue, counter: multiprocessing.Value, n: 
 
         def do_GET(self) -> None:
             path = self.path
+            kind = C_DOCS
             if path.startswith(("/img/", "/v/")):
-                with counter.get_lock():
-                    counter.value += 1
-                body, ctype = MEDIA_BYTES, "image/png"
+                kind, body, ctype = C_MEDIA, MEDIA_BYTES, "image/png"
+            elif path == "/favicon.ico":
+                kind, body, ctype = C_ICONS, MEDIA_BYTES, "image/x-icon"
             elif path == "/robots.txt":
-                body, ctype = b"User-agent: *\nDisallow:\n", "text/plain"
+                kind, body, ctype = None, b"User-agent: *\nDisallow:\n", "text/plain"
+            elif path.startswith("/static/"):
+                kind = C_ASSETS
+                body, ctype = {"/static/vendor.js": (vendor, "text/javascript"),
+                               "/static/app.js": (app, "text/javascript"),
+                               "/static/app.css": (css, "text/css")}.get(path, (b"", "text/plain"))
+            elif path.startswith("/api/t/"):
+                kind, ctype = C_API, "application/json"
+                body = json.dumps({"text": f"drawn by script {path.rsplit('/', 1)[1]}"}).encode()
             else:
                 try:
                     i = int(path.rsplit("/", 1)[1]) if path.startswith("/t/") else 0
@@ -71,11 +114,19 @@ def serve(port_queue: multiprocessing.Queue, counter: multiprocessing.Value, n: 
                 self.send_response(200)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "max-age=3600" if kind == C_ASSETS else "no-cache")
                 self.end_headers()
                 self.wfile.write(body)
+                sent = len(body)
             except (BrokenPipeError, ConnectionResetError):
                 # the crawler hung up after the headers (a media refusal or a header-only check)
                 self.close_connection = True
+                sent = 0
+            with counter.get_lock():
+                counter[C_REQUESTS] += 1
+                counter[C_BYTES] += sent
+                if kind is not None:
+                    counter[kind] += 1
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
@@ -86,13 +137,16 @@ def serve(port_queue: multiprocessing.Queue, counter: multiprocessing.Value, n: 
 class Forum:
     """The generated forum in a child process."""
 
-    def __init__(self, n: int, media: bool = False) -> None:
+    def __init__(self, n: int, media: bool = False, js_kb: int = 1024) -> None:
         ctx = multiprocessing.get_context("spawn")
-        self.media = ctx.Value("i", 0)
+        self.counts = ctx.Array("q", 8)
         queue = ctx.Queue()
-        self.proc = ctx.Process(target=serve, args=(queue, self.media, n, media), daemon=True)
+        self.proc = ctx.Process(target=serve, args=(queue, self.counts, n, media, js_kb), daemon=True)
         self.proc.start()
         self.url = f"http://127.0.0.1:{queue.get(timeout=30)}"
+
+    def count(self, index: int) -> int:
+        return int(self.counts[index])
 
     def close(self) -> None:
         self.proc.terminate()
@@ -133,25 +187,66 @@ def child_bare(url: str, pages: int) -> dict:
     return {"pages": stats.get("response_received_count", 0), "seconds": stats["elapsed_time_seconds"]}
 
 
-def child_linkwatch(url: str, pages: int, db: str, render: str, abort_media: bool) -> dict:
+def child_linkwatch(url: str, pages: int, db: str, render: str) -> dict:
     """A full linkwatch crawl (run_crawls, as `linkwatch crawl` does it)."""
-    from crawler.browser import CHROMIUM_ARGS
-    from linkwatch.cli.crawl import run_crawls
+    from crawler.runner import run_crawls
     from linkwatch.config import load_config
     from linkwatch.sources import Source
 
     source = Source(name=f"bench-{render}", start_urls=[url + "/"], render=render, delay=0.0,
                     concurrency=16 if render == "static" else 8, max_depth=100, max_pages=pages)
     overrides = {"AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 16}
-    if render == "browser" and not abort_media:
-        overrides["PLAYWRIGHT_ABORT_REQUEST"] = None
-        args = [a for a in CHROMIUM_ARGS if not a.startswith("--blink-settings")]
-        overrides["PLAYWRIGHT_LAUNCH_OPTIONS"] = {
-            "executable_path": load_config().chromium_path(), "args": args, "headless": True,
-        }
-    (result,) = run_crawls([source], database_url=db, progress=False, overrides=overrides)
+    (result,) = run_crawls([source], database_url=db, config=load_config(), progress=False,
+                           overrides=overrides)
     return {"pages": result.figures["pages"], "seconds": result.stats["elapsed_time_seconds"],
             "links": result.figures["links"], "status": result.status}
+
+
+def child_bare_browser(url: str, pages: int) -> dict:
+    """A bare Playwright crawler: 8 tabs, Chromium fetches each page and everything it wants itself
+    (its HTTP cache on, images off), waits for the page's own "drawn" marker, follows same-site links."""
+    import asyncio
+    import time
+
+    from playwright.async_api import async_playwright
+
+    from crawler.browser import CHROMIUM_ARGS
+    from linkwatch.config import load_config
+
+    async def crawl() -> dict:
+        async with async_playwright() as p:
+            chromium = load_config().chromium_path()
+            browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            context = await browser.new_context(service_workers="block")
+            queue: asyncio.Queue[str] = asyncio.Queue()
+            seen = {url + "/"}
+            queue.put_nowait(url + "/")
+            done = 0
+            began = time.monotonic()
+
+            async def worker() -> None:
+                nonlocal done
+                page = await context.new_page()
+                while done < pages:
+                    try:
+                        target = await asyncio.wait_for(queue.get(), 10)
+                    except TimeoutError:
+                        return
+                    await page.goto(target, wait_until="load")
+                    await page.wait_for_selector("body[data-drawn]", state="attached", timeout=10_000)
+                    await page.content()
+                    done += 1
+                    for href in await page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+                        if href.startswith(url) and href not in seen and len(seen) < pages:
+                            seen.add(href)
+                            queue.put_nowait(href)
+
+            await asyncio.gather(*[worker() for _ in range(8)])
+            seconds = time.monotonic() - began
+            await browser.close()
+            return {"pages": done, "seconds": seconds}
+
+    return asyncio.run(crawl())
 
 
 def run_child(args: list[str], env: dict[str, str]) -> dict:
@@ -205,6 +300,43 @@ def median(results: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in results)
 
 
+def browser_bench(args: argparse.Namespace, db: str, env: dict[str, str]) -> None:
+    """linkwatch's browser mode beside a bare Playwright crawler, interleaved run by run."""
+    modes = {"linkwatch browser mode": ["linkwatch", "{url}", "{pages}", db, "browser"],
+             "bare Playwright crawler": ["bare-browser", "{url}", "{pages}"]}
+    results: dict[str, list[dict]] = {label: [] for label in modes}
+    for run in range(args.browser_runs):
+        for label, template in modes.items():
+            forum = Forum(args.browser_pages, media=True, js_kb=args.js_kb)
+            try:
+                empty(db)
+                child = [a.format(url=forum.url, pages=args.browser_pages) for a in template]
+                r = run_child(child, env)
+                r["rate"] = r["pages"] / r["seconds"]
+                pages = max(r["pages"], 1)
+                r["req_per_page"] = (forum.count(C_REQUESTS) - 1) / pages  # robots.txt aside
+                r["kb_per_page"] = forum.count(C_BYTES) / 1024 / pages
+                r["api_per_page"] = forum.count(C_API) / pages
+                r["assets"] = forum.count(C_ASSETS)
+                r["unwanted"] = forum.count(C_MEDIA) + forum.count(C_ICONS)
+                results[label].append(r)
+                print(f"browser run {run + 1}, {label}: {r['rate']:.1f} pages/s, "
+                      f"{r['req_per_page']:.2f} req/page, {r['kb_per_page']:.0f} KB/page, "
+                      f"{r['unwanted']} icon/media requests", file=sys.stderr)
+            finally:
+                forum.close()
+    print(f"browser crawl, {args.browser_pages} pages with {args.js_kb} KB of JavaScript, a stylesheet, "
+          f"a favicon, 7 media elements and one API call each, median of {args.browser_runs} runs")
+    for label, rs in results.items():
+        def m(key: str, rs: list[dict] = rs) -> float:
+            return median(rs, key)
+
+        print(f"  {label:24}{m('rate'):6.1f} pages/s   {m('req_per_page'):5.2f} requests/page "
+              f"({m('api_per_page'):.2f} API)   {m('kb_per_page'):7.0f} KB/page   "
+              f"assets fetched {m('assets'):4.0f}   icon/media requests {m('unwanted'):5.0f}   "
+              f"RSS {m('rss_mb'):4.0f} MB + Chromium")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -214,6 +346,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--browser-pages", type=int, default=150)
     parser.add_argument("--browser-runs", type=int, default=3)
+    parser.add_argument("--js-kb", type=int, default=1024, help="JavaScript per page in browser mode (KB)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -221,15 +354,18 @@ def main() -> None:
         kind, url, pages, *rest = args.child
         if kind == "bare":
             result = child_bare(url, int(pages))
+        elif kind == "bare-browser":
+            result = child_bare_browser(url, int(pages))
         else:
-            db, render, abort = rest
-            result = child_linkwatch(url, int(pages), db, render, abort == "abort")
+            db, render = rest
+            result = child_linkwatch(url, int(pages), db, render)
         print(json.dumps(result))
         return
 
+    from linkwatch.config import load_config
     from linkwatch.db import database_url
 
-    admin = args.database_url or database_url()
+    admin = args.database_url or database_url(load_config())
     name, db = fresh_database(admin)
     data_dir = tempfile.mkdtemp(prefix="lw-bench-")
     env = {**os.environ, "LINKWATCH_DATA_DIR": data_dir, "LINKWATCH_DATABASE_URL": db}
@@ -241,7 +377,7 @@ def main() -> None:
             for run in range(args.runs):
                 bare.append(run_child(["bare", forum.url, str(args.pages)], env))
                 empty(db)
-                full.append(run_child(["linkwatch", forum.url, str(args.pages), db, "static", "abort"], env))
+                full.append(run_child(["linkwatch", forum.url, str(args.pages), db, "static"], env))
                 print(f"run {run + 1}: bare {bare[-1]['pages'] / bare[-1]['seconds']:.0f} pages/s, "
                       f"linkwatch {full[-1]['pages'] / full[-1]['seconds']:.0f} pages/s", file=sys.stderr)
         finally:
@@ -260,27 +396,7 @@ def main() -> None:
             print(f"  ratio {ratio:.0%} of bare (target >= 80%), memory +{extra:.0f} MB (target <= 100 MB)")
 
         if args.browser_runs:
-            rows = {}
-            for label, abort in (("media aborted", "abort"), ("media not aborted", "allow")):
-                results, media = [], []
-                for _ in range(args.browser_runs):
-                    bforum = Forum(args.browser_pages, media=True)
-                    try:
-                        empty(db)
-                        results.append(run_child(
-                            ["linkwatch", bforum.url, str(args.browser_pages), db, "browser", abort], env
-                        ))
-                        media.append(bforum.media.value)
-                    finally:
-                        bforum.close()
-                for r in results:
-                    r["rate"] = r["pages"] / r["seconds"]
-                rows[label] = (median(results, "rate"), statistics.median(media), median(results, "rss_mb"))
-            print(f"browser crawl, {args.browser_pages} pages with 7 media elements each, "
-                  f"median of {args.browser_runs} runs")
-            for label, (rate, media, rss) in rows.items():
-                print(f"  {label:18} {rate:6.1f} pages/s   media requests at the server {media:5.0f}"
-                      f"   crawler RSS {rss:5.0f} MB")
+            browser_bench(args, db, env)
     finally:
         drop_database(admin, name)
         import shutil

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 from psycopg import sql
 
+from linkwatch.config import load_config
 from linkwatch.db import database_url
 from linkwatch.db.migrate import migrate
 from linkwatch.db.store import STORE_STEPS, store_batch
@@ -213,7 +214,7 @@ def main() -> None:
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
 
-    admin = args.database_url or database_url()
+    admin = args.database_url or database_url(load_config())
     name = f"lw_bench_{secrets.token_hex(4)}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

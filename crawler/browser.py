@@ -1,15 +1,34 @@
-"""scrapy-playwright settings: the system Chromium, images off, media aborted, service workers blocked."""
+"""Browser mode: Chromium renders pages linkwatch fetched itself, and can fetch nothing on its own.
+
+How a page is rendered:
+- The spider fetches the page once through Scrapy (media refused at the headers and at the first
+  bytes, robots.txt obeyed) and hands the body to `Renderer.render`.
+- Chromium is started with its proxy set to a black hole of our own on 127.0.0.1 (loopback not
+  bypassed): any request Chromium makes outside the page routes below (favicons, manifest icons,
+  prefetch and prerender, link previews, service workers, its own update and account pings) goes
+  there, is closed unanswered and counted. Nothing reaches a forum that way.
+- A context-wide route answers every request a page makes: the page's own document from the
+  body Scrapy fetched (`route.fulfill`); scripts and stylesheets from a per-crawl bounded cache
+  (each fetched once, through Scrapy); a script's GET fetch/XHR through Scrapy (robots.txt
+  checked, media refused at headers and first bytes); everything else (images, media, fonts,
+  frames, other navigations, beacons, websockets, any non-GET) is aborted. A tab waiting in the
+  pool for its next page gets every request aborted.
+- After the load and after each reveal step (click, scroll), the page is left until it is quiet:
+  no request in flight, none of its own fetch/XHR pending and no DOM change for `settle_ms`
+  (bounded by `step_timeout`). A render that fails is retried once in a fresh tab; a second
+  failure is one log line naming the URL, and the spider reads the page as fetched instead.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import inspect
+import contextlib
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
-from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
-
-from linkwatch.config import Config
+from linkwatch.assets import OnceCache
 
 logger = logging.getLogger(__name__)
 
@@ -22,242 +41,530 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    # Blink never even requests images; the abort predicate below is the second wall.
+    "--disable-extensions",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--no-pings",
+    "--mute-audio",
+    # Blink never even asks for images (they would be aborted anyway; asking costs a round trip).
     "--blink-settings=imagesEnabled=false",
 ]
 
-ABORTED_RESOURCE_TYPES = frozenset({"image", "media", "font"})
-# Requests a page's own script makes: their URL says nothing of what they answer, so their headers
-# are checked before Chromium may read the body (TabReusingHandler._answers_media).
-SCRIPT_REQUEST_TYPES = frozenset({"fetch", "xhr", "eventsource", "other"})
-# Request headers the header check repeats (the browser's cookies are never sent: it has none).
-CHECK_HEADERS = ("accept", "accept-language", "referer")
+ASSET_TYPES = frozenset({"script", "stylesheet"})
+SCRIPT_REQUEST_TYPES = frozenset({"fetch", "xhr"})
+READ_METHODS = frozenset({"GET", "HEAD"})
+# Request headers passed on to linkwatch's own fetch; never Cookie (linkwatch sends none).
+FORWARD_HEADERS = frozenset({"accept", "accept-language", "referer", "x-requested-with"})
+# Response headers never handed to Chromium: hop-by-hop, already undone (encoding), or state.
+DROP_RESPONSE_HEADERS = frozenset(
+    {"content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive", "set-cookie",
+     "set-cookie2", "refresh"}
+)
+# A page that tries to navigate away (a script setting location, a meta refresh) has that navigation
+# aborted by the route and stays; while the attempt is under way, Playwright refuses to evaluate.
+NAVIGATING = ("Execution context was destroyed", "page is navigating", "Cannot find context")
+MAX_CLICK_ROUNDS = 5  # a selector is clicked again only while new matching elements appear
+MAX_REQUESTS_PER_PAGE = 200  # a page's scripts, stylesheets and script requests fetched for one render
+BLOCKED_KEPT = 20  # request lines of the black hole kept in the stats
 
-
-def _check_headers(headers: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in headers.items() if k.lower() in CHECK_HEADERS}
-
-# Page steps run in the page after load: wait for a selector, click to reveal, scroll to the bottom.
-# One evaluate() that never throws, so a board without the selector is still captured.
-STEPS_JS = """
-async ({waitFor, click, scroll, timeout}) => {
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-  const until = async (fn, ms) => {
-    const end = Date.now() + ms;
-    while (Date.now() < end) { try { if (fn()) return true; } catch (e) { return false; } await sleep(50); }
-    return false;
+# Runs before any page script: counts the page's own fetch/XHR in flight and when the DOM or the
+# network last changed, so a reveal step can wait for the page to be quiet instead of sleeping.
+INSTRUMENT_JS = """
+(() => {
+  if (window.__lw) return;
+  // The page's own setTimeout or performance.now may be replaced by its scripts: keep the originals.
+  const now = performance.now.bind(performance);
+  const timer = setTimeout.bind(window);
+  const lw = Object.freeze({
+    state: { pending: 0, last: now() }, now, sleep: (ms) => new Promise((r) => timer(r, ms)),
+  });
+  Object.defineProperty(window, '__lw', { value: lw });
+  const st = lw.state;
+  const touch = () => { st.last = now(); };
+  const done = () => { st.pending = Math.max(0, st.pending - 1); touch(); };
+  const origFetch = window.fetch;
+  if (origFetch) {
+    window.fetch = function (...args) {
+      st.pending++; touch();
+      let p;
+      try { p = origFetch.apply(this, args); } catch (e) { done(); throw e; }
+      p.then(done, done);
+      return p;
+    };
+  }
+  const send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (...args) {
+    st.pending++; touch();
+    this.addEventListener('loadend', done, { once: true });
+    try { return send.apply(this, args); } catch (e) { done(); throw e; }
   };
-  const q = (sel) => { try { return document.querySelector(sel); } catch (e) { return null; } };
-  if (waitFor) await until(() => q(waitFor), timeout);
-  for (const sel of click) {
-    let els = [];
-    try { els = Array.from(document.querySelectorAll(sel)).slice(0, 50); } catch (e) {}
-    for (const el of els) { try { el.click(); } catch (e) {} }
+  new MutationObserver(touch).observe(document, { subtree: true, childList: true, attributes: true,
+                                                  characterData: true });
+})();
+"""
+# Resolves once none of the page's fetch/XHR is pending and nothing changed for `quiet` seconds, or at
+# `timeout`: [quiet reached, seconds since the last change]. One round trip instead of polling.
+QUIET_JS = """
+async ({quiet, timeout}) => {
+  const lw = window.__lw;
+  if (!lw) return [true, 1e9];
+  const s = lw.state;
+  const end = lw.now() + timeout * 1000;
+  for (;;) {
+    const idle = (lw.now() - s.last) / 1000;
+    if (s.pending === 0 && idle >= quiet) return [true, idle];
+    if (lw.now() >= end) return [false, idle];
+    await lw.sleep(s.pending ? 50 : Math.max(10, (quiet - idle) * 1000));
   }
-  if (click.length) await sleep(300);
-  for (let i = 0; i < scroll; i++) {
-    const h = document.body ? document.body.scrollHeight : 0;
-    window.scrollTo(0, h);
-    // Nothing more arrived: the board has ended (or never scrolls); stop early.
-    if (!(await until(() => document.body && document.body.scrollHeight > h, 1500))) break;
-  }
-  if (click.length || scroll) await sleep(100);
-  return true;
 }
 """
+WAIT_FOR_JS = """
+async ({sel, timeout}) => {
+  const q = () => { try { return document.querySelector(sel) !== null; } catch (e) { return null; } };
+  const lw = window.__lw;
+  const now = lw ? lw.now : () => performance.now();
+  const sleep = lw ? lw.sleep : (ms) => new Promise((r) => setTimeout(r, ms));
+  const end = now() + timeout;
+  for (;;) {
+    const found = q();
+    if (found !== false) return found === true;
+    if (now() >= end) return false;
+    await sleep(50);
+  }
+}
+"""
+# Clicks each matching element not clicked before (at most 50); returns how many were clicked.
+CLICK_JS = """
+(sel) => {
+  const clicked = window.__lwClicked || (window.__lwClicked = new WeakSet());
+  let els = [];
+  try { els = Array.from(document.querySelectorAll(sel)); } catch (e) { return 0; }
+  let n = 0;
+  for (const el of els) {
+    if (n >= 50) break;
+    if (clicked.has(el)) continue;
+    clicked.add(el);
+    try { el.click(); n++; } catch (e) {}
+  }
+  if (n && window.__lw) window.__lw.state.last = window.__lw.now();  // the settle wait starts here
+  return n;
+}
+"""
+# The scroll event (and an IntersectionObserver) fire on the next frame: the settle wait starts now.
+SCROLL_JS = """() => {
+  const h = document.body ? document.body.scrollHeight : 0;
+  window.scrollTo(0, h);
+  if (window.__lw) window.__lw.state.last = window.__lw.now();
+  return h;
+}"""
+GREW_JS = "(h) => (document.body ? document.body.scrollHeight : 0) > h"
+# True when the tab draws frames: two animation frames within 200 ms.
+FRAMES_JS = """() => new Promise((r) => {
+  requestAnimationFrame(() => requestAnimationFrame(() => r(true)));
+  (window.__lw ? window.__lw.sleep(200) : new Promise((t) => setTimeout(t, 200))).then(() => r(false));
+})"""
 
 
-def abort_request(request: Any) -> bool:
-    """PLAYWRIGHT_ABORT_REQUEST: abort images, media and fonts (by type, and by URL extension for
-    requests Chromium labels "other", such as a favicon) before they leave the browser.
+@dataclass(frozen=True)
+class Fetched:
+    """What linkwatch's own fetch of a page's subresource answered."""
 
-    Also aborted: documents loaded into a frame (iframe, frame). Chromium would read whatever such
-    a URL answers, image/jpeg included, with no header check; the capture is the top page's HTML
-    only, and the spider follows frame and iframe sources itself, through the header check.
-    """
-    from linkwatch.scope import is_media_url
-
-    if request.resource_type in ABORTED_RESOURCE_TYPES or is_media_url(request.url):
-        return True
-    return request.resource_type == "document" and _in_subframe(request)
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
 
 
-def _in_subframe(request: Any) -> bool:
-    try:
-        return request.frame.parent_frame is not None
-    except Exception:  # no frame to ask (a service worker's request): not a frame document
-        return False
+# (url, request headers, resource type, method) -> the answer, or None when refused or failed
+Fetch = Callable[[str, dict[str, str], str, str], Awaitable[Fetched | None]]
 
 
-class TabReusingHandler(ScrapyPlaywrightDownloadHandler):
-    """scrapy-playwright's handler, but a tab is navigated again instead of closed and reopened.
+@dataclass(frozen=True)
+class Steps:
+    """A source's reveal steps: wait for a selector, click selectors, scroll to the bottom."""
 
-    Opening a tab costs Chromium a new renderer process (spawn, V8 and Blink start-up) and the
-    browser process its bookkeeping; on a 2-core machine that was most of a rendered page's CPU.
-    An idle tab goes back to a pool and the next page is loaded in it; the page-count cap
-    (PLAYWRIGHT_MAX_PAGES_PER_CONTEXT) still bounds the tabs, and a tab is closed after
-    `LINKWATCH_TAB_MAX_USES` pages (or on any error) so a long crawl's memory stays flat.
-    The abort predicate is installed again by scrapy-playwright for every request, so a reused
-    tab refuses media exactly like a new one.
-    """
+    wait_for: str | None = None
+    click: tuple[str, ...] = ()
+    scroll: int = 0
+    wait_ms: int = 3000
 
-    def __init__(self, crawler: Any) -> None:
-        super().__init__(crawler)
+
+@dataclass
+class Rendered:
+    """The DOM after the reveal steps, or why there is none."""
+
+    html: str | None
+    error: str | None = None
+    attempts: int = 1
+
+
+@dataclass
+class _Job:
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    document_served: bool = False
+    requests: int = 0
+    inflight: int = 0
+    last_net: float = 0.0
+
+
+def route_verdict(resource_type: str, method: str) -> str:
+    """What the route does with a page's request other than its document: "asset" (cached fetch),
+    "fetch" (fetched for the page), or "abort"."""
+    if method.upper() not in READ_METHODS:
+        return "abort"  # linkwatch never posts, not even for a page's script
+    if resource_type in ASSET_TYPES:
+        return "asset"
+    if resource_type in SCRIPT_REQUEST_TYPES:
+        return "fetch"
+    return "abort"  # image, media, font, document in a frame, other (icons, prefetch), ping, websocket…
+
+
+def fulfil_headers(headers: list[tuple[str, str]]) -> dict[str, str]:
+    """Response headers for route.fulfill: joined per name, without hop-by-hop, encoding or cookies."""
+    out: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        if key in DROP_RESPONSE_HEADERS:
+            continue
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out
+
+
+class BlackHole:
+    """Chromium's proxy: accepts a connection, reads what is asked, closes it unanswered, counts it."""
+
+    def __init__(self, on_request: Callable[[str], None]) -> None:
+        self._on_request = on_request
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            line = await asyncio.wait_for(reader.readline(), 2.0)
+        except (TimeoutError, OSError, ValueError):
+            line = b""
+        finally:
+            writer.close()
+        text = line.decode("latin-1", "replace").strip()[:300]
+        if text:  # a bare preconnect asks nothing
+            self._on_request(text)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await self._server.wait_closed()
+
+
+class Renderer:
+    """One Chromium (started on first use), one context, a pool of reused tabs; see the module doc."""
+
+    def __init__(self, *, chromium: str, fetch: Fetch, stats: Any, tabs: int = 4, max_uses: int = 100,
+                 page_timeout: float = 30.0, settle_ms: int = 250, step_timeout: float = 8.0,
+                 asset_cache_bytes: int = 64 * 1024 * 1024, user_agent: str | None = None) -> None:
+        self.chromium = chromium
+        self.fetch = fetch
+        self.stats = stats
+        self.tabs = max(1, tabs)
+        self.max_uses = max(1, max_uses)
+        self.page_timeout = page_timeout
+        self.settle = settle_ms / 1000
+        self.step_timeout = step_timeout
+        self.user_agent = user_agent
+        self.assets: OnceCache[Fetched | None] = OnceCache(
+            lambda f: len(f.body) + 200 if f is not None else 100, max_bytes=asset_cache_bytes
+        )
+        self.blocked: list[str] = []
+        self._hole = BlackHole(self._blocked)
+        self._slots = asyncio.Semaphore(self.tabs)
+        self._start_lock = asyncio.Lock()
+        self._pw: Any = None
+        self._browser: Any = None
+        self._context: Any = None
         self._idle: list[tuple[Any, int]] = []
-        self._max_uses = max(1, crawler.settings.getint("LINKWATCH_TAB_MAX_USES", 100))
-        self._guarded: set[Any] = set()
-        self._launch_lock = asyncio.Lock()
-        self._launched = False
-        self._inner_abort = self.abort_request
-        self.abort_request = self._idle_abort
-        # Idle tabs hold their slot of scrapy-playwright's per-context page semaphore, so a request
-        # waiting there would never wake: requests wait here instead, one per tab.
-        self._tabs = asyncio.Semaphore(max(1, self.config.max_pages_per_context or 8))
-        self._checker: Any = None  # httpx.AsyncClient for page scripts' requests, made on first use
-        self._user_agent = crawler.settings.get("USER_AGENT") or "linkwatch"
+        self._jobs: dict[Any, _Job] = {}
+        self._closed = False
 
-    async def _launch(self) -> None:
-        """Scrapy makes one handler per scheme (http, https) and scrapy-playwright launches a
-        Playwright driver and a Chromium for each when the engine starts, used or not: the browser
-        is launched on the first page this handler renders instead."""
+    # -- lifecycle ------------------------------------------------------------------------------
 
-    async def _ensure_launched(self) -> None:
-        async with self._launch_lock:
-            if not self._launched:
-                await super()._launch()
-                self._launched = True
+    async def _ensure_started(self) -> None:
+        async with self._start_lock:
+            if self._context is not None and self._browser is not None and self._browser.is_connected():
+                return
+            if self._closed:
+                raise RuntimeError("the renderer is closed")
+            from playwright.async_api import async_playwright
 
-    async def _download_request(self, request: Any, spider: Any = None) -> Any:
-        await self._ensure_launched()
-        if request.meta.get("playwright_include_page") or request.meta.get("playwright_page"):
-            return await super()._download_request(request, spider)
-        async with self._tabs:
-            return await self._download_in_tab(request, spider)
+            if self._pw is None:
+                await self._hole.start()
+                self._pw = await async_playwright().start()
+            self._idle.clear()
+            args = [*CHROMIUM_ARGS, f"--proxy-server=http://127.0.0.1:{self._hole.port}",
+                    # Chromium never proxies loopback unless told: without this a forum on 127.0.0.1
+                    # (and anything Chromium wants from it) would bypass the black hole.
+                    "--proxy-bypass-list=<-loopback>"]
+            self._browser = await self._pw.chromium.launch(executable_path=self.chromium, args=args,
+                                                           headless=True)
+            self.stats.inc_value("linkwatch/browser/launched")
+            options: dict[str, Any] = {"service_workers": "block", "accept_downloads": False,
+                                       "java_script_enabled": True}
+            if self.user_agent:
+                options["user_agent"] = self.user_agent
+            self._context = await self._browser.new_context(**options)
+            await self._context.add_init_script(INSTRUMENT_JS)
+            await self._context.route("**/*", self._route)
+            self._context.on("page", self._new_page)
 
-    async def _download_in_tab(self, request: Any, spider: Any) -> Any:
-        uses = 0
-        while self._idle:
+    async def close(self) -> None:
+        """Closes Chromium and the black hole; puts what the black hole saw in the stats."""
+        self._closed = True
+        for page, _uses in self._idle:
+            await self._close_page(page)
+        self._idle.clear()
+        if self._browser is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._browser.close(), 15)
+        if self._pw is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._pw.stop(), 15)
+        await self._hole.close()
+        if self.blocked:
+            self.stats.set_value("linkwatch/browser/blocked_requests", list(self.blocked))
+        self.stats.set_value("linkwatch/browser/asset_cache_hits", self.assets.hits)
+        self.stats.set_value("linkwatch/browser/asset_fetches", self.assets.fetches)
+
+    async def _new_page(self, page: Any) -> None:
+        """A page opened by a page (window.open, target=_blank): closed at once, it renders nothing."""
+        try:
+            if await page.opener() is not None:
+                self.stats.inc_value("linkwatch/browser/popups_closed")
+                await page.close()
+        except Exception as exc:  # already gone
+            logger.debug("closing a popup failed: %s", exc)
+
+    def _blocked(self, request_line: str) -> None:
+        self.stats.inc_value("linkwatch/browser/blocked")
+        if len(self.blocked) < BLOCKED_KEPT:
+            self.blocked.append(request_line)
+        logger.debug("Chromium asked for %s: blocked", request_line)
+
+    # -- tabs -----------------------------------------------------------------------------------
+
+    async def _take_page(self, fresh: bool) -> tuple[Any, int]:
+        await self._ensure_started()
+        while self._idle and not fresh:
             page, uses = self._idle.pop()
             if not page.is_closed():
-                request.meta["playwright_page"] = page
-                request.meta["playwright_page_init_callback"] = self._unguard
                 self.stats.inc_value("linkwatch/tabs_reused")
-                break
-            uses = 0
-        request.meta["playwright_include_page"] = True
-        try:
-            response = await super()._download_request(request, spider)
-        except BaseException:
-            await self._close_page(request.meta.pop("playwright_page", None))
-            raise
-        finally:
-            request.meta.pop("playwright_include_page", None)
-            request.meta.pop("playwright_page_init_callback", None)
-        page = request.meta.pop("playwright_page", None)
-        if page is not None and not page.is_closed():
-            if uses + 1 >= self._max_uses or not self._park(page):
-                await self._close_page(page)
-            else:
-                self._idle.append((page, uses + 1))
-        return response
-
-    def _park(self, page: Any) -> bool:
-        """Puts a tab in the pool. Its last page stays loaded (navigating away to about:blank cost
-        a quarter of the throughput), but from now until the next page is requested in it, every
-        request the tab makes is aborted: a page's timer or meta refresh can never make Chromium
-        fetch a URL nobody checked at headers."""
-        self._guarded.add(page)
-        return True
-
-    async def _idle_abort(self, request: Any) -> bool:
-        try:
-            page = request.frame.page
-        except Exception:  # no frame (a service worker's request): those are blocked anyway
-            page = None
-        if page is not None and page in self._guarded:
-            self.stats.inc_value("linkwatch/idle_tab_aborted")
-            return True
-        if self._inner_abort is not None:
-            verdict = self._inner_abort(request)
-            if await verdict if inspect.isawaitable(verdict) else verdict:
-                return True
-        if request.resource_type in SCRIPT_REQUEST_TYPES and request.method == "GET":
-            return await self._answers_media(request.url, request.headers)
-        return False
-
-    async def _answers_media(self, url: str, headers: dict[str, str]) -> bool:
-        """A page script's fetch/XHR: Chromium would read its body whatever its type, so its headers
-        are checked first (redirects followed, body never read); media, or no answer, aborts it."""
-        import httpx
-
-        from linkwatch.scope import is_media_type
-
-        if self._checker is None:
-            self._checker = httpx.AsyncClient(follow_redirects=True, max_redirects=5, timeout=15.0,
-                                              headers={"User-Agent": self._user_agent})
-        try:
-            async with self._checker.stream("GET", url, headers=_check_headers(headers)) as response:
-                media = is_media_type(response.headers.get("content-type"))
-        except (httpx.HTTPError, ValueError) as exc:
-            logger.debug("header check of %s failed: %s", url, exc)
-            media = False  # the browser's own request then fails or succeeds as it would have
-        if media:
-            self.stats.inc_value("media/refused")
-            self.stats.inc_value("linkwatch/script_media_aborted")
-        return media
-
-    async def _unguard(self, page: Any, request: Any) -> None:
-        """playwright_page_init_callback: scrapy-playwright calls it once the new request's route is
-        in place, just before it navigates the tab to the new page."""
-        self._guarded.discard(page)
+                return page, uses
+        async with self._start_lock:
+            # One at a time, each shown once: of tabs opened together, Chromium (156, headless) was
+            # seen to leave one without animation frames (about 1 a second instead of 60), so its
+            # scroll events and IntersectionObservers never fired and an infinite board stopped.
+            page = await self._context.new_page()
+            await page.bring_to_front()
+        self.stats.inc_value("playwright/page_count")
+        page.set_default_timeout(self.page_timeout * 1000)
+        return page, 0
 
     async def _close_page(self, page: Any) -> None:
-        self._guarded.discard(page)
-        if page is None or page.is_closed():
+        self._jobs.pop(page, None)
+        if page.is_closed():
             return
         try:
-            await page.close()
-        except Exception as exc:  # the browser may already be gone; the context close cleans up
+            await asyncio.wait_for(page.close(), 10)
+        except Exception as exc:  # a browser already gone; the context's close cleans up
             logger.debug("closing a tab failed: %s", exc)
         self.stats.inc_value("playwright/page_count/closed")
 
-    async def _close(self) -> None:
-        idle, self._idle = self._idle, []
-        for page, _uses in idle:
-            await self._close_page(page)
-        if self._checker is not None:
-            await self._checker.aclose()
-        await super()._close()
+    # -- rendering ------------------------------------------------------------------------------
+
+    async def render(self, url: str, status: int, headers: list[tuple[str, str]], body: bytes,
+                     steps: Steps) -> Rendered:
+        """The page's DOM after its scripts ran and the steps revealed what they hide; one retry."""
+        error = "not rendered"
+        async with self._slots:
+            for attempt in (1, 2):
+                page = None
+                try:
+                    page, uses = await self._take_page(fresh=attempt > 1)
+                    job = _Job(url, status, fulfil_headers(headers), body,
+                               last_net=asyncio.get_running_loop().time())
+                    self._jobs[page] = job
+                    html = await asyncio.wait_for(self._render_in(page, job, steps), self.page_timeout)
+                except Exception as exc:  # Playwright errors, timeouts, a browser that died
+                    error = _describe(exc)
+                    if page is not None:
+                        await self._close_page(page)
+                    if attempt == 1:
+                        self.stats.inc_value("linkwatch/browser/render_retried")
+                        logger.debug("render of %s failed (%s); retrying in a fresh tab", url, error)
+                    continue
+                self._jobs.pop(page, None)  # from here on, this tab's requests are all aborted
+                if uses + 1 >= self.max_uses:
+                    await self._close_page(page)
+                else:
+                    self._idle.append((page, uses + 1))
+                self.stats.inc_value("linkwatch/browser/rendered")
+                return Rendered(html, attempts=attempt)
+        return Rendered(None, error=error, attempts=2)
+
+    async def _render_in(self, page: Any, job: _Job, steps: Steps) -> str:
+        await page.goto(job.url, wait_until="load", timeout=self.page_timeout * 1000)
+        await self._awake(page)
+        await self._settle(page, job)
+        if steps.wait_for:
+            found = await _evaluate(page, WAIT_FOR_JS, {"sel": steps.wait_for, "timeout": steps.wait_ms})
+            if not found:
+                self.stats.inc_value("linkwatch/browser/wait_for_missed")
+            await self._settle(page, job)
+        for selector in steps.click:
+            for _round in range(MAX_CLICK_ROUNDS):
+                if not await _evaluate(page, CLICK_JS, selector):
+                    break
+                self.stats.inc_value("linkwatch/browser/clicks")
+                await self._settle(page, job)
+        for _n in range(steps.scroll):
+            await self._awake(page)
+            height = await _evaluate(page, SCROLL_JS)
+            await self._settle(page, job)
+            if not await _evaluate(page, GREW_JS, height):
+                break  # nothing more arrived: the board has ended (or never scrolls)
+        return await _evaluate(page, None)
+
+    async def _awake(self, page: Any) -> None:
+        """Chromium (156, headless) was seen to stop drawing frames for one of several tabs (about one
+        a second): its scroll events, IntersectionObservers and animation frames then never fire
+        and an infinite board stops after its first batch. Such a tab is brought to the front."""
+        if not await _evaluate(page, FRAMES_JS):
+            self.stats.inc_value("linkwatch/browser/tabs_woken")
+            await page.bring_to_front()
+
+    async def _settle(self, page: Any, job: _Job) -> bool:
+        """Waits until nothing is in flight (the page's own fetch/XHR, linkwatch's fetches for it) and
+        neither the DOM nor the network changed for the settle time; False (counted) when the step
+        timeout came first."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.step_timeout
+        while True:
+            left = deadline - loop.time()
+            quiet, _idle = await _evaluate(page, QUIET_JS, {"quiet": self.settle, "timeout": max(left, 0)})
+            since_net = loop.time() - job.last_net
+            if quiet and job.inflight == 0 and since_net >= self.settle:
+                return True
+            if loop.time() >= deadline:
+                self.stats.inc_value("linkwatch/browser/settle_timeouts")
+                return False
+            # linkwatch is still fetching something for the page (a script it inserted, say)
+            await asyncio.sleep(0.05 if job.inflight else max(0.01, self.settle - since_net))
+
+    # -- the route ------------------------------------------------------------------------------
+
+    async def _route(self, route: Any, request: Any) -> None:
+        try:
+            await self._answer(route, request)
+        except Exception as exc:  # the page or browser went away meanwhile: the route went with it
+            logger.debug("route for %s: %s", request.url[:200], exc)
+
+    async def _answer(self, route: Any, request: Any) -> None:
+        job = self._job_for(request)
+        if job is None:
+            self.stats.inc_value("linkwatch/idle_tab_aborted")
+            await route.abort("aborted")
+            return
+        rtype = request.resource_type
+        if rtype == "document":
+            if not job.document_served and _main_frame(request) and _same_document(request.url, job.url):
+                job.document_served = True
+                await route.fulfill(status=job.status, headers=job.headers, body=job.body)
+                return
+            self.stats.inc_value("linkwatch/browser/aborted/navigation")
+            # ERR_ABORTED, as a cancelled navigation: the page stays (any other error code would
+            # replace it with Chromium's error page, and the render would read that).
+            await route.abort("aborted")
+            return
+        verdict = route_verdict(rtype, request.method) if job.document_served else "abort"
+        if verdict != "abort" and job.requests >= MAX_REQUESTS_PER_PAGE:
+            verdict = "abort"  # a page asking for hundreds of things: enough (bounded, counted)
+            self.stats.inc_value("linkwatch/browser/requests_capped")
+        if verdict == "abort":
+            self.stats.inc_value(f"linkwatch/browser/aborted/{rtype}")
+            await route.abort()
+            return
+        job.requests += 1
+        fetched = await self._subresource(job, request, verdict)
+        if fetched is None:
+            await route.abort()
+            return
+        await route.fulfill(status=fetched.status, headers=fulfil_headers(fetched.headers), body=fetched.body)
+
+    def _job_for(self, request: Any) -> _Job | None:
+        try:
+            page = request.frame.page
+        except Exception:  # no frame to ask (a service worker's request): nobody's page
+            return None
+        return self._jobs.get(page)
+
+    async def _subresource(self, job: _Job, request: Any, verdict: str) -> Fetched | None:
+        url = request.url.split("#", 1)[0]
+        if not url.startswith(("http://", "https://")):
+            return None
+        headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARD_HEADERS}
+        method = request.method.upper()
+        job.inflight += 1
+        try:
+            if verdict == "asset":
+                kind = request.resource_type
+                return await self.assets.get(url, lambda: self.fetch(url, headers, kind, "GET"))
+            self.stats.inc_value("linkwatch/browser/script_requests")
+            return await self.fetch(url, headers, request.resource_type, method)
+        finally:
+            job.inflight -= 1
+            job.last_net = asyncio.get_running_loop().time()
 
 
-def playwright_settings(config: Config, *, concurrency: int = 4) -> dict[str, Any]:
-    """Scrapy settings that route requests through Chromium (for sources with render = "browser")."""
-    chromium = config.chromium_path()
-    if not chromium:
-        raise RuntimeError(
-            "Chromium not found: install it (`apt-get install chromium`) or set LINKWATCH_CHROMIUM"
-        )
-    handler = "crawler.browser.TabReusingHandler"
-    return {
-        "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
-        "PLAYWRIGHT_BROWSER_TYPE": "chromium",
-        "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": chromium, "args": CHROMIUM_ARGS, "headless": True},
-        "PLAYWRIGHT_ABORT_REQUEST": abort_request,
-        "PLAYWRIGHT_CONTEXTS": {
-            "default": {"service_workers": "block", "java_script_enabled": True, "accept_downloads": False}
-        },
-        # One context, a few tabs: memory stays flat; pages are closed after every response.
-        "PLAYWRIGHT_MAX_CONTEXTS": 1,
-        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": max(1, min(concurrency, 8)),
-        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": 30_000,
-    }
+async def _evaluate(page: Any, script: str | None, arg: Any = None) -> Any:
+    """page.evaluate(script, arg), or page.content() without a script; tried again (up to 10 times,
+    50 ms apart) while the page is busy with a navigation the route is aborting."""
+    for attempt in range(10):
+        try:
+            if script is None:
+                return await page.content()
+            return await page.evaluate(script, arg)
+        except Exception as exc:
+            if attempt == 9 or not any(marker in str(exc) for marker in NAVIGATING):
+                raise
+            await asyncio.sleep(0.05)
+    raise AssertionError("unreachable")
 
 
-def page_steps(wait_for: str | None, click: list[str], scroll: int, timeout_ms: int = 3000) -> list[Any]:
-    """The playwright_page_methods for a source's wait/click/scroll steps (empty when none)."""
-    if not (wait_for or click or scroll):
-        return []
-    from scrapy_playwright.page import PageMethod
+def _main_frame(request: Any) -> bool:
+    try:
+        return request.frame.parent_frame is None
+    except Exception:
+        return False
 
-    args = {"waitFor": wait_for, "click": list(click), "scroll": scroll, "timeout": timeout_ms}
-    return [PageMethod("evaluate", STEPS_JS, args)]
+
+def _same_document(a: str, b: str) -> bool:
+    return a.split("#", 1)[0] == b.split("#", 1)[0]
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for a failed render (Playwright's messages carry a call log after the first line)."""
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else type(exc).__name__
+    return first[:200]
+
+
+def steps_for(source: Any) -> Steps:
+    """A source's reveal steps."""
+    return Steps(wait_for=source.wait_for, click=tuple(source.click), scroll=source.scroll)

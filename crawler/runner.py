@@ -346,6 +346,13 @@ def summary_lines(results: list[RunResult]) -> list[str]:
             line += (f" · {full} page(s) with over {UNUSUALLY_FULL:,} links (most "
                      f"{int(r.stats.get('linkwatch/most_links_on_a_page') or 0):,}; all stored)")
         lines.append(line)
+        skipped = int(r.stats.get("linkwatch/page_limit_skipped") or 0)
+        if skipped:
+            # Not a complete crawl: say so, and how to raise the budget (#12.10).
+            budget = r.stats.get("linkwatch/page_budget", "its")
+            lines.append(f"{r.source}: the page budget of {budget} ran out; {skipped} more "
+                         f"{'link was' if skipped == 1 else 'links were'} not followed "
+                         "(raise it with --max-pages N, or max_pages in the sources file)")
         if r.unstored_pages:
             lines.append(f"{r.source}: {r.unstored_pages} page(s) wait in the crawl journal (PostgreSQL was "
                          "unreachable); the next crawl or `linkwatch db replay` stores them")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from linkwatch.config import DATA_FILES
+
 if TYPE_CHECKING:
     from linkwatch.config import Config
     from linkwatch.sources import Source
@@ -18,7 +20,7 @@ BOT_NAME = "linkwatch"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
-# Scrapy 2.13+ start API and the asyncio reactor (scrapy-playwright needs it; one reactor for all).
+# Scrapy 2.13+ start API and the asyncio reactor (browser mode drives Playwright on it; one reactor).
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "WARNING"
 # No network console of any kind in a crawl process: the telnet console and Scrapy 2.19's remote
@@ -42,7 +44,9 @@ DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # default 1 GiB
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024  # default 32 MiB
 DOWNLOAD_TIMEOUT = 30  # default 180
 REDIRECT_MAX_TIMES = 5  # default 20
-METAREFRESH_MAXDELAY = 10
+# A meta refresh is followed like a link (ForumSpider._follow: scope, account pages, media checks);
+# Scrapy's middleware would replace the page by its target, and the page's own links would be lost.
+METAREFRESH_ENABLED = False
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
@@ -59,6 +63,8 @@ CONCURRENT_ITEMS = 4  # default 100
 DOWNLOADER_MIDDLEWARES = {
     # Before robots.txt (100) and everything else: a media URL never becomes a request.
     "crawler.middlewares.media.MediaRefusalMiddleware": 50,
+    # A page already fetched under another URL (rel=canonical, redirect, ?page=1) is not fetched again.
+    "crawler.middlewares.views.DuplicateViewMiddleware": 55,
     # Just after RetryMiddleware (550) puts a retry back: waits before it goes out again.
     "crawler.middlewares.backoff.RetryBackoffMiddleware": 60,
     # Scrapy's checks only one of the requests that wait for a host's robots.txt (robots.py).
@@ -81,7 +87,7 @@ ITEM_PIPELINES = {
 # Per crawl, set by crawl_settings() (components refuse to start without the ones they need):
 LINKWATCH_DATABASE_URL = None  # PostgreSQL URL the store writes to (pipelines.store)
 LINKWATCH_DATA_DIR = None  # WARC captures, spill files, job state (pipelines.capture, pipelines.store)
-LINKWATCH_LEXICON = None  # risk lexicon file (pipelines.score)
+LINKWATCH_LEXICON = str(DATA_FILES / "lexicon.toml")  # risk lexicon file (pipelines.score); bundled one
 LINKWATCH_RUN_ID = None  # the crawl_runs row of this crawl (capture file name, store)
 LINKWATCH_SOURCE = None  # the source's name, shown in progress lines
 LINKWATCH_JOURNAL_DIR = None  # the run's crawl journal (crawler.spiders.forum, pipelines.store)
@@ -92,7 +98,30 @@ LINKWATCH_STORE_BATCH_SIZE = 250  # pages per store transaction (pipelines.store
 LINKWATCH_STORE_FLUSH_SECONDS = 5.0  # a partial batch is written once its oldest page is this old
 LINKWATCH_STORE_MEMORY_PAGES = 5000  # pages held in memory while PostgreSQL is away (then the journal's)
 LINKWATCH_STORE_CLOSE_SECONDS = 30.0  # at the end, how long to keep trying an unreachable PostgreSQL
-LINKWATCH_TAB_MAX_USES = 100  # browser: a tab is closed after this many pages (crawler.browser)
+LINKWATCH_TAB_MAX_USES = 100  # browser: a tab is closed after this many pages (memory stays flat)
+LINKWATCH_BROWSER_TABS = 4  # browser: tabs rendering at once (per source: its concurrency, 8 at most)
+LINKWATCH_CHROMIUM = None  # browser: Chromium's path; None: found on PATH (linkwatch.config.find_chromium)
+LINKWATCH_SOURCES = "sources.toml"  # `scrapy crawl forum -a source=NAME` reads the source from here
+
+
+def source_settings(source: Any) -> dict[str, Any]:
+    """The Scrapy settings one source decides: politeness, concurrency, and browser mode's tabs."""
+    values: dict[str, Any] = {
+        "ROBOTSTXT_OBEY": source.obey_robots,
+        "DOWNLOAD_DELAY": source.delay,
+        "AUTOTHROTTLE_START_DELAY": max(source.delay, 0.1),
+        "CONCURRENT_REQUESTS": max(source.concurrency * 2, 8),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(source.concurrency),
+        # The spider counts depth itself (lw_depth).
+        "DEPTH_LIMIT": 0,
+        "LINKWATCH_SOURCE": source.name,
+    }
+    if source.render == "browser":
+        # One Chromium, one context, a few tabs (crawler.browser.Renderer); every tab is a renderer
+        # process, so 8 at most.
+        values["LINKWATCH_BROWSER_TABS"] = max(1, min(source.concurrency, 8))
+    return values
 
 
 def crawl_settings(
@@ -113,28 +142,30 @@ def crawl_settings(
     """
     import sys
 
+    from linkwatch.config import ConfigError
+
     values = {k: v for k, v in globals().items() if k.isupper()}
+    values.update(source_settings(source))
     values.update(
         {
             "USER_AGENT": config.user_agent,
-            "ROBOTSTXT_OBEY": source.obey_robots,
-            "DOWNLOAD_DELAY": source.delay,
-            "AUTOTHROTTLE_START_DELAY": max(source.delay, 0.1),
-            "CONCURRENT_REQUESTS": max(source.concurrency * 2, 8),
-            "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
-            "AUTOTHROTTLE_TARGET_CONCURRENCY": float(source.concurrency),
-            # The spider counts depth itself (lw_depth): a browser page is two requests deep.
-            "DEPTH_LIMIT": 0,
             "LINKWATCH_DATABASE_URL": database_url,
             "LINKWATCH_DATA_DIR": str(config.data_dir),
             "LINKWATCH_RUN_ID": run_id,
             "LINKWATCH_LEXICON": str(config.lexicon),
             "LINKWATCH_STORE_CLOSE_SECONDS": config.store_wait_seconds,
-            "LINKWATCH_SOURCE": source.name,
             "LINKWATCH_JOURNAL_DIR": str(journal_dir) if journal_dir is not None else None,
+            "LINKWATCH_SOURCES": str(config.sources),
             "LINKWATCH_PROGRESS": progress and sys.stderr is not None,
         }
     )
+    if source.render == "browser":
+        chromium = config.chromium_path()
+        if not chromium:
+            raise ConfigError(
+                "Chromium not found: install it (`apt-get install chromium`) or set LINKWATCH_CHROMIUM"
+            )
+        values["LINKWATCH_CHROMIUM"] = chromium
     if not values["LINKWATCH_PROGRESS"]:
         values["EXTENSIONS"] = {k: v for k, v in EXTENSIONS.items() if not k.endswith(".Progress")}
     if distributed:
@@ -142,8 +173,4 @@ def crawl_settings(
         values["EXTENSIONS"] = {
             **values["EXTENSIONS"], "crawler.extensions.worker.DistributedWorker": 510,
         }
-    if source.render == "browser":
-        from crawler.browser import playwright_settings
-
-        values.update(playwright_settings(config, concurrency=source.concurrency))
     return values

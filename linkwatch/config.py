@@ -152,13 +152,18 @@ class Config(BaseSettings):
 
     def chromium_path(self) -> str | None:
         """The Chromium binary to launch, or None when none is configured or installed."""
-        if self.chromium:
-            return self.chromium
-        for name in CHROMIUM_CANDIDATES:
-            found = shutil.which(name)
-            if found:
-                return found
-        return None
+        return find_chromium(self.chromium)
+
+
+def find_chromium(configured: str | None) -> str | None:
+    """The configured Chromium binary, else the first candidate on PATH, else None."""
+    if configured:
+        return configured
+    for name in CHROMIUM_CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
 
 
 def load_config(**overrides: object) -> Config:

@@ -7,6 +7,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
+from linkwatch.urlrules import same_view_by_slug, slug_section, slugless_path, view_url
+
 # Query parameters that carry a session, not content: the same page under a new id is a trap.
 SESSION_PARAMS = frozenset(
     {"phpsessid", "sid", "jsessionid", "sessionid", "session_id", "sessid", "aspsessionid", "cfid", "cftoken",
@@ -100,3 +102,86 @@ class Scope:
             if value[:8].lower().startswith(("http://", "https://")):
                 return not host_allowed(urlsplit(value).hostname, self.domains)
         return False
+
+
+class ViewIndex:
+    """Which URLs of one crawl name a page already fetched: what pages say about themselves.
+
+    A page is known under its view key (`view_key`: canonical URL without sort parameters or a
+    first-page marker), the URLs its redirects went through, and its same-host `<link
+    rel=canonical>`. Once a page fetched under a slug-less URL names a slugged canonical (or the
+    other way round: /topic/5 vs /topic/5-title), that section of the site (/topic/) is known to
+    ignore slugs, and its URLs are also matched with the slug removed.
+    """
+
+    def __init__(self) -> None:
+        self._fetched: set[str] = set()
+        self._slugless: set[str] = set()
+        self._sections: set[tuple[str, str]] = set()  # (netloc, path prefix) where slugs are decoration
+        self._scheduled: dict[str, str] = {}  # slug-less form -> the first view key scheduled with it
+
+    @staticmethod
+    def key(url: str) -> str:
+        """The view key of a URL (session ids, fragment, sort parameters and ?page=1 dropped)."""
+        return canonical(view_url(url))
+
+    def __len__(self) -> int:
+        return len(self._fetched)
+
+    def add_fetched(self, url: str, redirected_from: list[str] | tuple[str, ...] = (),
+                    canonical_url: str | None = None) -> None:
+        """Records a fetched page under every URL it is known by."""
+        keys = [self.key(u) for u in (url, *redirected_from)]
+        if canonical_url and urlsplit(canonical_url).netloc.lower() == urlsplit(url).netloc.lower():
+            keys.append(self.key(canonical_url))
+            self._learn_slugs(url, canonical_url)
+        for key in keys:
+            self._fetched.add(key)
+            slugless = self._slugless_key(key)
+            if slugless is not None:
+                self._slugless.add(slugless)
+
+    def add_scheduled(self, url: str) -> None:
+        """Records a page request: a later alias of it (same page without its slug) is not sent."""
+        key = self.key(url)
+        path = slugless_path(urlsplit(key).path)
+        if path is not None:
+            self._scheduled.setdefault(urlunsplit(urlsplit(key)._replace(path=path)), key)
+
+    def scheduled_elsewhere(self, url: str) -> bool:
+        """True when, in a section known to ignore slugs, the same page was requested under another URL
+        (a board links /topic/5-title and, in its mini-pager, /topic/5?page=1)."""
+        key = self.key(url)
+        slugless = self._slugless_key(key)
+        return slugless is not None and self._scheduled.get(slugless, key) != key
+
+    def already_fetched(self, url: str) -> bool:
+        """True when the URL names a page this crawl already fetched."""
+        key = self.key(url)
+        if key in self._fetched:
+            return True
+        slugless = self._slugless_key(key)
+        return slugless is not None and slugless in self._slugless
+
+    def _learn_slugs(self, url: str, canonical_url: str) -> None:
+        a, b = urlsplit(url), urlsplit(canonical_url)
+        if a.netloc.lower() != b.netloc.lower() or not same_view_by_slug(a.path, b.path):
+            return
+        section = slug_section(b.path)
+        if section is None or (b.netloc.lower(), section) in self._sections:
+            return
+        self._sections.add((b.netloc.lower(), section))
+        for key in self._fetched:  # pages fetched before the lesson are matched slug-less too
+            slugless = self._slugless_key(key)
+            if slugless is not None:
+                self._slugless.add(slugless)
+
+    def _slugless_key(self, key: str) -> str | None:
+        if not self._sections:
+            return None
+        parts = urlsplit(key)
+        section = slug_section(parts.path)
+        if section is None or (parts.netloc.lower(), section) not in self._sections:
+            return None
+        path = slugless_path(parts.path)
+        return urlunsplit(parts._replace(path=path)) if path is not None else None

@@ -49,6 +49,12 @@ class Source(BaseModel):
     wait_for: str | None = None
     click: list[str] = Field(default_factory=list)
     search_urls: list[str] = Field(default_factory=list)
+    account_pages: list[str] | None = None
+    """Path segments / mode-action values of account pages never fetched; unset: the default list."""
+    browser_obey_robots: bool = True
+    """Browser: a page's script and asset requests obey robots.txt too (false: only pages do)."""
+    render_timeout: float = Field(default=30.0, ge=1, le=600)
+    """Browser: seconds one page's render may take (then it is retried once)."""
     encoding: str | None = None
     schedule: str | None = None
     enabled: bool = True

@@ -19,6 +19,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from linkwatch.db.warc import CaptureError, claim_file, database_identity, sha256_hex, write_response
+from linkwatch.media import SNIFF_BYTES, media_kind
 from linkwatch.records import Page
 from pipelines import required_setting
 
@@ -98,6 +99,12 @@ class CapturePipeline:
         body = item.body
         if isinstance(body, str):  # a rendered DOM handed over as text
             body = body.encode("utf-8", "surrogatepass")
+        kind = media_kind(body[:SNIFF_BYTES])
+        if kind is not None:
+            # Labelled as a page, but its first bytes are a picture, a video, a sound or a font.
+            self.stats.inc_value("media/refused")
+            self.stats.inc_value("linkwatch/dropped/media")
+            raise DropItem(f"media body ({kind}) never stored: {item.url[:200]}")
         try:
             if not self.claimed:
                 self._claim()

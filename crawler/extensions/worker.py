@@ -92,6 +92,8 @@ class DistributedWorker:
         logger.info("distributed run %s: shared queue empty, all workers idle", shared.token)
 
     def reached(self, request: Request, spider: Any) -> None:
+        if request.meta.get("lw_side"):  # made for a page being parsed (a shortener's HEAD): not a page
+            return
         self.inflight[id(request)] = request
 
     def _closing(self) -> bool:

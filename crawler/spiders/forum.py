@@ -8,48 +8,59 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, Spider, signals
+from scrapy.exceptions import CloseSpider, IgnoreRequest, UsageError
 from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
 from scrapy.spidermiddlewares.httperror import HttpError
 from selectolax.lexbor import LexborHTMLParser
 
+from linkwatch.assets import OnceCache
 from linkwatch.db.journal import Frontier, Journal
 from linkwatch.extract import decode, extract, shortener_urls
 from linkwatch.records import FoundLink, Page
-from linkwatch.scope import Scope, canonical, is_media_type, strip_session
-from linkwatch.sources import Source
+from linkwatch.scope import Scope, ViewIndex, is_media_type, strip_session
+from linkwatch.sources import Source, SourcesError, load_sources
+from linkwatch.urlrules import account_words, is_account_page, permalink_number, post_numbers
 
 logger = logging.getLogger(__name__)
 
 # Only elements a reader navigates through; img/video/audio/source/link rel=icon/og:image never are.
-FOLLOW_SELECTOR = "a[href], area[href], frame[src], iframe[src]"
+# <link> is read for rel=next/prev only (a pager hint; some engines' anchors are broken without JS).
+FOLLOW_SELECTOR = "a[href], area[href], frame[src], iframe[src], link[rel][href]"
+PAGER_RELS = frozenset({"next", "prev", "previous"})
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#", "about:", "blob:")
 SHORTENER_STATUSES = [301, 302, 303, 307, 308, 200, 404, 405]
+SIDE = "lw_side"  # meta of requests made for a page (shortener, browser subresource), not pages
 
 
 class ForumSpider(Spider):
-    """Crawls one Source: static pages through Scrapy, browser pages through scrapy-playwright.
+    """Crawls one Source: static pages through Scrapy, browser pages rendered from what Scrapy fetched.
 
     Links already seen are skipped before a Request is built (the crawl's main CPU cost otherwise),
     the page budget is counted here (`max_pages` requests at most), depth is tracked in
     `lw_depth`. In a distributed crawl (`shared`) the seen-set and the budget are the run's, in
-    Redis, so every worker skips what any worker scheduled and the budget is global. In browser
-    mode every URL is first checked statically (headers only) so Chromium
-    never navigates to something that answers image/video/audio.
+    Redis, so every worker skips what any worker scheduled and the budget is global.
 
     The frontier lives in the crawl journal (`journal`, LINKWATCH_JOURNAL_DIR): every URL scheduled,
     and every URL done without a page; a page is done once the store has journaled it. `resume` is
     what an interrupted run left (scheduled and done): its pending URLs are fetched first.
+
+    `scrapy crawl forum -a source=NAME` (Scrapyd) builds it from a source name: the source is read
+    from the sources file named by the LINKWATCH_SOURCES setting and its per-source settings are
+    applied before the crawl starts.
     """
 
     name = "forum"
 
-    def __init__(self, source: Source, keywords: list[str] | None = None, resume: Frontier | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, source: Source | str | None = None, keywords: list[str] | None = None,
+                 resume: Frontier | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        if not isinstance(source, Source):
+            raise UsageError("the forum spider needs a source: scrapy crawl forum -a source=NAME")
         self.source = source
         self.resume = resume
         self.journal: Journal | None = None
@@ -57,15 +68,16 @@ class ForumSpider(Spider):
         self.keywords = list(keywords or [])
         self.allowed_domains = list(source.allowed_domains)
         self.scope = Scope(source.allowed_domains, source.allow, source.deny)
+        self.account_words = account_words(source.account_pages)
         self.browser = source.render == "browser"
         self.seen_raw: set[str] = set()
         self.seen: set[str] = set()
-        self.page_steps: list[Any] = []
+        self.views = ViewIndex()
         self.shared: Any = None  # crawler.frontier.SharedRun in a distributed crawl
-        if self.browser:
-            from crawler.browser import page_steps
-
-            self.page_steps = page_steps(source.wait_for, source.click, source.scroll)
+        self.renderer: Any = None  # crawler.browser.Renderer in browser mode
+        self.steps: Any = None
+        # A shortener found on many pages is resolved once per crawl.
+        self.shorteners: OnceCache[tuple[FoundLink, ...]] = OnceCache(lambda links: 200 * len(links) + 100)
 
     @property
     def stats(self) -> Any:
@@ -73,22 +85,83 @@ class ForumSpider(Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ForumSpider:
+        settings = crawler.settings
+        invalid = None
+        if not isinstance(kwargs.get("source"), Source):
+            # `scrapy crawl forum -a source=NAME`: everything comes from the crawler's settings.
+            try:
+                path = settings.get("LINKWATCH_SOURCES") or "sources.toml"
+                source = _named_source(kwargs.get("source"), path)
+            except UsageError as exc:
+                # One sentence in the log, no traceback; start() closes the spider at once.
+                logger.error("Cannot crawl: %s", exc)
+                invalid = str(exc)
+                source = Source(name="invalid", start_urls=["http://invalid.invalid/"])
+            kwargs["source"] = source
+            from crawler.settings import source_settings
+
+            if not settings.frozen:
+                settings.setdict(source_settings(source), priority="spider")
+            if source.search_urls and "keywords" not in kwargs:
+                from linkwatch.lexicon import load_lexicon
+
+                lexicon = settings.get("LINKWATCH_LEXICON")
+                kwargs["keywords"] = list(load_lexicon(lexicon).search_terms()) if lexicon else []
+        if isinstance(kwargs.get("keywords"), str):  # -a keywords=a,b
+            kwargs["keywords"] = [k for k in kwargs["keywords"].split(",") if k]
         spider = super().from_crawler(crawler, *args, **kwargs)
-        token = crawler.settings.get("LINKWATCH_REDIS_TOKEN")
+        spider.invalid = invalid
+        if invalid:
+            return spider
+        token = settings.get("LINKWATCH_REDIS_TOKEN")
         if token:
             from crawler.frontier import SharedRun
 
             spider.shared = SharedRun.attach(
-                crawler.settings["LINKWATCH_REDIS_URL"], spider.source.name, token,
-                crawler.settings["LINKWATCH_REDIS_WORKER"],
+                settings["LINKWATCH_REDIS_URL"], spider.source.name, token,
+                settings["LINKWATCH_REDIS_WORKER"],
             )
-        directory = crawler.settings.get("LINKWATCH_JOURNAL_DIR")
+        directory = settings.get("LINKWATCH_JOURNAL_DIR")
         if directory:
-            run_id = crawler.settings.getint("LINKWATCH_RUN_ID") or None
+            run_id = settings.getint("LINKWATCH_RUN_ID") or None
             spider.journal = Journal(Path(directory), run_id=run_id, source=spider.source.name).open()
+        if spider.browser:
+            try:
+                spider._make_renderer(settings)
+            except UsageError as exc:
+                logger.error("Cannot crawl %s: %s", spider.source.name, exc)
+                spider.invalid = str(exc)
         # e.g. a redirect back to a page already seen: the dupefilter drops it, no callback runs
         crawler.signals.connect(spider._dropped, signal=signals.request_dropped)
+        crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         return spider
+
+    def _make_renderer(self, settings: Any) -> None:
+        from crawler.browser import Renderer, steps_for
+        from linkwatch.config import find_chromium
+
+        chromium = find_chromium(settings.get("LINKWATCH_CHROMIUM"))
+        if not chromium:
+            raise UsageError(
+                "Chromium not found: install it (apt-get install chromium) or set LINKWATCH_CHROMIUM"
+            )
+        self.steps = steps_for(self.source)
+        self.renderer = Renderer(
+            chromium=chromium,
+            fetch=self._fetch_for_page,
+            stats=_LazyStats(self.crawler),
+            tabs=settings.getint("LINKWATCH_BROWSER_TABS", max(1, min(self.source.concurrency, 8))),
+            max_uses=settings.getint("LINKWATCH_TAB_MAX_USES", 100),
+            page_timeout=self.source.render_timeout,
+            settle_ms=settings.getint("LINKWATCH_BROWSER_SETTLE_MS", 250),
+            step_timeout=settings.getfloat("LINKWATCH_BROWSER_STEP_TIMEOUT", 8.0),
+            asset_cache_bytes=settings.getint("LINKWATCH_BROWSER_ASSET_CACHE_MB", 64) * 1024 * 1024,
+            user_agent=settings.get("USER_AGENT"),
+        )
+
+    async def _closed(self, spider: Spider) -> None:
+        if spider is self and self.renderer is not None:
+            await self.renderer.close()
 
     def closed(self, reason: str) -> None:
         # After the pipelines have closed: the store's last records are in; make them durable.
@@ -129,6 +202,7 @@ class ForumSpider(Spider):
         self.stats.set_value("linkwatch/resumed_pending", len(pending))
         for key, url, depth in pending:
             self.seen_raw.add(url)
+            self.views.add_scheduled(url)
             yield self._build(url, depth, key=key, dont_filter=True)
 
     # -- budget ---------------------------------------------------------------------------------
@@ -146,9 +220,17 @@ class ForumSpider(Spider):
         self._scheduled += 1
         return True
 
+    def refund_budget(self) -> None:
+        """A scheduled page turned out to be one already fetched (crawler.middlewares.views)."""
+        if self.shared is None:
+            self._scheduled = max(0, self._scheduled - 1)
+
     # -- requests -------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Request]:
+        if getattr(self, "invalid", None):
+            raise CloseSpider("bad_source")
+        self.stats.set_value("linkwatch/page_budget", self.source.max_pages)
         if self.resume is not None:
             for request in self._resume(self.resume):
                 yield request
@@ -158,22 +240,28 @@ class ForumSpider(Spider):
         for url in urls:
             request = self._page_request(url, depth=0, check_scope=False)
             if request is not None:
+                request.meta["lw_start"] = True
                 yield request
 
     def _page_request(self, url: str, depth: int, *, check_scope: bool = True) -> Request | None:
         if url in self.seen_raw:
             return None
         self.seen_raw.add(url)
-        if check_scope and not self.scope.follows(url):
-            return None
-        key = canonical(url)
-        if key in self.seen:
+        if check_scope:
+            if not self.scope.follows(url):
+                return None
+            if is_account_page(url, self.account_words):
+                self.stats.inc_value("linkwatch/skipped_account_pages")
+                return None
+        key = self.views.key(url)
+        if key in self.seen or self.views.already_fetched(url):
             return None
         self.seen.add(key)
         if self.shared is not None and not self.shared.claim(key):
             return None  # another worker of this run already scheduled it
         if depth > self.source.max_depth or not self._take_budget():
             return None
+        self.views.add_scheduled(url)
         url = strip_session(url).split("#", 1)[0]
         journal = self._frontier_journal()
         if journal is not None:
@@ -181,50 +269,17 @@ class ForumSpider(Spider):
         return self._build(url, depth, key=key)
 
     def _build(self, url: str, depth: int, *, key: str, dont_filter: bool = False) -> Request:
-        meta = {"lw_depth": depth, "lw_key": key}
-        callback = self.parse
-        if self.browser:
-            meta["lw_preflight"] = True
-            callback = self.preflighted
         return Request(
-            url, callback=callback, errback=self.failed, meta=meta, priority=-depth, dont_filter=dont_filter
+            url, callback=self.parse, errback=self.failed, meta={"lw_depth": depth, "lw_key": key},
+            priority=-depth, dont_filter=dont_filter,
         )
-
-    def _render_request(self, response: Response) -> Request:
-        meta = {
-            "lw_depth": response.meta["lw_depth"],
-            "lw_key": response.meta.get("lw_key"),
-            "playwright": True,
-            "playwright_page_methods": list(self.page_steps),
-            # Chromium follows HTTP redirects itself; what this stops is Scrapy's meta-refresh
-            # middleware sending a rendered page's <meta http-equiv=refresh> target straight back
-            # to Chromium (playwright meta copied) with no header check: an /attach?id=1 answering
-            # image/jpeg would reach Chromium. _follow sends the target through the preflight.
-            "dont_redirect": True,
-        }
-        # dont_filter: the preflight already took this URL's fingerprint.
-        return Request(
-            response.url,
-            callback=self.parse,
-            errback=self.failed,
-            meta=meta,
-            dont_filter=True,
-            priority=-response.meta["lw_depth"],
-        )
-
-    def preflighted(self, response: Response) -> Iterator[Request]:
-        """Browser mode: the URL answered with a page type, so Chromium may render it."""
-        ctype = _content_type(response)
-        if is_media_type(ctype) or ctype.split(";")[0].strip() not in PAGE_TYPES:
-            self.stats.inc_value("linkwatch/skipped_not_page")
-            self._done(response.request)
-            return
-        yield self._render_request(response)
 
     def failed(self, failure: Any) -> None:
-        from scrapy.exceptions import IgnoreRequest
+        from crawler.middlewares.views import DuplicateView
 
         self._done(getattr(failure, "request", None))
+        if failure.check(DuplicateView):
+            return  # counted by the middleware
         if failure.check(IgnoreRequest):
             # robots.txt, offsite redirects, refused media: decisions, not errors.
             self.stats.inc_value("linkwatch/ignored")
@@ -239,58 +294,68 @@ class ForumSpider(Spider):
 
     # -- pages ----------------------------------------------------------------------------------
 
-    def parse(self, response: Response) -> Iterator[Any]:
+    async def parse(self, response: Response) -> AsyncIterator[Any]:
         ctype = _content_type(response)
-        if ctype.split(";")[0].strip() not in PAGE_TYPES:
+        if ctype.split(";")[0].strip() not in PAGE_TYPES or is_media_type(ctype):
             self.stats.inc_value("linkwatch/skipped_not_page")
             self._done(response.request)
             return
-        rendered = "playwright" in response.flags
-        if rendered:
-            text = response.text
-            body = text.encode("utf-8")
-            ctype = "text/html; charset=utf-8"
-        else:
-            body = response.body
-            text = decode(body, ctype, self.source.encoding)
+        body = response.body
+        text = decode(body, ctype, self.source.encoding)
+        headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, values in response.headers.items()
+                        for v in values)
+        rendered = False
+        if self.renderer is not None and _is_html(ctype, text):
+            result = await self.renderer.render(response.url, response.status, list(headers), body,
+                                                self.steps)
+            if result.html is not None:
+                text, rendered = result.html, True
+                body, ctype = text.encode("utf-8", "surrogatepass"), "text/html; charset=utf-8"
+            else:
+                # Lose nothing: the page as fetched is stored and read instead of its render.
+                self.stats.inc_value("linkwatch/errors")
+                self.stats.inc_value("linkwatch/browser/render_failed")
+                logger.warning("Could not render %s twice (%s); reading the page as fetched", response.url,
+                               result.error)
         links = tuple(FoundLink.from_extracted(link) for link in extract(text, base_url=response.url))
         tree = LexborHTMLParser(text) if "html" in ctype or not ctype else None
         item = Page(
-            url=response.url,
-            fetched_at=datetime.now(UTC),
-            status=response.status,
-            content_type=ctype,
-            body=body,
-            headers=tuple(
-                (k.decode("latin-1"), v.decode("latin-1"))
-                for k, values in response.headers.items()
-                for v in values
-            ),
-            rendered=rendered,
-            title=_title(tree),
-            links=links,
+            url=response.url, fetched_at=datetime.now(UTC), status=response.status, content_type=ctype,
+            body=body, headers=headers, rendered=rendered, title=_title(tree), links=links,
             key=response.meta.get("lw_key"),
         )
         self.stats.inc_value("linkwatch/pages")
+        self.views.add_fetched(response.url, response.meta.get("redirect_urls") or (),
+                               _canonical_href(tree, response.url))
         if tree is not None:
-            yield from self._follow(tree, response)
-        pending = shortener_urls(text, response.url)
-        if pending:
-            yield self._shortener_request(item, list(dict.fromkeys(pending)))
-        else:
-            yield item
+            for request in self._follow(tree, response):
+                yield request
+        pending = list(dict.fromkeys(shortener_urls(text, response.url)))
+        for url in pending:
+            found = await self.shorteners.get(url, lambda u=url: self._resolve_shortener(u))
+            if found:
+                item = replace(item, links=item.links + found)
+        # Not done yet: the page is done once the store has journaled it (pipelines.store).
+        yield item
 
-    def _follow(self, tree: LexborHTMLParser, response: Response) -> Iterator[Request]:
+    def _follow(self, tree: LexborHTMLParser, response: Response) -> list[Request]:
         depth = response.meta.get("lw_depth", 0) + 1
         if depth > self.source.max_depth:
-            return
+            return []
         base = response.url
         base_node = tree.css_first("base[href]")
         if base_node is not None:
             base = urljoin(base, (base_node.attributes.get("href") or "").strip())
+        posts: set[str] | None = None  # post numbers shown on this page, read when first needed
+        requests = []
         for node in tree.css(FOLLOW_SELECTOR):
             attrs = node.attributes
-            href = attrs.get("href") if node.tag in ("a", "area") else attrs.get("src")
+            if node.tag == "link":
+                if not PAGER_RELS & set((attrs.get("rel") or "").lower().split()):
+                    continue
+                href = attrs.get("href")
+            else:
+                href = attrs.get("href") if node.tag in ("a", "area") else attrs.get("src")
             if not href:
                 continue
             href = href.strip()
@@ -300,64 +365,159 @@ class ForumSpider(Spider):
                 url = urljoin(base, href)
             except ValueError:
                 continue
+            if url in self.seen_raw:
+                continue
+            number = _post_link_number(url)
+            if number is not None:
+                if posts is None:
+                    posts = _page_post_numbers(tree)
+                if number in posts:
+                    # A post's permalink on the page that shows the post: it leads back here.
+                    self.seen_raw.add(url)
+                    self.stats.inc_value("linkwatch/skipped_permalinks")
+                    continue
             request = self._page_request(url, depth)
             if request is not None:
-                yield request
-        if "playwright" in response.flags:
-            for node in tree.css("meta[http-equiv]"):
-                if (node.attributes.get("http-equiv") or "").strip().lower() != "refresh":
-                    continue
-                target = _refresh_target(node.attributes.get("content") or "")
-                if target:
-                    request = self._page_request(urljoin(base, target), depth)
-                    if request is not None:
-                        yield request
+                requests.append(request)
+        for node in tree.css("meta[http-equiv]"):
+            if (node.attributes.get("http-equiv") or "").strip().lower() != "refresh":
+                continue
+            target = _refresh_target(node.attributes.get("content") or "")
+            if target:
+                request = self._page_request(urljoin(base, target), depth)
+                if request is not None:
+                    requests.append(request)
+        return requests
 
-    # -- shorteners -----------------------------------------------------------------------------
+    # -- requests made for a page ---------------------------------------------------------------
 
-    def _shortener_request(self, item: Page, pending: list[str]) -> Request:
-        """One HEAD request per shortener URL, chained; the page item is yielded after the last."""
-        return Request(
-            pending[0],
-            method="HEAD",
-            callback=self.shortener_resolved,
-            errback=self.shortener_failed,
-            dont_filter=True,
-            priority=10,
-            meta={
-                "dont_redirect": True,
-                "handle_httpstatus_list": SHORTENER_STATUSES,
-                "allow_offsite": True,
-                "dont_retry": True,
-            },
-            cb_kwargs={"item": item, "pending": pending[1:]},
+    async def _side_request(self, request: Request) -> Response:
+        request.meta[SIDE] = True
+        return await self.crawler.engine.download_async(request)
+
+    async def _resolve_shortener(self, url: str) -> tuple[FoundLink, ...]:
+        """One HEAD request (no redirect followed); the target is judged by the extractor."""
+        request = Request(url, method="HEAD", callback=NO_CALLBACK, dont_filter=True, priority=10, meta={
+            "dont_redirect": True, "handle_httpstatus_list": SHORTENER_STATUSES, "allow_offsite": True,
+            "dont_retry": True,
+        })
+        try:
+            response = await self._side_request(request)
+        except Exception as exc:  # refused, unreachable, timed out: the page keeps its other links
+            self.stats.inc_value("linkwatch/shorteners_failed")
+            logger.debug("shortener %s: %s", url, exc)
+            return ()
+        self.stats.inc_value("linkwatch/shorteners_resolved")
+        location = response.headers.get(b"Location")
+        if not location:
+            return ()
+        target = urljoin(response.url, location.decode("latin-1").strip())
+        return tuple(
+            replace(FoundLink.from_extracted(link), raw=response.url, where="redirect",
+                    context=f"{response.url} → {target}")
+            for link in extract(target)
         )
 
-    def shortener_resolved(self, response: Response, item: Page, pending: list[str]) -> Iterator[Any]:
-        location = response.headers.get(b"Location")
-        self.stats.inc_value("linkwatch/shorteners_resolved")
-        if location:
-            target = urljoin(response.url, location.decode("latin-1").strip())
-            found = tuple(
-                replace(FoundLink.from_extracted(link), raw=response.url, where="redirect",
-                        context=f"{response.url} → {target}")
-                for link in extract(target)
-            )
-            item = replace(item, links=item.links + found)
-        yield self._continue(item, pending)
+    async def _fetch_for_page(self, url: str, headers: dict[str, str], kind: str, method: str) -> Any:
+        """A rendered page's script, stylesheet or script request, fetched by linkwatch (browser.Fetch):
+        robots.txt checked (unless the source allows page requests past it), media refused at the
+        headers and first bytes, redirects followed, no cookie sent. None when refused or failed."""
+        from crawler.browser import Fetched
+        from crawler.middlewares.media import MediaRefused
 
-    def shortener_failed(self, failure: Any) -> Iterator[Any]:
-        self.stats.inc_value("linkwatch/shorteners_failed")
-        kwargs = failure.request.cb_kwargs
-        yield self._continue(kwargs["item"], kwargs["pending"])
+        meta: dict[str, Any] = {"allow_offsite": True, "handle_httpstatus_all": True, "lw_subresource": kind}
+        if not self.source.browser_obey_robots:
+            meta["dont_obey_robotstxt"] = True
+        request = Request(url, method=method, headers=headers, callback=NO_CALLBACK, dont_filter=True,
+                          priority=5, meta=meta)
+        try:
+            response = await self._side_request(request)
+        except MediaRefused:
+            self.stats.inc_value("linkwatch/browser/media_refused")
+            return None
+        except IgnoreRequest as exc:
+            if "robots.txt" in str(exc):
+                self.stats.inc_value("linkwatch/browser/robots_refused")
+                logger.debug("page request %s refused by robots.txt", url)
+            else:
+                self.stats.inc_value("linkwatch/browser/refused")
+            return None
+        except Exception as exc:  # unreachable, timed out: the page renders without it
+            self.stats.inc_value("linkwatch/browser/request_failed")
+            logger.debug("page request %s failed: %s", url, exc)
+            return None
+        headers_out = [(k.decode("latin-1"), v.decode("latin-1")) for k, values in response.headers.items()
+                       for v in values]
+        return Fetched(response.status, headers_out, response.body)
 
-    def _continue(self, item: Page, pending: list[str]) -> Any:
-        return self._shortener_request(item, pending) if pending else item
+
+class _LazyStats:
+    """The crawler's stats collector, looked up when used (it is made after the spider)."""
+
+    def __init__(self, crawler: Any) -> None:
+        self._crawler = crawler
+
+    def inc_value(self, key: str, count: int = 1) -> None:
+        self._crawler.stats.inc_value(key, count)
+
+    def set_value(self, key: str, value: Any) -> None:
+        self._crawler.stats.set_value(key, value)
+
+
+def _named_source(name: Any, path: str) -> Source:
+    if not isinstance(name, str) or not name:
+        raise UsageError("the forum spider needs a source: scrapy crawl forum -a source=NAME")
+    try:
+        sources = {s.name: s for s in load_sources(Path(path))}
+    except SourcesError as exc:
+        raise UsageError(str(exc)) from None
+    if name not in sources:
+        known = ", ".join(sorted(sources)) or "none"
+        raise UsageError(f"no source named {name!r} in {path} (sources: {known}); set LINKWATCH_SOURCES")
+    return sources[name]
 
 
 def _content_type(response: Response) -> str:
     raw = response.headers.get(b"Content-Type") or b""
     return raw.decode("latin-1").strip().lower()
+
+
+def _is_html(ctype: str, text: str) -> bool:
+    if ctype:
+        return "html" in ctype
+    return "<html" in text[:2048].lower() or "<!doctype" in text[:2048].lower()
+
+
+def _canonical_href(tree: LexborHTMLParser | None, url: str) -> str | None:
+    """The page's own `<link rel=canonical>`, when it names a page of the same host."""
+    if tree is None:
+        return None
+    for node in tree.css("link[rel][href]"):
+        if "canonical" in (node.attributes.get("rel") or "").lower().split():
+            try:
+                target = urljoin(url, (node.attributes.get("href") or "").strip())
+            except ValueError:
+                return None
+            same = urlsplit(target).netloc.lower() == urlsplit(url).netloc.lower()
+            return target if same and target.startswith(("http://", "https://")) else None
+    return None
+
+
+def _post_link_number(url: str) -> str | None:
+    """The post number a link names: from a post-like fragment (#p123, #post-123) or a permalink path."""
+    _base, _sep, fragment = url.partition("#")
+    if fragment:
+        numbers = post_numbers([fragment])
+        if numbers:
+            return next(iter(numbers))
+    return permalink_number(_base)
+
+
+def _page_post_numbers(tree: LexborHTMLParser) -> set[str]:
+    ids = [n.attributes.get("id") or "" for n in tree.css("[id]")]
+    data = [n.attributes.get(a) or "" for a in ("data-pid", "data-post-id")
+            for n in tree.css(f"[{a}]")]
+    return post_numbers(ids, data)
 
 
 def _refresh_target(content: str) -> str:

@@ -52,6 +52,8 @@ def utf8_body(body: bytes, content_type: str | None = None, encoding: str | None
         for bom, name in _BOMS:
             if body.startswith(bom):
                 return body[len(bom) :] if name == "utf-8" else None
+        if utf16_without_bom(body):
+            return None
         codec = declared_charset(body, content_type)
     if codec is None:
         return body if body.isascii() else None
@@ -67,7 +69,7 @@ def decode(body: bytes, content_type: str | None = None, encoding: str | None = 
         for bom, name in _BOMS:
             if body.startswith(bom):
                 return body[len(bom) :].decode(name, "replace")
-        codec = declared_charset(body, content_type)
+        codec = utf16_without_bom(body) or declared_charset(body, content_type)
     if codec is not None:
         try:
             return body.decode(codec, "replace")
@@ -79,6 +81,35 @@ def decode(body: bytes, content_type: str | None = None, encoding: str | None = 
         except UnicodeDecodeError:
             continue
     return body.decode(_detect(body), "replace")
+
+
+def utf16_without_bom(body: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" for a UTF-16 body without a byte-order mark, else None.
+
+    Markup and URLs are ASCII, so in UTF-16 one byte of most pairs is zero, always on the same side:
+    even bytes for big-endian, odd for little-endian. ASCII-compatible text has no zero bytes, and
+    binary or UTF-32 data has them on both sides, so neither is taken for UTF-16.
+    """
+    sample = body[:1024]
+    pairs = len(sample) // 2
+    if pairs < 8:
+        return None
+    even = sample[0 : pairs * 2 : 2].count(0)
+    odd = sample[1 : pairs * 2 : 2].count(0)
+    if odd >= pairs * 0.2 and even <= pairs * 0.02:
+        order = "utf-16-le"
+    elif even >= pairs * 0.2 and odd <= pairs * 0.02:
+        order = "utf-16-be"
+    else:
+        return None
+    try:
+        sample[: pairs * 2].decode(order)
+    except UnicodeDecodeError:  # an unpaired surrogate cut at the sample's end is tolerated below
+        try:
+            sample[: pairs * 2 - 2].decode(order)
+        except UnicodeDecodeError:
+            return None
+    return order
 
 
 def _detect(body: bytes) -> str:

@@ -18,6 +18,7 @@ import psycopg
 
 from linkwatch.config import Config
 from linkwatch.db.sql import query
+from linkwatch.media import SNIFF_BYTES, media_kind
 from linkwatch.previews import Bases, Preview, Target, parse_response, target_for
 from linkwatch.previews.policy import Policy
 from linkwatch.previews.preview import UNKNOWN, clean_text
@@ -215,12 +216,18 @@ class Fetcher:
                 return resp.status_code, "", resp.headers  # media refused, redirect: body never read
             chunks: list[bytes] = []
             size = 0
+            judged = False
             async for chunk in resp.aiter_bytes():
                 chunks.append(chunk)
                 size += len(chunk)
+                if not judged and size >= SNIFF_BYTES:
+                    judged = True
+                    _refuse_media(resp.status_code, b"".join(chunks))  # stops at the first bytes
                 if size >= MAX_BODY:
                     break
             body = b"".join(chunks)[:MAX_BODY]
+            if not judged:
+                _refuse_media(resp.status_code, body)
             encoding = resp.charset_encoding or "utf-8"
             try:
                 text = body.decode(encoding, errors="replace")
@@ -262,6 +269,9 @@ class Fetcher:
                 where = clean_text(exc.url, 120)
                 return Preview(UNKNOWN, detail=f"{exc.why} (HTTP {exc.status}) to {where}",
                                http_status=exc.status)
+            except MediaBodyError as exc:
+                return Preview(UNKNOWN, detail=f"media response refused ({exc.kind} by its first bytes)",
+                               http_status=exc.status)
             except (httpx.HTTPError, TimeoutError) as exc:
                 name = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
                 preview = Preview(UNKNOWN, detail=clean_text(f"network error: {name}"))
@@ -286,6 +296,20 @@ class Fetcher:
             self.unreachable.setdefault(host, refused)
             raise HostUnreachableError(host, self.unreachable[host])
         return preview
+
+
+class MediaBodyError(Exception):
+    """Raised inside Fetcher when a body starts like a picture, video, sound or font, whatever its label."""
+
+    def __init__(self, status: int, kind: str) -> None:
+        super().__init__(kind)
+        self.status, self.kind = status, kind
+
+
+def _refuse_media(status: int, head: bytes) -> None:
+    kind = media_kind(head[:SNIFF_BYTES])
+    if kind is not None:
+        raise MediaBodyError(status, kind)
 
 
 class OffSiteRedirectError(Exception):

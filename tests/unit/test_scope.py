@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.browser import abort_request
+from crawler.browser import fulfil_headers, route_verdict
 from linkwatch.scope import Scope, canonical, is_media_type, is_media_url, strip_session
 
 
@@ -66,16 +66,21 @@ def test_scope_follows_only_the_source_s_pages() -> None:
     assert scope.follows("https://forum.test/board/go?url=https%3A%2F%2Fforum.test%2Fboard%2F2")
 
 
-class _Req:
-    def __init__(self, resource_type: str, url: str) -> None:
-        self.resource_type = resource_type
-        self.url = url
+def test_browser_route_fetches_only_documents_assets_and_script_reads() -> None:
+    # What a rendered page may have fetched for it (by linkwatch, never by Chromium itself).
+    assert route_verdict("script", "GET") == "asset"
+    assert route_verdict("stylesheet", "GET") == "asset"
+    assert route_verdict("fetch", "GET") == "fetch"
+    assert route_verdict("xhr", "HEAD") == "fetch"
+    # never: media, icons, frames, beacons, sockets, and no script may post
+    for rtype in ("image", "media", "font", "other", "manifest", "ping", "websocket", "eventsource",
+                  "texttrack", "prefetch", "document"):
+        assert route_verdict(rtype, "GET") == "abort", rtype
+    assert route_verdict("fetch", "POST") == "abort"
+    assert route_verdict("xhr", "PUT") == "abort"
 
 
-def test_browser_aborts_media_by_type_and_extension() -> None:
-    assert abort_request(_Req("image", "http://a.test/x"))
-    assert abort_request(_Req("media", "http://a.test/x"))
-    assert abort_request(_Req("font", "http://a.test/x"))
-    assert abort_request(_Req("other", "http://a.test/favicon.ico"))
-    assert not abort_request(_Req("document", "http://a.test/thread/1"))
-    assert not abort_request(_Req("fetch", "http://a.test/api/comments"))
+def test_fulfilled_headers_drop_cookies_and_encodings() -> None:
+    headers = [("Content-Type", "text/html"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"),
+               ("Content-Encoding", "gzip"), ("Content-Length", "10"), ("Link", "</a>"), ("Link", "</b>")]
+    assert fulfil_headers(headers) == {"content-type": "text/html", "link": "</a>, </b>"}

@@ -15,6 +15,7 @@ prefix (synthetic codes only):
 | `hop`      | 302 to the same path with `hop` replaced by `live` on this host, which is then live |
 | `away`     | 302 to an image on another host (must not be followed)                    |
 | `pic`      | 200 with `Content-Type: image/jpeg` (must be refused)                     |
+| `png`      | 200 labelled `text/html` whose body starts like a PNG (synthetic: a signature, then zeros); the rest of its 2 MB is sent only if the client did not hang up after the first chunk (`fake.whole_bodies`) |
 | `drip`     | 200 whose body arrives one byte every 0.5 s (bounded by the check timeout) |
 
 Where each shape comes from:
@@ -45,6 +46,7 @@ from __future__ import annotations
 
 import html
 import json
+import select
 import threading
 import time
 from collections import Counter
@@ -108,7 +110,7 @@ OG_SITES = {
 
 
 def _prefix(code: str) -> str:
-    for p in ("live", "dead", "odd", "block", "err", "rl", "hostile", "hop", "away", "pic", "drip"):
+    for p in ("live", "dead", "odd", "block", "err", "rl", "hostile", "hop", "away", "pic", "drip", "png"):
         if code.lower().startswith(p):
             return p
     return "dead"
@@ -125,6 +127,7 @@ class FakePreviews:
         self.retry_after = "1"
         self.fail_times = 1
         self.members = 1234
+        self.whole_bodies: list[str] = []  # `png` paths whose whole body left the server
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
@@ -204,6 +207,26 @@ class FakePreviews:
             return self.answer(h, "line", rest[-1], hits)
         return self.send(h, 404, "text/plain", "not found")
 
+    def disguised(self, h: BaseHTTPRequestHandler) -> None:
+        body = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * (2 * 1024 * 1024)
+        h.send_response(200)
+        h.send_header("Content-Type", "text/html; charset=utf-8")
+        h.send_header("Connection", "close")
+        h.end_headers()
+        h.close_connection = True
+        try:
+            h.wfile.write(body[:16384])
+            h.wfile.flush()
+            readable, _, _ = select.select([h.connection], [], [], 2.0)
+            if readable and h.connection.recv(1, 0x40) == b"":  # MSG_DONTWAIT: the client hung up
+                return
+            h.wfile.write(body[16384:])
+            h.wfile.flush()
+        except OSError:
+            return
+        with self.lock:
+            self.whole_bodies.append(h.path)
+
     def answer(self, h: BaseHTTPRequestHandler, platform: str, code: str, hits: int) -> None:
         kind = _prefix(code)
         if kind == "block":
@@ -223,6 +246,8 @@ class FakePreviews:
             return self.send(h, 302, "text/html", "", {"Location": "http://elsewhere.invalid/a.jpg"})
         if kind == "pic":
             return self.send(h, 200, "image/jpeg", "\xff\xd8\xff")
+        if kind == "png":
+            return self.disguised(h)
         if kind == "drip":
             h.send_response(200)
             h.send_header("Content-Type", "text/html")

@@ -32,12 +32,21 @@ def test_static_crawl_finds_every_visible_link_and_nothing_forbidden(forum, lw_e
     # the User-Agent names the operator
     assert {r.user_agent for r in forum.requests()} == {UA}
 
-    # no media: nothing media-looking requested; the disguised attachment cut off before its body
+    # no media: nothing media-looking requested; attachments cut off before their body: the one
+    # labelled image/jpeg at its headers, the PNGs behind redirects labelled image/png, text/html,
+    # nothing, or gzip-encoded text/html, at their first bytes
     assert forum.media_requests() == []
+    assert forum.browser_only_requests() == []
     assert forum.media_bodies() == []
-    attach = [r for r in forum.requests() if r.path.startswith("/attach/")]
+    attach = [r for r in forum.requests() if r.path.startswith("/attach/download")]
     assert len(attach) == 1
     assert attach[0].body_sent is False
+    files = {r.path: r.body_sent for r in forum.requests() if r.path.startswith("/files/")}
+    assert files == {f"/files/{n}": False for n in forum_site.ATTACHMENTS}
+    # never an account page, never a cookie (the forum sets one on every page)
+    assert forum.account_requests() == []
+    assert forum_site.ACCOUNT_CODE not in found
+    assert forum.with_cookies() == []
 
     # traps stay bounded
     assert len(forum.paths("/calendar")) <= 2 * MAX_DEPTH
@@ -60,7 +69,9 @@ def test_static_crawl_finds_every_visible_link_and_nothing_forbidden(forum, lw_e
     assert run["pages"] == count(db, "SELECT count(*) FROM pages WHERE crawl_run_id = %s", run["id"]) > 30
     assert run["new_links"] == len(found) == count(db, "SELECT count(*) FROM links")
     assert run["links"] >= run["new_links"]
-    assert run["media_refused"] == 1
+    assert run["media_refused"] == 1 + len(forum_site.ATTACHMENTS)
+    assert run["stats"]["media/refused/by_first_bytes"] == 3  # text/html, no type, gzip
+    assert run["stats"]["linkwatch/skipped_account_pages"] > 0
     assert run["errors"] >= 1  # the huge page
     assert run["bytes"] > 0
     assert run["stats"]["finish_reason"] == "finished"
@@ -83,10 +94,13 @@ def test_static_crawl_finds_every_visible_link_and_nothing_forbidden(forum, lw_e
     assert count(db, "SELECT count(*) FROM sightings") - sightings <= 3
 
 
-def test_adhoc_crawl_respects_the_page_budget(forum, lw_env) -> None:
+def test_adhoc_crawl_respects_the_page_budget_and_says_it_ran_out(forum, lw_env) -> None:
     db = lw_env["LINKWATCH_DATABASE_URL"]
     result = run_linkwatch(["crawl", "--url", forum.url + "/board/1?page=1", "--max-pages", "4"], lw_env)
     assert result.returncode == 0, result.stderr
+    # a budget that ran out is not a complete crawl, and the summary says how to raise it
+    assert "page budget of 4 ran out" in result.stdout
+    assert "--max-pages" in result.stdout
     (run,) = runs(db)
     assert run["source"] == "127.0.0.1"
     assert run["adhoc"] is True
@@ -94,6 +108,12 @@ def test_adhoc_crawl_respects_the_page_budget(forum, lw_env) -> None:
     pages = [p for p in forum.paths() if p != "/robots.txt"]
     assert len(pages) == 4
     assert run["pages"] == 4
+
+
+def test_a_crawl_within_its_budget_does_not_mention_it(forum, lw_env) -> None:
+    result = run_linkwatch(["crawl", "--url", forum.url + "/board/kr", "--max-pages", "4"], lw_env)
+    assert result.returncode == 0, result.stderr
+    assert "budget" not in result.stdout
 
 
 def test_allow_limits_what_is_followed(forum, lw_env) -> None:

@@ -1,12 +1,12 @@
-"""Crawl details: forum search URLs from the lexicon, shortener resolution, progress on stderr."""
+"""Crawl details: forum search URLs from the lexicon, shortener resolution (once per crawl), progress."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
 from urllib.parse import quote
 
 from scrapy import Request
-from scrapy.http import Response
+from scrapy.http import HtmlResponse, Response
 
 from crawler.spiders.forum import ForumSpider
 from linkwatch.config import DATA_FILES
@@ -41,31 +41,58 @@ class _Stats:
     def inc_value(self, key: str, n: int = 1) -> None:
         self.values[key] = self.values.get(key, 0) + n
 
+    def set_value(self, key: str, value: object) -> None:
+        self.values[key] = value
+
+
+class _Engine:
+    """Answers the spider's HEAD requests as shorteners do (301 to the target); counts them."""
+
+    def __init__(self, targets: dict[str, str]) -> None:
+        self.targets = targets
+        self.requests: list[Request] = []
+
+    async def download_async(self, request: Request) -> Response:
+        self.requests.append(request)
+        await asyncio.sleep(0.01)  # the three pages' requests overlap
+        return Response(request.url, status=301, headers={"Location": self.targets[request.url]},
+                        request=request)
+
 
 class _Crawler:
-    stats = _Stats()
+    def __init__(self, engine: _Engine) -> None:
+        self.stats = _Stats()
+        self.engine = engine
 
 
-def test_shorteners_are_resolved_with_one_head_each_and_judged_by_the_extractor() -> None:
-    spider = ForumSpider(Source(name="x", start_urls=["http://forum.test/"]))
-    spider.crawler = _Crawler()
-    item = Page(url="http://forum.test/t/1", fetched_at=datetime.now(UTC), status=200,
-                content_type="text/html", body=b"")
-    first = spider._shortener_request(item, ["https://bit.ly/lwA", "https://han.gl/lwB"])
-    assert first.method == "HEAD"
-    assert first.meta["dont_redirect"] is True
-    assert first.meta["allow_offsite"] is True
+def _page(url: str, body: str) -> HtmlResponse:
+    return HtmlResponse(url, body=body.encode(), headers={"Content-Type": "text/html; charset=utf-8"},
+                        request=Request(url, meta={"lw_depth": 0}))
 
-    def answer(request: Request, location: str | None) -> list:
-        headers = {"Location": location} if location else {}
-        response = Response(request.url, status=301, headers=headers, request=request)
-        return list(spider.shortener_resolved(response, **request.cb_kwargs))
 
-    (second,) = answer(first, "https://t.me/+LwShortened1Abc")
-    assert second.url == "https://han.gl/lwB"
-    (done,) = answer(second, "https://example.org/not-a-chat")
-    assert done.url == item.url  # the page item is handed on after its last shortener
-    (link,) = done.links
-    assert link.code == "LwShortened1Abc"
-    assert link.where == "redirect"
-    assert link.raw == "https://bit.ly/lwA"
+async def _items(spider: ForumSpider, response: HtmlResponse) -> list[Page]:
+    return [x async for x in spider.parse(response) if isinstance(x, Page)]
+
+
+def test_a_shortener_on_three_pages_is_resolved_once_per_crawl() -> None:
+    spider = ForumSpider(Source(name="x", start_urls=["http://forum.test/"], max_depth=0))
+    engine = _Engine({"https://bit.ly/lwA": "https://t.me/+LwShortened1Abc",
+                      "https://han.gl/lwB": "https://example.org/not-a-chat"})
+    spider.crawler = _Crawler(engine)
+    body = "<p>see bit.ly/lwA and https://han.gl/lwB</p>"
+    pages = [_page(f"http://forum.test/t/{n}", body) for n in range(3)]
+
+    async def crawl() -> list[list[Page]]:
+        return await asyncio.gather(*[_items(spider, p) for p in pages])
+
+    results = asyncio.run(crawl())
+    # one HEAD per shortener for the whole crawl, never following its redirect
+    assert sorted(r.url for r in engine.requests) == ["https://bit.ly/lwA", "https://han.gl/lwB"]
+    assert {r.method for r in engine.requests} == {"HEAD"}
+    assert all(r.meta["dont_redirect"] and r.meta["allow_offsite"] for r in engine.requests)
+    for (item,) in results:
+        (link,) = item.links  # each page still has the link its shortener leads to
+        assert link.code == "LwShortened1Abc"
+        assert link.where == "redirect"
+        assert link.raw == "https://bit.ly/lwA"
+    assert spider.crawler.stats.values["linkwatch/shorteners_resolved"] == 2

@@ -19,7 +19,7 @@ def test_sigint_marks_the_run_interrupted_and_resume_continues(forum, lw_env, tm
     db = lw_env["LINKWATCH_DATABASE_URL"]
     sources = tmp_path / "sources.toml"
     # slow and serial, so the crawl is still running when it is interrupted
-    extra = 'deny = ["/calendar", "/huge", "/slow"]\n'
+    extra = 'deny = ["/calendar", "/huge", "/slow", "/attach/"]\n'  # attachments: in test_crawl
     text = sources_toml(forum.url, extra=extra).replace("delay = 0.0", "delay = 0.8").replace(
         "concurrency = 4", "concurrency = 1"
     )

@@ -373,3 +373,13 @@ def test_user_agent_unset_is_warned_about(lw_env: dict[str, str], fake: FakePrev
     named = subprocess.run([LINKWATCH, "check"], env={**env, "LINKWATCH_USER_AGENT": "ops (+ops@x.test)"},
                            capture_output=True, text=True, timeout=120, check=False)
     assert "LINKWATCH_USER_AGENT" not in named.stderr
+
+
+def test_a_preview_that_is_a_picture_is_refused_at_its_first_bytes(db: str, fake: FakePreviews) -> None:
+    # The fake answers this code with a PNG labelled text/html (synthetic signature, no picture).
+    link_id = add_link(db, "telegram", "invite", "pngInstead1")
+    liveness.run_checks(db, claim_due(db), settings(fake, attempts=1))
+    assert checks(db, link_id) == [("unknown", 200, None, None,
+                                    "media response refused (png by its first bytes)")]
+    assert fake.hits["/tg/+pngInstead1"] == 1
+    assert fake.whole_bodies == []

@@ -75,6 +75,26 @@ def test_capture_refuses_media_bodies(tmp_path: Path) -> None:
     assert not (tmp_path / "warc").exists() or not any((tmp_path / "warc").iterdir())
 
 
+# synthetic signatures only: no picture, sound or font follows them
+MEDIA_BODIES = {
+    "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64,
+    "jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64,
+    "mp4": b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00" + b"\x00" * 64,
+    "woff": b"wOF2\x00\x01\x00\x00" + b"\x00" * 64,
+}
+
+
+@pytest.mark.parametrize("ctype", ["text/html; charset=utf-8", "", "text/plain"])
+@pytest.mark.parametrize("kind", list(MEDIA_BODIES))
+def test_capture_drops_media_labelled_as_a_page(tmp_path: Path, kind: str, ctype: str) -> None:
+    crawler = crawler_for(tmp_path, LINKWATCH_RUN_ID=1, LINKWATCH_DATABASE_ID="db-a")
+    item = replace(page(body=MEDIA_BODIES[kind]), content_type=ctype)
+    with pytest.raises(DropItem, match=kind):
+        CapturePipeline.from_crawler(crawler).process_item(item)
+    assert crawler.stats.get_value("media/refused") == 1
+    assert not (tmp_path / "warc").exists()
+
+
 def test_normalise_strips_control_characters_and_caps_lengths(tmp_path: Path) -> None:
     crawler = crawler_for(tmp_path)
     pipe = NormalisePipeline.from_crawler(crawler)
