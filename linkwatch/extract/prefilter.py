@@ -84,7 +84,7 @@ _VERIFIED: tuple[tuple[bytes, re.Pattern[bytes]], ...] = (
 # possessive repeats (what may follow each is never a dot, `<` or a letter it gave back) never backtrack.
 _TAG_LABEL = re.compile(rb">\.{0,4}" + _SECOND)  # cheap first test: a second label right after a tag
 _TAG_SPLITS = (
-    re.compile(rb"\.<(?<=[a-z]\.<)[^<>]{0,64}+>(?:<[^<>]{0,64}+>)*+\.{0,4}+" + _SECOND),
+    re.compile(rb"\.<(?:(?<=[a-z]\.<)|(?<=\.\.<))[^<>]{0,64}+>(?:<[^<>]{0,64}+>)*+\.{0,4}+" + _SECOND),
     re.compile(rb">\.\.{0,3}+(?:<[^<>]{0,64}+>)*+" + _SECOND),
 )
 _ENTITY = re.compile(
@@ -193,12 +193,15 @@ def _special_utf8() -> tuple[tuple[bytes, re.Pattern[bytes]], ...]:
 
 
 _TELEGRAM_KO = "텔레그램".encode()
+# `텔레그램 @name` (scan's _HANDLE): the word, then within a few characters (spaces, `아이디`/`ID`, a colon,
+# tags the DOM drops) an `@`. A fullwidth `＠` is a special character, seen above.
+_HANDLE_SEED = re.compile(_TELEGRAM_KO + rb"(?:[^@<\n]|<[^<>\n]{0,200}>){0,24}?@")
 
 
 def _has_special_utf8(raw: bytes) -> bool:
     if raw.isascii():
         return False
-    if _TELEGRAM_KO in raw:
+    if _TELEGRAM_KO in raw and _HANDLE_SEED.search(raw) is not None:
         return True
     for lead, rx in _special_utf8():
         i = raw.find(lead)  # memchr; the regex then starts at the first lead byte, not at the top
@@ -215,9 +218,9 @@ def _has_special_utf8(raw: bytes) -> bool:
 _ANCHORED = tuple(
     re.compile(p, re.VERBOSE)
     for p in (
+        rb"m(?: atrix(?P<hit>) | e(?<=[.>]me)(?P<me>) )",  # first: `t.me` ends most searches early
         rb"""g(?: n(?<=sgn)l(?P<hit>) | ram(?<=telegram)(?P<hit1>) | roup(?<=[.>]group)(?P<group>)
               | g(?<=\.gg)/(?P<hit2>) | g(?<=[.>]gg)(?P<gg>) )""",
-        rb"m(?: atrix(?P<hit>) | e(?<=[.>]me)(?P<me>) )",
         rb"k(?: ey(?<=public_key)(?P<hit>) | akao(?<=[.>]kakao)(?P<kakao>) )",
         # io, to, dog and com share one lookbehind (`xo`: the bytes around `o` tell which label)
         rb"o(?: t\.(?<=\.dot\.)(?P<hit>) | rd(?<=discord)(?P<hit1>) | (?<=[.>][itdc]o)(?P<xo>) )",
@@ -279,8 +282,78 @@ def maybe_links(content: str | bytes) -> bool:
     to U+FFFD, which is neither URL text nor special, so the raw bytes hold every character that counts.
     """
     raw = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content
+    return verdict(raw) != NO
+
+
+NO, MAYBE, SPECIAL = 0, 1, 2
+
+
+def verdict(raw: bytes) -> int:
+    """`maybe_links` on UTF-8 bytes, telling apart pages that hold a character stage 1 rewrites (SPECIAL)."""
     if _has_special_utf8(raw):
-        return True  # fullwidth, math letters, zero-width…: let the scanner judge
+        return SPECIAL  # fullwidth, math letters, zero-width…: let the scanner judge
     if _seed_hit(raw.translate(_FOLD_TABLE, _DROP)):
-        return True
-    return b"&" in raw and _entity_hit(raw)
+        return MAYBE
+    return MAYBE if b"&" in raw and _entity_hit(raw) else NO
+
+
+# The same seeds, located: the fold keeps every byte where it was (non-ASCII, line breaks and the
+# separators above become dots), so a match's offset is its offset in the page.
+_POS_FOLD = bytes(_FOLD_TABLE[b] if b < 0x80 and b not in b"\r\n" else 0x2E for b in range(256))
+MAX_CANDIDATES = 512  # more than this: the caller reads the whole page instead
+
+
+def candidates(raw: bytes, special: bool = True) -> list[int] | None:
+    """Sorted offsets in `raw` (UTF-8) near which a link may be written; None when there are very many.
+
+    A superset of where the scanner can find a link: each offset is the seed `maybe_links` would stop
+    at, found in a fold that keeps offsets, so a span read around each offset holds every link.
+    `special=False` says the page holds no character stage 1 rewrites (`verdict` found none).
+    """
+    out: set[int] = set()
+    if not raw.isascii():
+        if _TELEGRAM_KO in raw:
+            out.update(m.start() for m in _HANDLE_SEED.finditer(raw))
+        if special and _has_special_utf8(raw):
+            for lead, rx in _special_utf8():
+                i = raw.find(lead)
+                if i >= 0:
+                    out.update(m.start() for m in rx.finditer(raw, max(0, i - 3)))
+        if len(out) > MAX_CANDIDATES:
+            return None
+    data = raw.translate(_POS_FOLD)
+    i = data.find(b"%2e")
+    while i >= 0:
+        out.add(i)
+        i = data.find(b"%2e", i + 1)
+    out.update(m.start() for m in _COLON.finditer(data))
+    for rx in _ANCHORED:
+        for m in rx.finditer(data):
+            label = m.lastgroup or "hit"
+            end = m.end()
+            if not label.startswith("hit"):
+                if label == "xo":
+                    label, after = _XO[data[end - 2]]
+                    if not data.startswith(after, end):
+                        continue
+                    end += len(after)
+                start = end - len(label)
+                before = _BEFORE.get(label)
+                if (before is None or before.search(data, max(0, start - 24), end) is None) and (
+                    _TAG_LABEL.search(data, max(0, start - 6), end) is None
+                ):
+                    continue
+            out.add(m.start())
+            if len(out) > MAX_CANDIDATES:
+                return None
+    if b"&" in raw:
+        for n, m in enumerate(_ENTITY.finditer(raw)):
+            if n >= MAX_HITS:
+                return None
+            entity = m.group().decode("ascii")
+            decoded = html.unescape(entity)
+            if decoded != entity and any(_URLISH.match(c) or visible_change(c) is not None for c in decoded):
+                out.add(m.start())
+    if len(out) > MAX_CANDIDATES:
+        return None
+    return sorted(out)

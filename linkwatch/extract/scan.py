@@ -51,8 +51,18 @@ _HANDLE = re.compile(
 )
 
 
+_HOST_BACK = re.compile(r"(?:[A-Za-z0-9.-]|[eE]2%)*")  # host characters, read backwards
+
+
 def _host_start(token: str, i: int) -> int | None:
     """Where a scheme-less URL whose known host matched at token[i] starts, or None if it is not a start."""
+    # the run of host characters before i, read backwards in one match (JavaScript is long runs of them)
+    run = _HOST_BACK.match(token[max(0, i - 256) : i][::-1])
+    h = i - run.end() if run is not None and run.end() < 253 else _host_back_slowly(token, i)
+    return _start_ok(token, h, i)
+
+
+def _host_back_slowly(token: str, i: int) -> int:
     h = i
     while h > 0 and i - h < 253:
         if token[h - 1] in _HOSTCH:
@@ -61,6 +71,10 @@ def _host_start(token: str, i: int) -> int | None:
             h -= 3
         else:
             break
+    return h
+
+
+def _start_ok(token: str, h: int, i: int) -> int | None:
     while h < i and token[h] in ".-":  # a host starts with a letter or digit
         h += 1
     before = token[h - 1] if h > 0 else ""

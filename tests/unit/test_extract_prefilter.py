@@ -13,7 +13,7 @@ import pytest
 import linkwatch.extract as extract_pkg
 from linkwatch.extract import extract
 from linkwatch.extract.platforms import KNOWN_HOSTS
-from linkwatch.extract.prefilter import maybe_links, special_chars
+from linkwatch.extract.prefilter import SPECIAL, maybe_links, special_chars
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "corpus" / "invite_vectors_dev.json"
 # bench/ is not an installed package; load its page generator by path (the same pages the bench times)
@@ -25,6 +25,13 @@ assert _SPEC.loader is not None
 bench_extract = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(bench_extract)
 corpus, page = bench_extract.corpus, bench_extract.page
+_SPEC = importlib.util.spec_from_file_location(
+    "bench_nearmiss", Path(__file__).resolve().parents[2] / "bench" / "nearmiss.py"
+)
+assert _SPEC is not None
+assert _SPEC.loader is not None
+nearmiss = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(nearmiss)
 
 # Every separator disguise the rules list (and the percent/entity spellings a page may use).
 SEPARATORS = [
@@ -84,9 +91,12 @@ def test_typical_link_free_pages_are_skipped() -> None:
 def test_prefilter_never_changes_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(11)
     pages = [page(rng, rng.randint(0, 25)) for _ in range(25)]
+    pages += [p.decode("utf-8") for p in nearmiss.corpus(25, seed=4) if p.isascii() or b"utf-8" in p[:200]]
     texts = pages + [v["input"] for v in json.loads(CORPUS.read_text(encoding="utf-8"))]
     with_prefilter = [extract(t) for t in texts]
-    monkeypatch.setattr(extract_pkg, "maybe_links", lambda _content: True)
+    # no prefilter and no candidate spans: every page is walked as a tree and every piece of text scanned
+    monkeypatch.setattr(extract_pkg, "verdict", lambda _raw: SPECIAL)
+    monkeypatch.setattr(extract_pkg, "occurrences", lambda *_args: None)
     # the module, not the `scan` function the package re-exports under the same name
     scan_module = importlib.import_module("linkwatch.extract.scan")
     monkeypatch.setattr(scan_module, "maybe_links", lambda _content: True)
