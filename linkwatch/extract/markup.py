@@ -139,7 +139,7 @@ class Markup:
         return Tag(m.start(), m.end(), m.group(2).lower(), bool(m.group(1)), tuple(attrs))
 
     def block_before(self, p: int, lo: int = 0) -> int:
-        """Where the block-level run of text holding `p` starts: after the nearest block tag before it."""
+        """Where the block-level run of text holding `p` starts: at the nearest block tag before it."""
         raw = self.raw
         i = p
         while True:
@@ -152,11 +152,11 @@ class Markup:
                 continue
             m = TAG.match(raw, lt)
             if m is not None and m.end() <= p and m.group(2).lower() in _BLOCK_BYTES:
-                return m.end()
+                return lt  # the tag's line break opens the span
             i = lt
 
     def block_after(self, p: int, hi: int | None = None) -> int:
-        """Where the block-level run of text holding `p` ends: at the nearest block tag after it."""
+        """Where the block-level run of text holding `p` ends: after the nearest block tag after it."""
         raw = self.raw
         hi = len(raw) if hi is None else hi
         i = p
@@ -170,8 +170,8 @@ class Markup:
                 continue
             m = TAG.match(raw, lt)
             if m is not None and m.group(2).lower() in _BLOCK_BYTES:
-                return lt
-            i = (m.end() if m is not None else lt + 1)
+                return m.end()  # the tag's line break closes the span
+            i = m.end() if m is not None else lt + 1
 
     def visible(self, start: int, end: int) -> Visible:
         """The visible text of raw[start:end]: tags and sections out, a line break per block tag."""

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_right
 from functools import cache
+from itertools import accumulate
 from unicodedata import is_normalized
 
 from .normalize import ALWAYS_CHANGED, visible_change
@@ -282,52 +284,87 @@ def maybe_links(content: str | bytes) -> bool:
     to U+FFFD, which is neither URL text nor special, so the raw bytes hold every character that counts.
     """
     raw = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content
-    return verdict(raw) != NO
-
-
-NO, MAYBE, SPECIAL = 0, 1, 2
-
-
-def verdict(raw: bytes) -> int:
-    """`maybe_links` on UTF-8 bytes, telling apart pages that hold a character stage 1 rewrites (SPECIAL)."""
     if _has_special_utf8(raw):
-        return SPECIAL  # fullwidth, math letters, zero-width…: let the scanner judge
+        return True  # fullwidth, math letters, zero-width…: let the scanner judge
     if _seed_hit(raw.translate(_FOLD_TABLE, _DROP)):
-        return MAYBE
-    return MAYBE if b"&" in raw and _entity_hit(raw) else NO
+        return True
+    return b"&" in raw and _entity_hit(raw)
 
 
-# The same seeds, located: the fold keeps every byte where it was (non-ASCII, line breaks and the
-# separators above become dots), so a match's offset is its offset in the page.
+# The same seeds, located. The page is folded as `maybe_links` folds it (deleting), block by block, so
+# that each seed found there can be traced to its block; only those blocks are folded again keeping
+# every byte where it was (non-ASCII bytes and line breaks become dots) and searched for offsets.
 _POS_FOLD = bytes(_FOLD_TABLE[b] if b < 0x80 and b not in b"\r\n" else 0x2E for b in range(256))
 MAX_CANDIDATES = 512  # more than this: the caller reads the whole page instead
+_BLOCK = 2048
+_LITERAL = -1  # a seed found by `%2e` or a scheme colon, not by one of _ANCHORED
 
 
-def candidates(raw: bytes, special: bool = True) -> list[int] | None:
-    """Sorted offsets in `raw` (UTF-8) near which a link may be written; None when there are very many.
+def candidates(raw: bytes) -> list[int] | None:
+    """Sorted offsets in `raw` (UTF-8) near which a link may be written; [] proves there is none (what
+    `maybe_links` proves, at its cost), None says there are very many.
 
-    A superset of where the scanner can find a link: each offset is the seed `maybe_links` would stop
-    at, found in a fold that keeps offsets, so a span read around each offset holds every link.
-    `special=False` says the page holds no character stage 1 rewrites (`verdict` found none).
+    Each offset is where a seed `maybe_links` looks for starts (a second label, a platform word, a
+    special character, an entity…), so a span of text, a tag or a script read around each offset
+    holds every link of the page.
     """
     out: set[int] = set()
+    special = False
     if not raw.isascii():
         if _TELEGRAM_KO in raw:
             out.update(m.start() for m in _HANDLE_SEED.finditer(raw))
-        if special and _has_special_utf8(raw):
+        special = _has_special_utf8(raw)
+        if special:
             for lead, rx in _special_utf8():
                 i = raw.find(lead)
                 if i >= 0:
                     out.update(m.start() for m in rx.finditer(raw, max(0, i - 3)))
         if len(out) > MAX_CANDIDATES:
             return None
-    data = raw.translate(_POS_FOLD)
-    i = data.find(b"%2e")
-    while i >= 0:
-        out.add(i)
-        i = data.find(b"%2e", i + 1)
-    out.update(m.start() for m in _COLON.finditer(data))
-    for rx in _ANCHORED:
+    blocks = [raw[i : i + _BLOCK].translate(_FOLD_TABLE, _DROP) for i in range(0, len(raw), _BLOCK)]
+    data = b"".join(blocks)
+    entities = b"&" in raw and _entity_hit(raw)
+    if not out and not special and not entities and not _seed_hit(data):
+        return []  # what maybe_links answers, at its cost: most pages end here
+    folded = _seed_offsets(data)
+    if folded is None:
+        return None
+    ends = list(accumulate(map(len, blocks)))
+    passes: dict[int, set[int]] = {}
+    for q, k in folded:
+        passes.setdefault(bisect_right(ends, q), set()).add(k)
+    for b, ks in sorted(passes.items()):
+        lo = max(0, (b - 1) * _BLOCK)  # a seed's first label may sit in the block before
+        found = _seed_offsets(raw[lo : (b + 1) * _BLOCK].translate(_POS_FOLD), ks)
+        if found is None:
+            return None
+        out.update(lo + q for q, _ in found)
+    if entities:
+        for n, m in enumerate(_ENTITY.finditer(raw)):
+            if n >= MAX_HITS:
+                return None
+            entity = m.group().decode("ascii")
+            decoded = html.unescape(entity)
+            if decoded != entity and any(_URLISH.match(c) or visible_change(c) is not None for c in decoded):
+                out.add(m.start())
+    if len(out) > MAX_CANDIDATES:
+        return None
+    return sorted(out)
+
+
+def _seed_offsets(data: bytes, passes: set[int] | None = None) -> list[tuple[int, int]] | None:
+    """(offset, pass) of every seed `_seed_hit` would say yes to in folded bytes (None: very many); the
+    pass is the index in _ANCHORED that found it, or _LITERAL. `passes` limits the search to those."""
+    out: list[tuple[int, int]] = []
+    if passes is None or _LITERAL in passes:
+        i = data.find(b"%2e")
+        while i >= 0:
+            out.append((i, _LITERAL))
+            i = data.find(b"%2e", i + 1)
+        out.extend((m.start(), _LITERAL) for m in _COLON.finditer(data))
+    for k, rx in enumerate(_ANCHORED):
+        if passes is not None and k not in passes:
+            continue
         for m in rx.finditer(data):
             label = m.lastgroup or "hit"
             end = m.end()
@@ -339,21 +376,12 @@ def candidates(raw: bytes, special: bool = True) -> list[int] | None:
                     end += len(after)
                 start = end - len(label)
                 before = _BEFORE.get(label)
+                # as _candidate_hit, but any tag right before the label counts (a superset of the splits)
                 if (before is None or before.search(data, max(0, start - 24), end) is None) and (
                     _TAG_LABEL.search(data, max(0, start - 6), end) is None
                 ):
                     continue
-            out.add(m.start())
+            out.append((m.start(), k))
             if len(out) > MAX_CANDIDATES:
                 return None
-    if b"&" in raw:
-        for n, m in enumerate(_ENTITY.finditer(raw)):
-            if n >= MAX_HITS:
-                return None
-            entity = m.group().decode("ascii")
-            decoded = html.unescape(entity)
-            if decoded != entity and any(_URLISH.match(c) or visible_change(c) is not None for c in decoded):
-                out.add(m.start())
-    if len(out) > MAX_CANDIDATES:
-        return None
-    return sorted(out)
+    return out

@@ -102,13 +102,11 @@ def _finds(hay: str, word: str) -> list[int]:
 
 
 def _starts(token: str) -> list[int]:
-    if len(token) < 512:  # short tokens (nearly all): the regexes are cheapest
+    low = token.lower()
+    if "%2e" in low or len(low) != len(token):  # a percent-encoded dot in a host: the regexes see it
         starts = {m.start() for m in _SCHEME_IN_TOKEN.finditer(token)}
         hosts = [m.start() for m in _HOST_IN_TOKEN.finditer(token)]
-    else:  # long tokens (hostile input): literal finds on the lower-cased token stay linear and fast
-        low = token.lower()
-        if len(low) != len(token):
-            low = token
+    else:  # literal finds on the lower-cased token: far cheaper than a case-insensitive alternation
         starts = {
             i for w in _SCHEME_WORDS for i in _finds(low, w) if i == 0 or low[i - 1] not in _NOT_BEFORE_SCHEME
         }
@@ -203,12 +201,15 @@ def _chunks(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def scan(text: str) -> list[Hit]:
-    """Every link occurrence in `text` (already entity-decoded), in order of appearance."""
+def scan(text: str, prefilter: bool = True) -> list[Hit]:
+    """Every link occurrence in `text` (already entity-decoded), in order of appearance.
+
+    `prefilter=False` when the caller already knows each piece holds a candidate (spans read around
+    candidates): the pieces are scanned without asking `maybe_links` first."""
     hits: list[Hit] = []
     for start, end in _chunks(text):
         piece = text[start:end] if (start, end) != (0, len(text)) else text
-        if maybe_links(piece):
+        if not prefilter or maybe_links(piece):
             hits.extend(_scan_piece(piece, start))
     return hits
 
@@ -222,7 +223,7 @@ def _scan_piece(text: str, offset: int) -> list[Hit]:
             s, e = norm.span(off, off + len(cand))
             raw = text[s:e]
             hits.append(Hit(s + offset, e + offset, found, redirect, raw, raw != cand))
-    if "@" in t:
+    if "@" in t and ("텔레그램" in t or "telegram" in t.lower()):
         for m in _HANDLE.finditer(t):
             name = m.group("name")
             if valid_username(name):

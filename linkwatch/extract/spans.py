@@ -29,17 +29,15 @@ from .prefilter import candidates
 from .resolve import resolve
 from .scan import ANCHOR, Hit, scan
 
-MARGIN = 256  # page bytes read on each side of a candidate, then widened to block boundaries
+MARGIN = 0  # page bytes read on each side of a candidate, then widened to block boundaries
 CONTEXT_SPAN = 3072  # page bytes read on each side for a link's context (context_at uses < 3,000 chars)
 
 
-def occurrences(raw: bytes, base_url: str | None, special: bool = True) -> list[Occurrence] | None:
-    """Occurrences in the HTML page `raw` (UTF-8), or None when the page needs the tree walk.
-
-    `special=False`: the prefilter found no character that stage 1 rewrites in the page."""
+def occurrences(raw: bytes, base_url: str | None) -> list[Occurrence] | None:
+    """Occurrences in the HTML page `raw` (UTF-8), or None when the page needs the tree walk."""
     if base_on_platform(base_url):
         return None  # relative links there are invites: every href counts
-    found = candidates(raw, special)
+    found = candidates(raw)  # the prefilter: [] proves the page link-free
     if found is None:
         return None
     if not found:
@@ -62,18 +60,18 @@ class _Page:
     def read(self, found: list[int]) -> list[Occurrence]:
         mk = self.mk
         sections: dict[int, Section] = {}
-        tags: dict[int, Tag] = {}
+        tags: dict[int, tuple[Tag, Visible | None]] = {}
         windows: list[tuple[int, int]] = []
         for p in found:
             if windows and p < windows[-1][1]:
-                continue  # inside the last window of text (a tag or script there was read with it)
+                continue  # inside the last window of text: placed below
             sec = mk.section_at(p)
             if sec is not None and sec.lo <= p < sec.hi:
                 sections[sec.start] = sec
                 continue
             tag = mk.tag_at(p)
             if tag is not None:
-                tags[tag.start] = tag
+                tags[tag.start] = (tag, None)
                 continue
             lo = mk.block_before(max(0, p - MARGIN))
             hi = mk.block_after(min(len(mk.raw), p + MARGIN))
@@ -81,23 +79,49 @@ class _Page:
                 windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))
             else:
                 windows.append((lo, hi))
-        for lo, hi in windows:  # candidates skipped above may sit in a tag or script of a window
-            for p in found[bisect_left(found, lo) : bisect_left(found, hi)]:
+        spans = [mk.visible(lo, hi) for lo, hi in windows]
+        for vis in spans:  # candidates in a tag or script inside a window of text
+            for p in found[bisect_left(found, vis.start) : bisect_left(found, vis.end)]:
                 sec = mk.section_at(p)
                 if sec is not None and sec.lo <= p < sec.hi:
                     sections[sec.start] = sec
                 elif sec is None and (tag := mk.tag_at(p)) is not None:
-                    tags[tag.start] = tag
-        self._texts([mk.visible(lo, hi) for lo, hi in windows])
-        self._attributes(sorted(tags.values(), key=lambda t: t.start))
-        self._sections(sorted(sections.values(), key=lambda s: s.start))
+                    tags[tag.start] = (tag, vis)  # its context is read from the window
+        # every piece of text is scanned in one call: the scanner's cost is mostly per call
+        texts: list[str] = [vis.text for vis in spans]
+        origins: list[tuple[str, object, int]] = [("text", vis, 0) for vis in spans]
+        for tag, vis in sorted(tags.values(), key=lambda tv: tv[0].start):
+            if not tag.closing:  # attributes of an end tag are dropped by every parser
+                for value, at in self._tag(tag, vis):
+                    texts.append(value)
+                    origins.append(("attr", (tag, vis), at))
+        for sec in sorted(sections.values(), key=lambda s: s.start):
+            texts.append(mk.raw[sec.lo : sec.hi].decode("utf-8", "replace"))
+            origins.append(("section", sec, sec.lo))
+        for k, start, hit in scan_each(texts):
+            kind, origin, at = origins[k]
+            if kind == "text":
+                vis = origin  # type: ignore[assignment]
+                key: float = vis.page_offset(start)
+                where = "redirect" if hit.redirect else "text"
+                context = partial(self._context, int(key), vis)
+            elif kind == "attr":
+                tag, vis = origin  # type: ignore[misc]
+                key = at + start / (len(texts[k]) + 1)
+                where = "redirect" if hit.redirect else "attr"
+                context = partial(self._context, tag.end, vis)
+            else:
+                key = at + len(texts[k][:start].encode())
+                where = "redirect" if hit.redirect else "text"
+                context = partial(self._context, origin.start)  # type: ignore[union-attr]
+            self.out.append(Occurrence(key, hit.found, where, hit.raw, hit.obfuscated, context))
         return self.out
 
     def _context(self, page: int, vis: Visible | None = None) -> str:
         """The visible text around page offset `page`, as the tree walk gives it: read from a span wide
         enough that `context_at` stays inside it (`vis` when it does, else ever wider spans)."""
         mk = self.mk
-        for span in (0, CONTEXT_SPAN // 4, CONTEXT_SPAN):
+        for span in (0, CONTEXT_SPAN // 6, CONTEXT_SPAN):
             if span:
                 lo = mk.block_before(max(0, page - span))
                 hi = mk.block_after(min(len(mk.raw), page + span))
@@ -111,40 +135,9 @@ class _Page:
         assert vis is not None
         return context_at(vis.text, pos)
 
-    def _texts(self, spans: list[Visible]) -> None:
-        for k, start, hit in scan_each([v.text for v in spans]):
-            vis = spans[k]
-            at = vis.page_offset(start)
-            where = "redirect" if hit.redirect else "text"
-            occ = Occurrence(at, hit.found, where, hit.raw, hit.obfuscated, partial(self._context, at, vis))
-            self.out.append(occ)
-
-    def _sections(self, sections: list[Section]) -> None:
-        texts = [self.mk.raw[sec.lo : sec.hi].decode("utf-8", "replace") for sec in sections]
-        for k, start, hit in scan_each(texts):
-            sec = sections[k]
-            key = sec.lo + len(texts[k][:start].encode())
-            where = "redirect" if hit.redirect else "text"
-            context = partial(self._context, sec.start)
-            self.out.append(Occurrence(key, hit.found, where, hit.raw, hit.obfuscated, context))
-
-    def _attributes(self, tags: list[Tag]) -> None:
-        """The tree walk's `_attribute`, for each attribute of these tags; values that may hold a
-        disguised link are scanned together."""
-        scanned: list[tuple[str, int, Tag]] = []
-        for tag in tags:
-            if not tag.closing:  # attributes of an end tag are dropped by every parser
-                scanned.extend((value, at, tag) for value, at in self._tag(tag))
-        for k, start, hit in scan_each([value for value, _, _ in scanned]):
-            value, at, tag = scanned[k]
-            key = at + start / (len(value) + 1)
-            where = "redirect" if hit.redirect else "attr"
-            context = partial(self._context, tag.end)
-            self.out.append(Occurrence(key, hit.found, where, hit.raw, hit.obfuscated, context))
-
-    def _tag(self, tag: Tag) -> list[tuple[str, int]]:
+    def _tag(self, tag: Tag, vis: Visible | None) -> list[tuple[str, int]]:
         """Direct links (URL attributes, meta refresh) of one start tag; the values to scan as text."""
-        context = partial(self._context, tag.end)
+        context = partial(self._context, tag.end, vis)
         attrs = {name: value for name, value, _ in reversed(tag.attrs)}  # the first of a repeated name wins
         seen: set[str] = set()
         scan_these = []
@@ -180,7 +173,7 @@ def scan_each(texts: list[str]) -> list[tuple[int, int, Hit]]:
         return []
     starts = list(accumulate((len(t) + len(_SEP) for t in texts[:-1]), initial=0))
     out = []
-    for hit in scan(_SEP.join(texts)):
+    for hit in scan(_SEP.join(texts), prefilter=len(texts) > 8):  # few texts: each holds a candidate
         k = bisect_right(starts, hit.start) - 1
         out.append((k, hit.start - starts[k], hit))
     return out
