@@ -11,6 +11,7 @@ import html
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import accumulate, chain
 
 # Elements whose start and end break a line of visible text (so `<p>a</p><p>b</p>` is not "ab").
@@ -34,9 +35,13 @@ _ATTR = re.compile(rb"([^\s\"'>/=]+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+
 # Sections whose content is not markup (script, style, comments), and markup libxml2 may read otherwise
 # than a tag-by-tag reading does: those send the page to the tree walk.
 _SECTION = re.compile(
-    rb"<(?=[!?stxpn])(?:(script|style)(?=[\s/>])|(!--)|(template|textarea|xmp|plaintext|noembed|noframes|\?|!\[cdata\[))"
+    rb"<(?=[!?sStTxXpPnN])(?:(?i:(script|style))(?=[\s/>])|(!--)"
+    rb"|(?i:(template|textarea|xmp|plaintext|noembed|noframes|\?|!\[cdata\[)))"
 )
-_XML_DECL = re.compile(rb"\s*<\?xml[^>]{0,200}>")
+_END = {b"script": re.compile(rb"</(?i:script)"), b"style": re.compile(rb"</(?i:style)")}
+_BASE = re.compile(rb"<(?i:base)[\s/>]")
+_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+_XML_DECL = re.compile(rb"\s*<\?(?i:xml)[^>]{0,200}>")
 
 
 class UnusualMarkupError(Exception):
@@ -74,19 +79,18 @@ class Markup:
 
     def __init__(self, raw: bytes) -> None:
         self.raw = raw
-        self.low = low = raw.lower()
-        m = _XML_DECL.match(low)
+        m = _XML_DECL.match(raw)
         begin = m.end() if m else 0
         sections: list[Section] = []
         pos = 0
-        for m in _SECTION.finditer(low, begin):
+        for m in _SECTION.finditer(raw, begin):
             if m.start() < pos:
                 continue  # inside the previous section (a `<!--` in a script…)
             if m.group(3) is not None:
                 raise UnusualMarkupError(m.group(3).decode("ascii", "replace"))
             if m.group(2) is not None:  # comment
                 lo = m.end()
-                hi = low.find(b"-->", lo)
+                hi = raw.find(b"-->", lo)
                 end = len(raw) if hi < 0 else hi + 3
                 hi = len(raw) if hi < 0 else hi
             else:
@@ -94,16 +98,23 @@ class Markup:
                 if tag is None:
                     raise UnusualMarkupError("script tag")
                 lo = tag.end()
-                hi = low.find(b"</" + m.group(1), lo)
-                if hi < 0:
+                end_tag = _END[m.group(1).lower()].search(raw, lo)
+                if end_tag is None:
                     hi = end = len(raw)
                 else:
-                    close = low.find(b">", hi)
+                    hi = end_tag.start()
+                    close = raw.find(b">", hi)
                     end = len(raw) if close < 0 else close + 1
             sections.append(Section(m.start(), lo, hi, end))
             pos = end
         self.sections = sections
         self._starts = [s.start for s in sections]
+
+    @cached_property
+    def has_base(self) -> bool:
+        """Does the page hold a `<base>` element (which changes what relative links point to)?"""
+        # lower-casing by translate and a literal find cost less than the case-insensitive search
+        return b"<base" in self.raw.translate(_LOWER) and _BASE.search(self.raw) is not None
 
     def section_at(self, p: int) -> Section | None:
         """The section holding offset `p`, if any."""

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import html
 import re
-from bisect import bisect_right
 from functools import cache
-from itertools import accumulate
 from unicodedata import is_normalized
 
 from .normalize import ALWAYS_CHANGED, visible_change
@@ -252,8 +250,6 @@ _XO = {ord("i"): ("io", b""), ord("t"): ("to", b""), ord("d"): ("dog", b"g"), or
 def _seed_hit(data: bytes) -> bool:
     if b"%" in data and b"%2e" in data:  # memchr first: `%` is rare
         return True
-    if b":" in data and _COLON.search(data) is not None:
-        return True
     tags = [False]
     hits = 0
     for rx in _ANCHORED:
@@ -274,7 +270,7 @@ def _seed_hit(data: bytes) -> bool:
                 )
             if _candidate_hit(data, label, end - len(label), end, tags):
                 return True
-    return False
+    return b":" in data and _COLON.search(data) is not None  # last: `:` is everywhere in markup
 
 
 def maybe_links(content: str | bytes) -> bool:
@@ -291,12 +287,10 @@ def maybe_links(content: str | bytes) -> bool:
     return b"&" in raw and _entity_hit(raw)
 
 
-# The same seeds, located. The page is folded as `maybe_links` folds it (deleting), block by block, so
-# that each seed found there can be traced to its block; only those blocks are folded again keeping
-# every byte where it was (non-ASCII bytes and line breaks become dots) and searched for offsets.
+# The same seeds, located: on pages `maybe_links` does not clear, the page is folded again keeping every
+# byte where it was (non-ASCII bytes and line breaks become dots), so an offset found is a page offset.
 _POS_FOLD = bytes(_FOLD_TABLE[b] if b < 0x80 and b not in b"\r\n" else 0x2E for b in range(256))
 MAX_CANDIDATES = 512  # more than this: the caller reads the whole page instead
-_BLOCK = 2048
 _LITERAL = -1  # a seed found by `%2e` or a scheme colon, not by one of _ANCHORED
 
 
@@ -311,8 +305,11 @@ def candidates(raw: bytes) -> list[int] | None:
     out: set[int] = set()
     special = False
     if not raw.isascii():
-        if _TELEGRAM_KO in raw:
-            out.update(m.start() for m in _HANDLE_SEED.finditer(raw))
+        i = raw.find(_TELEGRAM_KO)
+        while i >= 0:  # each `텔레그램` with an `@` soon after it
+            if b"@" in raw[i : i + 400] and (m := _HANDLE_SEED.match(raw, i)) is not None:
+                out.add(m.start())
+            i = raw.find(_TELEGRAM_KO, i + 1)
         special = _has_special_utf8(raw)
         if special:
             for lead, rx in _special_utf8():
@@ -321,35 +318,35 @@ def candidates(raw: bytes) -> list[int] | None:
                     out.update(m.start() for m in rx.finditer(raw, max(0, i - 3)))
         if len(out) > MAX_CANDIDATES:
             return None
-    blocks = [raw[i : i + _BLOCK].translate(_FOLD_TABLE, _DROP) for i in range(0, len(raw), _BLOCK)]
-    data = b"".join(blocks)
-    entities = b"&" in raw and _entity_hit(raw)
-    if not out and not special and not entities and not _seed_hit(data):
-        return []  # what maybe_links answers, at its cost: most pages end here
-    folded = _seed_offsets(data)
-    if folded is None:
+    entities = _entity_offsets(raw) if b"&" in raw else []
+    if entities is None:
         return None
-    ends = list(accumulate(map(len, blocks)))
-    passes: dict[int, set[int]] = {}
-    for q, k in folded:
-        passes.setdefault(bisect_right(ends, q), set()).add(k)
-    for b, ks in sorted(passes.items()):
-        lo = max(0, (b - 1) * _BLOCK)  # a seed's first label may sit in the block before
-        found = _seed_offsets(raw[lo : (b + 1) * _BLOCK].translate(_POS_FOLD), ks)
-        if found is None:
-            return None
-        out.update(lo + q for q, _ in found)
-    if entities:
-        for n, m in enumerate(_ENTITY.finditer(raw)):
-            if n >= MAX_HITS:
-                return None
-            entity = m.group().decode("ascii")
-            decoded = html.unescape(entity)
-            if decoded != entity and any(_URLISH.match(c) or visible_change(c) is not None for c in decoded):
-                out.add(m.start())
+    out.update(entities)
+    # A page that names a platform host outright is read for offsets at once; any other first takes
+    # maybe_links' own test (its fold is smaller, and it stops at the first seed): most end there.
+    named = b".me/" in raw or b"discord" in raw or b"kakao.com" in raw
+    if not named and not out and not special and not _seed_hit(raw.translate(_FOLD_TABLE, _DROP)):
+        return []
+    found = _seed_offsets(raw.translate(_POS_FOLD))
+    if found is None:
+        return None
+    out.update(q for q, _ in found)
     if len(out) > MAX_CANDIDATES:
         return None
     return sorted(out)
+
+
+def _entity_offsets(raw: bytes) -> list[int] | None:
+    """Offsets of the entities `_entity_hit` looks for (None: very many)."""
+    out = []
+    for n, m in enumerate(_ENTITY.finditer(raw)):
+        if n >= MAX_HITS:
+            return None
+        entity = m.group().decode("ascii")
+        decoded = html.unescape(entity)
+        if decoded != entity and any(_URLISH.match(c) or visible_change(c) is not None for c in decoded):
+            out.append(m.start())
+    return out
 
 
 def _seed_offsets(data: bytes, passes: set[int] | None = None) -> list[tuple[int, int]] | None:

@@ -10,6 +10,7 @@ It returns None where only the tree walk reads the page faithfully (`markup.Unus
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from functools import partial
 from itertools import accumulate
 from urllib.parse import urljoin
@@ -44,7 +45,7 @@ def occurrences(raw: bytes, base_url: str | None) -> list[Occurrence] | None:
         return []
     try:
         page = _Page(Markup(raw), base_url)
-        if b"<base" in page.mk.low:
+        if page.mk.has_base:
             return None
         return page.read(found)
     except UnusualMarkupError:
@@ -165,15 +166,40 @@ class _Page:
 
 
 _SEP = "\n\x00\n"  # between texts scanned together: no link, handle or disguise spans it
+# A site repeats its boilerplate (scripts, share buttons, the footer) on every page: the hits of recent
+# texts are kept. Small, so that it serves neighbouring pages of one site, not a corpus read twice.
+_RECENT: OrderedDict[str, tuple[tuple[int, Hit], ...]] = OrderedDict()
+_RECENT_SIZE = 256
+_RECENT_TEXT = 8192  # longer texts are not kept
+
+
+def forget() -> None:
+    """Empty the cache of recently scanned texts (benchmarks do, between timed passes)."""
+    _RECENT.clear()
 
 
 def scan_each(texts: list[str]) -> list[tuple[int, int, Hit]]:
-    """(index of the text, offset in it, hit) for every hit in `texts`, scanned in one call."""
-    if not texts:
-        return []
-    starts = list(accumulate((len(t) + len(_SEP) for t in texts[:-1]), initial=0))
-    out = []
-    for hit in scan(_SEP.join(texts), prefilter=len(texts) > 8):  # few texts: each holds a candidate
-        k = bisect_right(starts, hit.start) - 1
-        out.append((k, hit.start - starts[k], hit))
-    return out
+    """(index of the text, offset in it, hit) for every hit in `texts`; the texts not seen recently are
+    scanned in one call (the scanner's cost is mostly per call)."""
+    found: list[tuple[tuple[int, Hit], ...] | None] = [None] * len(texts)
+    todo = []
+    for k, text in enumerate(texts):
+        hits = _RECENT.get(text)
+        if hits is None:
+            todo.append(k)
+        else:
+            _RECENT.move_to_end(text)
+            found[k] = hits
+    if todo:
+        fresh: dict[int, list[tuple[int, Hit]]] = {k: [] for k in todo}
+        starts = list(accumulate((len(texts[k]) + len(_SEP) for k in todo[:-1]), initial=0))
+        for hit in scan(_SEP.join(texts[k] for k in todo), prefilter=len(todo) > 8):
+            i = bisect_right(starts, hit.start) - 1
+            fresh[todo[i]].append((hit.start - starts[i], hit))
+        for k, hits in fresh.items():
+            found[k] = tuple(hits)
+            if len(texts[k]) <= _RECENT_TEXT:
+                _RECENT[texts[k]] = found[k]  # type: ignore[assignment]
+        while len(_RECENT) > _RECENT_SIZE:
+            _RECENT.popitem(last=False)
+    return [(k, start, hit) for k, hits in enumerate(found) for start, hit in hits or ()]
