@@ -166,4 +166,5 @@ def extract(
             return _merge(walked.occurrences + _raw_occurrences(text, walked))
     if text is None:
         text = decode(content, content_type, encoding)
-    return _merge(_text_occurrences(unescape(text)))
+    # entities are decoded by the scanner's normalisation, so a link written with them keeps its raw form
+    return _merge(_text_occurrences(text))

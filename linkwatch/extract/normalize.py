@@ -1,18 +1,23 @@
-"""Undo the disguises forums use (NFKC, zero-width, defanged dots, spaced hosts) while tracking offsets.
+"""Undo the disguises forums use (NFKC, zero-width, defanged dots, spaced hosts…) while tracking offsets.
 
 The normalised text is what the scanner matches; `OffsetMap` maps a span of it back to the text as
-written, so each link keeps its `raw` form and is `obfuscated` exactly when the two differ.
+written, so each link keeps its `raw` form and is `obfuscated` exactly when the two differ. Stages:
+entities written as text; characters (NFKC, invisible, look-alike letters, marks over letters);
+ASCII refanging (`[.]`, `hxxp`, spaced hosts); hosts and paths written out (`spelled`).
 """
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Callable
-from functools import lru_cache
+from collections.abc import Callable, Iterator
+from functools import cache, lru_cache
 
+from .lookalike import MARK_RANGES, MARKS, lookalikes
 from .platforms import KNOWN_HOSTS
+from .spelled import SPELLED, needs_spelled, spelled, spelled_windows
 
 # RFC 3454 B.1 "mapped to nothing" (plus LRM/RLM, also invisible).
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"
@@ -44,8 +49,59 @@ def visible_change(c: str) -> str | None:
     return None if new == c else new
 
 
+_URL_ASCII = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./:+%@_-#?=&~")
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
 def _stage1(m: re.Match[str]) -> str:
-    return "".join(_char(c) for c in m.group())
+    """One run of special characters. Marks and invisible characters right after URL text go; letters
+    of other scripts become the ASCII letter they read as when the run sits against ASCII letters or
+    digits and holds no letter that reads as nothing ASCII (a Russian word stays Russian)."""
+    run = m.group()
+    text, start, end = m.string, m.start(), m.end()
+    before = text[start - 1] if start else ""
+    near_ascii = before in _ALNUM or (end < len(text) and text[end] in _ALNUM)
+    look = lookalikes() if near_ascii else {}
+    if look and any(c.isalpha() and c not in look and _char(c) == c for c in run):
+        look = {}
+    out = []
+    prev = before
+    for c in run:
+        if c in MARKS and prev in _URL_ASCII:
+            continue  # over or inside URL text: `t̶.̶m̶e̶`, `open.kakao.c\u00adom`
+        new = look.get(c) or _char(c)
+        out.append(new)
+        prev = new[-1:] if new else prev
+    return "".join(out)
+
+
+# Entities written as text (a page that shows `t&#x2E;me`, its source holding `t&amp;#x2E;me`).
+_ENTITY_TEXT = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{2,10});?")
+
+
+def _entity(m: re.Match[str]) -> str:
+    return htmllib.unescape(m.group())
+
+
+# A host written with `%2E` for its dots, or a path with `%2F`/`%2B`: decoded where the token starts
+# (never inside another URL's query, where an encoded URL is a redirect the resolver unwraps).
+_PCT = r"(?:\.|%2[eE])"
+_PCT_HOSTS = "|".join(
+    _PCT.join(re.escape(x) for x in h.split(".")) for h in sorted(KNOWN_HOSTS, key=len, reverse=True)
+)
+_PCT_SLASH = r"(?:%2[fF]|/)"
+_PERCENT = re.compile(
+    rf"(?i)(?<![A-Za-z0-9%=/.@_-])(?P<host>{_PCT_HOSTS})"
+    rf"(?P<path>{_PCT_SLASH}(?:(?:joinchat|o|invite){_PCT_SLASH})?(?:%2[bB]|\+)?)"
+)
+
+
+def _percent(m: re.Match[str]) -> str:
+    if "%" not in m.group():
+        return m.group()
+    host = re.sub(r"%2[eE]", ".", m.group("host")).lower()
+    path = re.sub(r"%2[fF]", "/", m.group("path"))
+    return host + re.sub(r"%2[bB]", "+", path)
 
 
 _SP = r"[ \t]{0,3}"
@@ -96,6 +152,13 @@ def _stage2(m: re.Match[str]) -> str:
     return "http"
 
 
+def _in_windows(
+    text: str, pattern: re.Pattern[str], windows: list[tuple[int, int]]
+) -> Iterator[re.Match[str]]:
+    for lo, hi in windows:
+        yield from pattern.finditer(text, lo, hi)
+
+
 class OffsetMap:
     """Maps spans of a rewritten string back to the string it was rewritten from."""
 
@@ -119,13 +182,20 @@ class OffsetMap:
 
 
 def _rewrite(
-    text: str, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str]
+    text: str,
+    pattern: re.Pattern[str],
+    repl: Callable[[re.Match[str]], str],
+    windows: list[tuple[int, int]] | None = None,
 ) -> tuple[str, OffsetMap]:
+    """`text` with each match of `pattern` replaced (only in `windows`, sorted spans, when given)."""
     out: list[str] = []
     omap = OffsetMap()
     last = 0
     out_len = 0
-    for m in pattern.finditer(text):
+    found = pattern.finditer(text) if windows is None else _in_windows(text, pattern, windows)
+    for m in found:
+        if m.start() < last:
+            continue  # overlapping windows saw it already
         new = repl(m)
         old = m.group()
         if new == old:
@@ -171,7 +241,28 @@ def _needs_stage1(text: str) -> bool:
         return False
     from .prefilter import has_relevant_special  # a cycle at import time otherwise
 
-    return any(c in text for c in ALWAYS_CHANGED) or has_relevant_special(text)
+    if any(c in text for c in ALWAYS_CHANGED) or has_relevant_special(text):
+        return True
+    near = _lookalike_near()
+    for n, m in enumerate(_SPECIAL.finditer(text)):  # runs of other scripts' letters, marks, symbols…
+        if n > 5000:
+            return True  # a text of other scripts: read it all
+        a, b = m.start(), m.end()
+        if (a and _MARK_AFTER_URL.match(text, a - 1)) or near.search(text, max(0, a - 1), b + 1):
+            return True
+    return False
+
+
+# A mark right after URL text, and a non-ASCII letter (of any script but Hangul and CJK) against an
+# ASCII letter or digit: the character stage has something to do.
+_MARK_AFTER_URL = re.compile("[!-~][" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in MARK_RANGES) + "]")
+
+
+@cache
+def _lookalike_near() -> re.Pattern[str]:
+    """A letter that reads as ASCII (UTS #39) against an ASCII letter or digit."""
+    cls = "[" + "".join(re.escape(c) for c in sorted(lookalikes())) + "]"
+    return re.compile(f"[A-Za-z0-9]{cls}|{cls}[A-Za-z0-9]")
 
 
 class Normalised:
@@ -179,17 +270,35 @@ class Normalised:
 
     def __init__(self, text: str) -> None:
         self.original = text
-        if _needs_stage1(text):
-            t1, self._m1 = _rewrite(text, _SPECIAL, _stage1)
-        else:
-            t1, self._m1 = text, OffsetMap()
-        if _needs_stage2(t1):
-            self.text, self._m2 = _rewrite(t1, _STAGE2, _stage2)
-        else:
-            self.text, self._m2 = t1, OffsetMap()
+        self._maps: list[OffsetMap] = []
+        t = text
+        if "&" in t and _ENTITY_TEXT.search(t):
+            t = self._apply(t, _ENTITY_TEXT, _entity)
+        if _needs_stage1(t):
+            t = self._apply(t, _SPECIAL, _stage1)
+        if "%" in t:
+            t = self._apply(t, _PERCENT, _percent)
+        if needs_spelled(t):  # before refanging: it reads `t . me / + x` whole
+            t = self._apply(t, SPELLED, spelled, spelled_windows(t))
+        if _needs_stage2(t):
+            t = self._apply(t, _STAGE2, _stage2)
+        self.text = t
+
+    def _apply(
+        self,
+        text: str,
+        pattern: re.Pattern[str],
+        repl: Callable[[re.Match[str]], str],
+        windows: list[tuple[int, int]] | None = None,
+    ) -> str:
+        new, omap = _rewrite(text, pattern, repl, windows)
+        if omap.segs:
+            self._maps.append(omap)
+        return new
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The span in the original text that produced text[start:end]."""
-        s = self._m1.start(self._m2.start(start))
-        e = self._m1.end(self._m2.end(end))
+        s, e = start, end
+        for omap in reversed(self._maps):
+            s, e = omap.start(s), omap.end(e)
         return s, max(s, e)

@@ -23,6 +23,7 @@ import re
 from functools import cache
 from unicodedata import is_normalized
 
+from .lookalike import MARKS, lookalikes
 from .normalize import ALWAYS_CHANGED, visible_change
 
 _URLISH = re.compile(r"[A-Za-z0-9./:@+#%-]")
@@ -91,6 +92,8 @@ _ENTITY = re.compile(
     rb"&(?!(?:amp|lt|gt|quot|nbsp|apos|#0*3[489]|#0*6[02]|#0*160|#x0*2[267]|#x0*3[ce]|#x0*a0);)"
     rb"[#A-Za-z0-9]{1,32};?"
 )
+# An entity written as text: its source escapes the `&` once more (`t&amp;#x2E;me` shows `t&#x2E;me`).
+_ENTITY_TWICE = re.compile(rb"&amp;(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{2,10});?")
 MAX_HITS = 2000  # a page with more seed hits than this is simply parsed
 
 
@@ -147,14 +150,23 @@ def _has_special(text: str) -> bool:
 
 
 def _entity_hit(data: bytes) -> bool:
-    for n, m in enumerate(_ENTITY.finditer(data)):
-        if n >= MAX_HITS:
-            return True
-        entity = m.group().decode("ascii")
-        decoded = html.unescape(entity)
-        if decoded != entity and any(_URLISH.match(c) or visible_change(c) is not None for c in decoded):
-            return True
-    return False
+    return bool(_entity_offsets(data, first=True))
+
+
+def _entity_offsets(raw: bytes, first: bool = False) -> list[int] | None:
+    """Offsets of entities (also written as text) that decode to URL text (None: very many)."""
+    out = []
+    for rx, skip in ((_ENTITY, 1), (_ENTITY_TWICE, 5)):
+        for n, m in enumerate(rx.finditer(raw)):
+            if n >= MAX_HITS:
+                return [m.start()] if first else None
+            entity = "&" + m.group()[skip:].decode("ascii")
+            decoded = html.unescape(entity)
+            if decoded != entity and any(_URLISH.match(c) or visible_change(c) is not None for c in decoded):
+                out.append(m.start())
+                if first:
+                    return out
+    return out
 
 
 def _trie(seqs: list[bytes]) -> bytes:
@@ -192,22 +204,85 @@ def _special_utf8() -> tuple[tuple[bytes, re.Pattern[bytes]], ...]:
     return tuple(out)
 
 
-_TELEGRAM_KO = "텔레그램".encode()
-# `텔레그램 @name` (scan's _HANDLE): the word, then within a few characters (spaces, `아이디`/`ID`, a colon,
-# tags the DOM drops) an `@`. A fullwidth `＠` is a special character, seen above.
-_HANDLE_SEED = re.compile(_TELEGRAM_KO + rb"(?:[^@<\n]|<[^<>\n]{0,200}>){0,24}?@")
+_TELE_KO = "텔레".encode()
+# `텔레그램 @name`, `텔레 아이디: @name`, `텔레그램에서 @name 검색` (scan's _HANDLES): the word, then within a
+# few characters (spaces, `아이디`/`ID`, a colon, a particle, tags the DOM drops) an `@`. A fullwidth
+# `＠` is a special character, seen above.
+_HANDLE_SEED = re.compile(_TELE_KO + rb"(?:[^@<\n]|<[^<>\n]{0,200}>){0,48}?@")
+# A host spelled out in Hangul (`티닷미`, `디스코드 닷 지지`, `오픈 점 카카오`): a label, 닷 or 점, a label.
+# Hosts with ASCII labels and a Hangul or symbol separator are seen by the fold (non-ASCII -> dots).
+_KO_DOTS = ("닷".encode(), "점".encode())
+_KO_SPELLED = re.compile(
+    (
+        r"(?:티|미|디스코드|지지|오픈|카카오|컴|텔레그램|라인|[A-Za-z]{1,10})[ \t]{0,2}(?:닷|점)[ \t]{0,2}"
+        r"(?:티|미|디스코드|지지|오픈|카카오|컴|텔레그램|라인|[A-Za-z]{1,10})"
+    ).encode()
+)
+
+
+@cache
+def _context_utf8() -> tuple[tuple[bytes, re.Pattern[bytes]], ...]:
+    """(lead byte, regex) for characters stage 1 rewrites only beside URL text: marks and invisible
+    characters right after an ASCII character, and letters that read as ASCII against an ASCII letter
+    or digit (the lookbehinds sit after the lead byte, so each regex keeps a literal first byte)."""
+    known = _special_set() | ALWAYS_CHANGED
+    marks: dict[int, list[bytes]] = {}
+    looks: dict[int, list[bytes]] = {}
+    for group, chars in ((marks, MARKS), (looks, lookalikes())):
+        for c in chars:
+            if c not in known:
+                b = c.encode()
+                group.setdefault(b[0], []).append(b[1:])
+    out = []
+    for lead in sorted(set(marks) | set(looks)):
+        alts = []
+        if lead in marks:
+            alts.append(b"(?<=[\\x21-\\x7e]\\x%02x)" % lead + _trie(marks[lead]))
+        if lead in looks:
+            trie = _trie(looks[lead])
+            alts.append(b"(?<=[A-Za-z0-9]\\x%02x)" % lead + trie)
+            alts.append(trie + b"(?=[A-Za-z0-9])")
+        out.append((bytes([lead]), re.compile(b"\\x%02x(?:" % lead + b"|".join(alts) + b")")))
+    return tuple(out)
+
+
+def _special_offsets(raw: bytes, first: bool = False) -> list[int]:
+    """Offsets of what the fold cannot see: characters stage 1 rewrites, handle instructions, hosts
+    spelled in Hangul. `first`: stop at the first one."""
+    out: list[int] = []
+    if raw.isascii():
+        return out
+    i = raw.find(_TELE_KO)
+    while i >= 0:  # each `텔레` with an `@` soon after it
+        if b"@" in raw[i : i + 600] and _HANDLE_SEED.match(raw, i) is not None:
+            out.append(i)
+            if first:
+                return out
+        i = raw.find(_TELE_KO, i + 1)
+    for word in _KO_DOTS:
+        i = raw.find(word)
+        while i >= 0:
+            if _KO_SPELLED.search(raw, max(0, i - 14), i + 17) is not None:
+                out.append(i)
+                if first:
+                    return out
+            i = raw.find(word, i + 1)
+    for lead, rx in (*_special_utf8(), *_context_utf8()):
+        i = raw.find(lead)  # memchr; the regex then starts at the first lead byte, not at the top
+        if i < 0:
+            continue
+        if first:
+            if rx.search(raw, max(0, i - 1)) is not None:
+                return [i]
+            continue
+        out.extend(m.start() for m in rx.finditer(raw, max(0, i - 1)))
+        if len(out) > MAX_CANDIDATES:
+            return out
+    return out
 
 
 def _has_special_utf8(raw: bytes) -> bool:
-    if raw.isascii():
-        return False
-    if _TELEGRAM_KO in raw and _HANDLE_SEED.search(raw) is not None:
-        return True
-    for lead, rx in _special_utf8():
-        i = raw.find(lead)  # memchr; the regex then starts at the first lead byte, not at the top
-        if i >= 0 and rx.search(raw, i) is not None:
-            return True
-    return False
+    return bool(_special_offsets(raw, first=True))
 
 
 # The seeds above, searched in few passes over the folded page. A regex whose literal first byte
@@ -281,14 +356,15 @@ def maybe_links(content: str | bytes) -> bool:
     """
     raw = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content
     if _has_special_utf8(raw):
-        return True  # fullwidth, math letters, zero-width…: let the scanner judge
-    if _seed_hit(raw.translate(_FOLD_TABLE, _DROP)):
+        return True  # fullwidth, math letters, zero-width, look-alikes, Hangul hosts…: the scanner judges
+    if _seed_hit(raw.translate(_POS_FOLD)):
         return True
     return b"&" in raw and _entity_hit(raw)
 
 
-# The same seeds, located: on pages `maybe_links` does not clear, the page is folded again keeping every
-# byte where it was (non-ASCII bytes and line breaks become dots), so an offset found is a page offset.
+# The fold keeps every byte where it was: ASCII lower-cased, non-ASCII bytes, line breaks and the
+# separators above become dots (so `t🔹me`, `t 점 me`, `t\n.\nme` read `t...me`), and an offset found
+# in it is a page offset.
 _POS_FOLD = bytes(_FOLD_TABLE[b] if b < 0x80 and b not in b"\r\n" else 0x2E for b in range(256))
 MAX_CANDIDATES = 512  # more than this: the caller reads the whole page instead
 _LITERAL = -1  # a seed found by `%2e` or a scheme colon, not by one of _ANCHORED
@@ -302,51 +378,24 @@ def candidates(raw: bytes) -> list[int] | None:
     special character, an entity…), so a span of text, a tag or a script read around each offset
     holds every link of the page.
     """
-    out: set[int] = set()
-    special = False
-    if not raw.isascii():
-        i = raw.find(_TELEGRAM_KO)
-        while i >= 0:  # each `텔레그램` with an `@` soon after it
-            if b"@" in raw[i : i + 400] and (m := _HANDLE_SEED.match(raw, i)) is not None:
-                out.add(m.start())
-            i = raw.find(_TELEGRAM_KO, i + 1)
-        special = _has_special_utf8(raw)
-        if special:
-            for lead, rx in _special_utf8():
-                i = raw.find(lead)
-                if i >= 0:
-                    out.update(m.start() for m in rx.finditer(raw, max(0, i - 3)))
-        if len(out) > MAX_CANDIDATES:
-            return None
+    out = set(_special_offsets(raw))
     entities = _entity_offsets(raw) if b"&" in raw else []
-    if entities is None:
+    if entities is None or len(out) > MAX_CANDIDATES:
         return None
     out.update(entities)
-    # A page that names a platform host outright is read for offsets at once; any other first takes
-    # maybe_links' own test (its fold is smaller, and it stops at the first seed): most end there.
+    data = raw.translate(_POS_FOLD)
+    # A page that names a platform host outright is located at once; any other takes maybe_links'
+    # own test first (it stops at the first seed): most pages end there.
     named = b".me/" in raw or b"discord" in raw or b"kakao.com" in raw
-    if not named and not out and not special and not _seed_hit(raw.translate(_FOLD_TABLE, _DROP)):
+    if not named and not out and not _seed_hit(data):
         return []
-    found = _seed_offsets(raw.translate(_POS_FOLD))
+    found = _seed_offsets(data)
     if found is None:
         return None
     out.update(q for q, _ in found)
     if len(out) > MAX_CANDIDATES:
         return None
     return sorted(out)
-
-
-def _entity_offsets(raw: bytes) -> list[int] | None:
-    """Offsets of the entities `_entity_hit` looks for (None: very many)."""
-    out = []
-    for n, m in enumerate(_ENTITY.finditer(raw)):
-        if n >= MAX_HITS:
-            return None
-        entity = m.group().decode("ascii")
-        decoded = html.unescape(entity)
-        if decoded != entity and any(_URLISH.match(c) or visible_change(c) is not None for c in decoded):
-            out.append(m.start())
-    return out
 
 
 def _seed_offsets(data: bytes, passes: set[int] | None = None) -> list[tuple[int, int]] | None:

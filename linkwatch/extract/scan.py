@@ -45,9 +45,24 @@ _HOSTCH = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456
 _TRAIL = ".:;,('?!`"
 _LEFT_MAX = 8192
 # Rules "Normalisation" 4: a platform word right before a bare @username.
-_HANDLE = re.compile(
-    r"(?i)(?:텔레그램|telegram)(?:[ \t]{0,3}(?:아이디|id))?[ \t]{0,3}[:：]?[ \t]{0,3}"
-    r"@(?P<name>[A-Za-z][A-Za-z0-9_]{4,31})(?![A-Za-z0-9_-])"
+# Rules "Normalisation" 4 and issue #18: instructions a Korean reader takes for a chat address. Each
+# needs the platform word and either an id word, a colon, or a verb of searching or contacting.
+_NAME = r"@(?P<name>[A-Za-z][A-Za-z0-9_]{4,31})(?![A-Za-z0-9_-])"
+_SP3 = r"[ \t]{0,3}"
+_HANDLES = tuple(
+    re.compile("(?i)" + p)
+    for p in (
+        # 텔레그램 @name, Telegram ID: @name, 텔레그램 아이디는 @name, Telegram: search @name,
+        # 텔레그램 검색창에 @name
+        rf"(?:텔레그램|telegram)(?:{_SP3}(?:아이디|id|계정)(?:는|은)?)?{_SP3}[:：]?{_SP3}"
+        rf"(?:(?:search|검색창에|검색){_SP3})?{_NAME}",
+        # 텔레 아이디: @name (the short word needs the id word)
+        rf"텔레(?!그램){_SP3}(?:아이디|id|계정)(?:는|은)?{_SP3}[:：]?{_SP3}{_NAME}",
+        # 텔레 @name 으로 연락 (or a verb of contacting right after the name)
+        rf"텔레(?!그램){_SP3}{_NAME}(?={_SP3}(?:으로|로)?{_SP3}(?:연락|문의|추가|dm|디엠))",
+        # 텔레그램에서 @name 검색 (a verb of searching right after the name)
+        rf"(?:텔레그램|텔레)(?:에서|에){_SP3}{_NAME}(?={_SP3}(?:을|를)?{_SP3}(?:검색|찾|치|입력))",
+    )
 )
 
 
@@ -179,13 +194,22 @@ def _candidates(text: str) -> list[tuple[int, str]]:
 CHUNK = 4096  # scan in pieces ending at a line break; the prefilter skips pieces with no candidate
 
 
+_LINE_SEP = frozenset("./+:닷점시스")  # a line break beside these may sit inside a stretched separator
+
+
 def _chunks(text: str) -> list[tuple[int, int]]:
-    """Spans covering `text`, cut after a line break (no link, handle or disguise spans one)."""
+    """Spans covering `text`, cut after a line break no link, handle or disguise spans (never one
+    beside a separator that a stretched disguise may break over lines)."""
     spans = []
     start = 0
     n = len(text)
     while start < n:
         cut = text.find("\n", min(start + CHUNK, n))
+        while cut >= 0 and (
+            text[max(0, cut - 12) : cut].rstrip(" \t\r\n")[-1:] in _LINE_SEP
+            or text[cut : cut + 12].lstrip(" \t\r\n")[:1] in _LINE_SEP
+        ):
+            cut = text.find("\n", cut + 1)
         end = n if cut < 0 else cut + 1
         spans.append((start, end))
         start = end
@@ -214,8 +238,8 @@ def _scan_piece(text: str, offset: int) -> list[Hit]:
             s, e = norm.span(off, off + len(cand))
             raw = text[s:e]
             hits.append(Hit(s + offset, e + offset, found, redirect, raw, raw != cand))
-    if "@" in t and ("텔레그램" in t or "telegram" in t.lower()):
-        for m in _HANDLE.finditer(t):
+    if "@" in t and ("텔레" in t or "telegram" in t.lower()):
+        for m in (m for rx in _HANDLES for m in rx.finditer(t)):
             name = m.group("name")
             if valid_username(name):
                 s, e = norm.span(m.start(), m.end())
