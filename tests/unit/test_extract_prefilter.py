@@ -13,7 +13,7 @@ import pytest
 import linkwatch.extract as extract_pkg
 from linkwatch.extract import extract
 from linkwatch.extract.platforms import KNOWN_HOSTS
-from linkwatch.extract.prefilter import maybe_links, special_chars
+from linkwatch.extract.prefilter import candidates, maybe_links, special_chars
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "corpus" / "invite_vectors_dev.json"
 # bench/ is not an installed package; load its page generator by path (the same pages the bench times)
@@ -194,3 +194,27 @@ def test_utf8_pages_as_bytes_give_what_their_text_gives() -> None:
         html_page = page(rng, links)
         assert extract(html_page.encode()) == extract(html_page)
         assert extract(("\ufeff" + html_page).encode()) == extract(html_page)
+
+
+# Issue #18's separators and spellings, and what may ride on a host's letters.
+_SEPARATORS_18 = [" . ", "\n.\n", " \n . \n ", "닷", " 점 ", " dot ", "🔹", "•", " · ", "❤️", "%2E", "&#x2E;"]
+_LABELS_18 = {"t": ["t", "티", "tee", "t\u0336", "ｔ"], "me": ["me", "미", "mе", "m\u0336e\u0336"]}
+_SLASHES_18 = ["/", " / ", " 슬래시 ", "슬래시", "\n/\n", "／", "%2F"]
+_PLUSES_18 = ["+", "+ ", "플러스 ", "＋", "%2B"]
+
+
+def test_prefilter_is_a_superset_on_the_new_disguises() -> None:
+    rng = random.Random(18)
+    found = 0
+    for _ in range(1500):
+        host = rng.choice(_LABELS_18["t"]) + rng.choice(_SEPARATORS_18) + rng.choice(_LABELS_18["me"])
+        text = f"가입 {host}{rng.choice(_SLASHES_18)}{rng.choice(_PLUSES_18)}SynthNew18 문의"
+        links = extract(text)
+        if links:
+            found += 1
+            assert maybe_links(text), text
+            assert maybe_links(text.encode()), text
+            page = f"<p>{text.replace('&', '&amp;')}</p>".encode()
+            assert candidates(page), text
+            assert extract(page) == extract(f"<p>{text.replace('&', '&amp;')}</p>"), text
+    assert found > 500
