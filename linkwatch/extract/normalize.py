@@ -13,11 +13,11 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
-from functools import cache, lru_cache
+from functools import lru_cache
 
-from .lookalike import MARK_RANGES, MARKS, lookalikes
+from .lookalike import MARKS, lookalikes
 from .platforms import KNOWN_HOSTS
-from .spelled import SPELLED, needs_spelled, spelled, spelled_windows
+from .spelled import SPELLED, spelled, spelled_windows
 
 # RFC 3454 B.1 "mapped to nothing" (plus LRM/RLM, also invisible).
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"
@@ -243,26 +243,21 @@ def _needs_stage1(text: str) -> bool:
 
     if any(c in text for c in ALWAYS_CHANGED) or has_relevant_special(text):
         return True
-    near = _lookalike_near()
-    for n, m in enumerate(_SPECIAL.finditer(text)):  # runs of other scripts' letters, marks, symbols…
+    looks = lookalikes()
+    for n, m in enumerate(_TOUCHING.finditer(text)):  # other scripts' characters touching URL text
         if n > 5000:
-            return True  # a text of other scripts: read it all
-        a, b = m.start(), m.end()
-        if (a and _MARK_AFTER_URL.match(text, a - 1)) or near.search(text, max(0, a - 1), b + 1):
+            return True  # a text in another script: read it all
+        c = m.group("c") or m.group("c2")
+        if (c in MARKS and m.group("before")) or c in looks:
             return True
     return False
 
 
-# A mark right after URL text, and a non-ASCII letter (of any script but Hangul and CJK) against an
-# ASCII letter or digit: the character stage has something to do.
-_MARK_AFTER_URL = re.compile("[!-~][" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in MARK_RANGES) + "]")
-
-
-@cache
-def _lookalike_near() -> re.Pattern[str]:
-    """A letter that reads as ASCII (UTS #39) against an ASCII letter or digit."""
-    cls = "[" + "".join(re.escape(c) for c in sorted(lookalikes())) + "]"
-    return re.compile(f"[A-Za-z0-9]{cls}|{cls}[A-Za-z0-9]")
+# A non-ASCII character (not Hangul or CJK) right after URL text or right before an ASCII letter or digit.
+_TOUCHING = re.compile(
+    r"(?P<before>[!-~])(?P<c>[^\x00-\x7f\uac00-\ud7a3\u3131-\u318e\u4e00-\u9fff])"
+    r"|(?P<c2>[^\x00-\x7f\uac00-\ud7a3\u3131-\u318e\u4e00-\u9fff])(?=[A-Za-z0-9])"
+)
 
 
 class Normalised:
@@ -278,8 +273,9 @@ class Normalised:
             t = self._apply(t, _SPECIAL, _stage1)
         if "%" in t:
             t = self._apply(t, _PERCENT, _percent)
-        if needs_spelled(t):  # before refanging: it reads `t . me / + x` whole
-            t = self._apply(t, SPELLED, spelled, spelled_windows(t))
+        windows = spelled_windows(t)
+        if windows:  # before refanging: it reads `t . me / + x` whole
+            t = self._apply(t, SPELLED, spelled, windows)
         if _needs_stage2(t):
             t = self._apply(t, _STAGE2, _stage2)
         self.text = t

@@ -93,7 +93,7 @@ _ENTITY = re.compile(
     rb"[#A-Za-z0-9]{1,32};?"
 )
 # An entity written as text: its source escapes the `&` once more (`t&amp;#x2E;me` shows `t&#x2E;me`).
-_ENTITY_TWICE = re.compile(rb"&amp;(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{2,10});?")
+_ENTITY_TWICE = re.compile(rb"&amp;(?:#[0-9]{1,7};?|#[xX][0-9A-Fa-f]{1,6};?|[A-Za-z]{2,10};)")
 MAX_HITS = 2000  # a page with more seed hits than this is simply parsed
 
 
@@ -204,46 +204,54 @@ def _special_utf8() -> tuple[tuple[bytes, re.Pattern[bytes]], ...]:
     return tuple(out)
 
 
+@cache
+def _mark_utf8() -> tuple[tuple[bytes, re.Pattern[bytes]], ...]:
+    """(lead byte, regex) for marks and invisible characters right after an ASCII character (stage 1
+    deletes them there: `t̶.̶m̶e̶`); the lookbehind sits after the lead byte, so the regex keeps its
+    literal start. Their lead bytes are rare in Korean pages, but for the punctuation block's."""
+    by_lead: dict[int, list[bytes]] = {}
+    for c in MARKS - _special_set() - ALWAYS_CHANGED:
+        b = c.encode()
+        by_lead.setdefault(b[0], []).append(b[1:])
+    return tuple(
+        (bytes([lead]), re.compile(b"\\x%02x(?<=[\\x21-\\x7e]\\x%02x)" % (lead, lead) + _trie(tails)))
+        for lead, tails in sorted(by_lead.items())
+    )
+
+
+@cache
+def _lookalike_utf8() -> tuple[tuple[bytes, re.Pattern[bytes]], ...]:
+    """(lead byte, regex) for letters of other scripts that read as ASCII (UTS #39) against an ASCII
+    letter or digit, for the two-byte UTF-8 forms (Latin extensions, IPA, Greek, Cyrillic, Armenian…):
+    their lead bytes are absent from Korean pages, so each costs one memchr there. The rarer three-
+    and four-byte ones (Cherokee, Lisu, letter-like symbols) share lead bytes with Hangul, punctuation
+    and emoji: the scanner maps them, but they do not make a page a candidate by themselves."""
+    by_lead: dict[int, list[bytes]] = {}
+    for c in set(lookalikes()) - _special_set() - ALWAYS_CHANGED:
+        b = c.encode()
+        if len(b) == 2:
+            by_lead.setdefault(b[0], []).append(b[1:])
+    out = []
+    for lead, tails in sorted(by_lead.items()):
+        lit = b"\\x%02x" % lead
+        trie = _trie(tails)
+        rx = lit + b"(?:(?<=[A-Za-z0-9]" + lit + b")" + trie + b"|" + trie + b"(?=[A-Za-z0-9]))"
+        out.append((bytes([lead]), re.compile(rx)))
+    return tuple(out)
+
+
+_RARE = frozenset(range(0xC3, 0xE0)) | frozenset(range(0xF1, 0xF5))
+_RARE_LEADS = bytes(1 if b in _RARE else 0 for b in range(256))
 _TELE_KO = "텔레".encode()
 # `텔레그램 @name`, `텔레 아이디: @name`, `텔레그램에서 @name 검색` (scan's _HANDLES): the word, then within a
 # few characters (spaces, `아이디`/`ID`, a colon, a particle, tags the DOM drops) an `@`. A fullwidth
 # `＠` is a special character, seen above.
 _HANDLE_SEED = re.compile(_TELE_KO + rb"(?:[^@<\n]|<[^<>\n]{0,200}>){0,48}?@")
-# A host spelled out in Hangul (`티닷미`, `디스코드 닷 지지`, `오픈 점 카카오`): a label, 닷 or 점, a label.
-# Hosts with ASCII labels and a Hangul or symbol separator are seen by the fold (non-ASCII -> dots).
-_KO_DOTS = ("닷".encode(), "점".encode())
-_KO_SPELLED = re.compile(
-    (
-        r"(?:티|미|디스코드|지지|오픈|카카오|컴|텔레그램|라인|[A-Za-z]{1,10})[ \t]{0,2}(?:닷|점)[ \t]{0,2}"
-        r"(?:티|미|디스코드|지지|오픈|카카오|컴|텔레그램|라인|[A-Za-z]{1,10})"
-    ).encode()
-)
-
-
-@cache
-def _context_utf8() -> tuple[tuple[bytes, re.Pattern[bytes]], ...]:
-    """(lead byte, regex) for characters stage 1 rewrites only beside URL text: marks and invisible
-    characters right after an ASCII character, and letters that read as ASCII against an ASCII letter
-    or digit (the lookbehinds sit after the lead byte, so each regex keeps a literal first byte)."""
-    known = _special_set() | ALWAYS_CHANGED
-    marks: dict[int, list[bytes]] = {}
-    looks: dict[int, list[bytes]] = {}
-    for group, chars in ((marks, MARKS), (looks, lookalikes())):
-        for c in chars:
-            if c not in known:
-                b = c.encode()
-                group.setdefault(b[0], []).append(b[1:])
-    out = []
-    for lead in sorted(set(marks) | set(looks)):
-        alts = []
-        if lead in marks:
-            alts.append(b"(?<=[\\x21-\\x7e]\\x%02x)" % lead + _trie(marks[lead]))
-        if lead in looks:
-            trie = _trie(looks[lead])
-            alts.append(b"(?<=[A-Za-z0-9]\\x%02x)" % lead + trie)
-            alts.append(trie + b"(?=[A-Za-z0-9])")
-        out.append((bytes([lead]), re.compile(b"\\x%02x(?:" % lead + b"|".join(alts) + b")")))
-    return tuple(out)
+# A host spelled out in Hangul (`티닷미`, `디스코드 닷 지지`) is followed by a slash: spelled (`슬래시`,
+# `슬러시`: found here) or written (`티닷미/+x`: the fold sees a `/` right after non-ASCII text and
+# before a code, _HANGUL_SLASH). Hosts with ASCII labels and a Hangul or symbol separator are seen by
+# the fold itself (non-ASCII bytes become dots: `t 점 me` reads `t.....me`).
+_SLASH_KO = ("슬래".encode(), "슬러".encode())
 
 
 def _special_offsets(raw: bytes, first: bool = False) -> list[int]:
@@ -259,23 +267,28 @@ def _special_offsets(raw: bytes, first: bool = False) -> list[int]:
             if first:
                 return out
         i = raw.find(_TELE_KO, i + 1)
-    for word in _KO_DOTS:
-        i = raw.find(word)
-        while i >= 0:
-            if _KO_SPELLED.search(raw, max(0, i - 14), i + 17) is not None:
+    if b"\xec\x8a\xac" in raw:  # 슬
+        for word in _SLASH_KO:
+            i = raw.find(word)
+            while i >= 0:
                 out.append(i)
                 if first:
                     return out
-            i = raw.find(word, i + 1)
-    for lead, rx in (*_special_utf8(), *_context_utf8()):
+                i = raw.find(word, i + 1)
+    # Most lead bytes these regexes start from (Latin extensions to Armenian, combining marks, planes
+    # 14-16) are absent from Korean pages: one translate and one memchr tell, for all of them at once.
+    rare = b"\x01" in raw.translate(_RARE_LEADS)
+    for lead, rx in (*_special_utf8(), *_mark_utf8(), *_lookalike_utf8()):
+        if not rare and lead[0] in _RARE:
+            continue
         i = raw.find(lead)  # memchr; the regex then starts at the first lead byte, not at the top
         if i < 0:
             continue
         if first:
-            if rx.search(raw, max(0, i - 1)) is not None:
+            if rx.search(raw, i) is not None:
                 return [i]
             continue
-        out.extend(m.start() for m in rx.finditer(raw, max(0, i - 1)))
+        out.extend(m.start() for m in rx.finditer(raw, i))
         if len(out) > MAX_CANDIDATES:
             return out
     return out
@@ -322,6 +335,21 @@ def _candidate_hit(data: bytes, label: str, start: int, end: int, tags: list[boo
 _XO = {ord("i"): ("io", b""), ord("t"): ("to", b""), ord("d"): ("dog", b"g"), ord("c"): ("com", b"m")}
 
 
+# A slash after a host spelled in Hangul: right after non-ASCII text (3 dots in the fold), or after a
+# second label that follows non-ASCII text (`티닷me/`, `오픈닷kakao닷com/`), up to three separator dots
+# on either side of it (`티닷미 / +x`), then a code, `+` or a spelled plus. One regex from `/`, whose
+# fixed-width lookbehinds enumerate those forms.
+_HANGUL_SLASH = re.compile(
+    b"/(?<=[.emgo]/)(?:"  # the first lookbehind turns away `</` and most paths at once
+    + b"|".join(
+        b"(?<=\\.\\.\\." + label + b"\\." * k + b"/)"
+        for label in (b"", b"me", b"gg", b"com", b"kakao")
+        for k in range(4)
+    )
+    + rb")(?=\.{0,12}[+a-z0-9_])"
+)
+
+
 def _seed_hit(data: bytes) -> bool:
     if b"%" in data and b"%2e" in data:  # memchr first: `%` is rare
         return True
@@ -345,7 +373,9 @@ def _seed_hit(data: bytes) -> bool:
                 )
             if _candidate_hit(data, label, end - len(label), end, tags):
                 return True
-    return b":" in data and _COLON.search(data) is not None  # last: `:` is everywhere in markup
+    if b":" in data and _COLON.search(data) is not None:  # late: `:` is everywhere in markup
+        return True
+    return _HANGUL_SLASH.search(data) is not None
 
 
 def maybe_links(content: str | bytes) -> bool:
@@ -384,11 +414,8 @@ def candidates(raw: bytes) -> list[int] | None:
         return None
     out.update(entities)
     data = raw.translate(_POS_FOLD)
-    # A page that names a platform host outright is located at once; any other takes maybe_links'
-    # own test first (it stops at the first seed): most pages end there.
-    named = b".me/" in raw or b"discord" in raw or b"kakao.com" in raw
-    if not named and not out and not _seed_hit(data):
-        return []
+    if not out and not _seed_hit(data):
+        return []  # maybe_links' own test (it stops at the first seed): most pages end here
     found = _seed_offsets(data)
     if found is None:
         return None
@@ -408,6 +435,7 @@ def _seed_offsets(data: bytes, passes: set[int] | None = None) -> list[tuple[int
             out.append((i, _LITERAL))
             i = data.find(b"%2e", i + 1)
         out.extend((m.start(), _LITERAL) for m in _COLON.finditer(data))
+        out.extend((m.start(), _LITERAL) for m in _HANGUL_SLASH.finditer(data))
     for k, rx in enumerate(_ANCHORED):
         if passes is not None and k not in passes:
             continue

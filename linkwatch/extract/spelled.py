@@ -53,14 +53,8 @@ SPELLED = re.compile(
     rf"(?P<slash>{_SLASH})(?:(?P<word>{_WORDS})(?P<slash2>{_SLASH}))?(?P<plus>{_PLUS})?(?=[A-Za-z0-9_])"
 )
 _SLASH_SPELLED = re.compile(r"(?i)슬래시|슬러시|slash|플러스|plus")
-_CUES = ("닷", "점", "슬래시", "슬러시", "플러스", "/ ", " /", "\n", "tee", "slash", "plus", "+ ", " dot", "[")  # noqa: E501
-_SYMBOL_NEAR = re.compile(rf"[A-Za-z][ \t]{{0,2}}{SYMBOL}")
-
-
-def needs_spelled(text: str) -> bool:
-    """Cheap tests: could the text hold a host or path written out?"""
-    low = text.lower()
-    return any(c in low for c in _CUES) or (not text.isascii() and _SYMBOL_NEAR.search(text) is not None)
+_SYMBOL_NEAR = re.compile(rf"[A-Za-z0-9][ \t]{{0,2}}{SYMBOL}")
+_BROKEN = re.compile(r"\n[ \t]{0,3}[./+:]|[./+:][ \t]{0,3}\n")  # a separator beside a line break
 
 
 def spelled(m: re.Match[str]) -> str:
@@ -81,25 +75,24 @@ def spelled(m: re.Match[str]) -> str:
 
 
 _WINDOW = 160  # a written-out host and path start is shorter than this on each side of a cue
-_WINDOW_CUES = (
-    "닷", "점", "dot", "tee", "슬래시", "슬러시", "플러스", "plus", "slash",
-    "[", "(", "{", "\n", " . ", " / ",
-)  # fmt: skip
+# Each written-out form holds one of these (a stretched separator: a spaced `.` or `/`, or one beside a
+# line break; a symbol after a label is found by _SYMBOL_NEAR).
+_CUES = ("닷", "점", " dot ", "tee", "슬래시", "슬러시", "플러스", " plus ", " slash ", " . ", " / ", "+ ")
 
 
-def spelled_windows(text: str) -> list[tuple[int, int]] | None:
-    """Spans of a long text worth matching SPELLED in (around its cues), or None: the whole text."""
-    if len(text) <= 8192:
-        return None
+def spelled_windows(text: str) -> list[tuple[int, int]]:
+    """The spans of `text` worth matching SPELLED in: around its cues ([] when it has none)."""
     low = text.lower()
     cues = []
-    for cue in _WINDOW_CUES:
+    for cue in _CUES:
         i = low.find(cue)
         while i >= 0:
             cues.append(i)
-            if len(cues) > len(text) // 64:
-                return None  # cues everywhere: the whole text
+            if len(cues) > max(64, len(text) // 64):
+                return [(0, len(text))]  # cues everywhere: the whole text
             i = low.find(cue, i + 1)
+    if "\n" in text:
+        cues.extend(m.start() for m in _BROKEN.finditer(text))
     if not text.isascii():
         cues.extend(m.start() for m in _SYMBOL_NEAR.finditer(text))
     spans: list[tuple[int, int]] = []
