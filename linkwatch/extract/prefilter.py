@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import html
 import re
-from functools import cache
+from functools import cache, lru_cache
 from unicodedata import is_normalized
 
 from .lookalike import MARKS, lookalikes
@@ -153,6 +153,14 @@ def _entity_hit(data: bytes) -> bool:
     return bool(_entity_offsets(data, first=True))
 
 
+@lru_cache(maxsize=1024)  # pages repeat their entities (an emoji written as `&#128077;` in EUC-KR)
+def _urlish_entity(entity: bytes) -> bool:
+    """Does the entity (without its `&`) decode to URL text or to a character stage 1 rewrites?"""
+    text = "&" + entity.decode("ascii")
+    decoded = html.unescape(text)
+    return decoded != text and any(_URLISH.match(c) or visible_change(c) is not None for c in decoded)
+
+
 def _entity_offsets(raw: bytes, first: bool = False) -> list[int] | None:
     """Offsets of entities (also written as text) that decode to URL text (None: very many)."""
     out = []
@@ -160,9 +168,7 @@ def _entity_offsets(raw: bytes, first: bool = False) -> list[int] | None:
         for n, m in enumerate(rx.finditer(raw)):
             if n >= MAX_HITS:
                 return [m.start()] if first else None
-            entity = "&" + m.group()[skip:].decode("ascii")
-            decoded = html.unescape(entity)
-            if decoded != entity and any(_URLISH.match(c) or visible_change(c) is not None for c in decoded):
+            if _urlish_entity(m.group()[skip:]):
                 out.append(m.start())
                 if first:
                     return out

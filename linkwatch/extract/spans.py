@@ -9,6 +9,7 @@ It returns None where only the tree walk reads the page faithfully (`markup.Unus
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from functools import partial
@@ -147,7 +148,7 @@ class _Page:
                 continue
             seen.add(name)
             if name in URL_ATTRS and ANCHOR.search(value):
-                resolved = resolve(urljoin(self.base_url or _NO_BASE, value.strip()))
+                resolved = resolve(_join(self.base_url or _NO_BASE, value.strip()))
                 if resolved:
                     where = "href" if name == "href" else "attr"
                     for found, redirect in resolved:
@@ -163,6 +164,18 @@ class _Page:
                     for found, _redirect in resolve(urljoin(self.base_url, url) if self.base_url else url):
                         self.out.append(Occurrence(at, found, "meta", url, False, context))
         return scan_these
+
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+
+
+def _join(base: str, url: str) -> str:
+    """urljoin(base, url); a URL with another scheme than the base's is returned as is (what urljoin
+    does, without parsing both)."""
+    m = _SCHEME.match(url)
+    if m and not base.lower().startswith(m.group(1).lower() + ":"):
+        return url
+    return urljoin(base, url)
 
 
 _SEP = "\n\x00\n"  # between texts scanned together: no link, handle or disguise spans it

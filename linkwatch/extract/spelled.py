@@ -53,7 +53,8 @@ SPELLED = re.compile(
     rf"(?P<slash>{_SLASH})(?:(?P<word>{_WORDS})(?P<slash2>{_SLASH}))?(?P<plus>{_PLUS})?(?=[A-Za-z0-9_])"
 )
 _SLASH_SPELLED = re.compile(r"(?i)슬래시|슬러시|slash|플러스|plus")
-_SYMBOL_NEAR = re.compile(rf"[A-Za-z0-9][ \t]{{0,2}}{SYMBOL}")
+_SYMBOL_CHAR = re.compile(SYMBOL)
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _BROKEN = re.compile(r"\n[ \t]{0,3}[./+:]|[./+:][ \t]{0,3}\n")  # a separator beside a line break
 
 
@@ -93,8 +94,10 @@ def spelled_windows(text: str) -> list[tuple[int, int]]:
             i = low.find(cue, i + 1)
     if "\n" in text:
         cues.extend(m.start() for m in _BROKEN.finditer(text))
-    if not text.isascii():
-        cues.extend(m.start() for m in _SYMBOL_NEAR.finditer(text))
+    if not text.isascii():  # a symbol right after a label (searched from the symbol: they are few)
+        for m in _SYMBOL_CHAR.finditer(text):
+            if text[max(0, m.start() - 3) : m.start()].rstrip(" \t")[-1:] in _ALNUM:
+                cues.append(m.start())
     spans: list[tuple[int, int]] = []
     for c in sorted(cues):
         lo, hi = max(0, c - _WINDOW), min(len(text), c + _WINDOW)
