@@ -284,7 +284,8 @@ def _special_offsets(raw: bytes, first: bool = False) -> list[int]:
     # Most lead bytes these regexes start from (Latin extensions to Armenian, combining marks, planes
     # 14-16) are absent from Korean pages: one translate and one memchr tell, for all of them at once.
     rare = b"\x01" in raw.translate(_RARE_LEADS)
-    for lead, rx in (*_special_utf8(), *_mark_utf8(), *_lookalike_utf8()):
+    # the look-alikes only start from rare lead bytes: their data is not even loaded for most pages
+    for lead, rx in (*_special_utf8(), *_mark_utf8(), *(_lookalike_utf8() if rare else ())):
         if not rare and lead[0] in _RARE:
             continue
         i = raw.find(lead)  # memchr; the regex then starts at the first lead byte, not at the top
@@ -346,7 +347,7 @@ _XO = {ord("i"): ("io", b""), ord("t"): ("to", b""), ord("d"): ("dog", b"g"), or
 # on either side of it (`티닷미 / +x`), then a code, `+` or a spelled plus. One regex from `/`, whose
 # fixed-width lookbehinds enumerate those forms.
 _HANGUL_SLASH = re.compile(
-    b"/(?<=[.emgo]/)(?:"  # the first lookbehind turns away `</` and most paths at once
+    rb"/(?<=(?:\.\.|me|gg|om|ao|e\.|g\.|m\.|o\.)/)(?:"  # this first one turns away `</` and most paths
     + b"|".join(
         b"(?<=\\.\\.\\." + label + b"\\." * k + b"/)"
         for label in (b"", b"me", b"gg", b"com", b"kakao")
