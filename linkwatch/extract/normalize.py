@@ -243,12 +243,11 @@ def _needs_stage1(text: str) -> bool:
 
     if any(c in text for c in ALWAYS_CHANGED) or has_relevant_special(text):
         return True
-    looks = lookalikes()
     for n, m in enumerate(_TOUCHING.finditer(text)):  # other scripts' characters touching URL text
         if n > 5000:
             return True  # a text in another script: read it all
         c = m.group("c") or m.group("c2")
-        if (c in MARKS and m.group("before")) or c in looks:
+        if (c in MARKS and m.group("before")) or c in lookalikes():  # the data loads on first use
             return True
     return False
 
