@@ -144,13 +144,13 @@ def extract(
     else:
         text = content
         raw = text.encode("utf-8", "surrogatepass")
+    if not on_platform and not maybe_links(raw):
+        return []  # the prefilter proves most pages link-free, at its early-exit cost
     html = is_html(raw, content_type)
     if html and not on_platform:
-        found = occurrences(raw, base_url)  # the prefilter, then the candidates' spans only
+        found = occurrences(raw, base_url)  # the candidates' spans only
         if found is not None:
             return _merge(found)
-    elif not on_platform and not maybe_links(raw):
-        return []
     if html:
         if text is None:
             text = decode(content, content_type, encoding)

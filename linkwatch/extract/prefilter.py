@@ -188,41 +188,35 @@ def _trie(seqs: list[bytes]) -> bytes:
 
 @cache
 def _special_utf8() -> tuple[tuple[bytes, re.Pattern[bytes]], ...]:
-    """(anchor byte, regex of the UTF-8 forms holding it) for every character stage 1 turns into URL text.
+    """(anchor byte, regex) for every character stage 1 rewrites, one regex per UTF-8 lead byte.
 
-    `maybe_links` used to ask "not NFKC and holds such a character" of the decoded text; the first part
-    follows from the second (each of these has a compatibility decomposition), so the bytes test alone
-    is the same test, run with memchr and a literal-prefixed regex instead of decoding.
+    Everywhere: the characters NFKC turns into URL text and those always deleted or made dots
+    (`maybe_links` used to ask "not NFKC and holds such a character" of the decoded text; the first
+    part follows from the second, so the bytes test alone is the same test, run with memchr and a
+    literal-prefixed regex instead of decoding). Right after an ASCII character only: marks and
+    invisible characters (`t̶.̶m̶e̶`), by a lookbehind right after the lead byte, so that each regex
+    keeps its literal start.
     """
-    by_lead: dict[int, list[bytes]] = {}
-    for c in _special_set() | ALWAYS_CHANGED:
-        b = c.encode()
-        by_lead.setdefault(b[0], []).append(b[1:])
+    always = _special_set() | ALWAYS_CHANGED
+    by_lead: dict[int, tuple[list[bytes], list[bytes]]] = {}
+    for group, chars in ((0, always), (1, MARKS - always)):
+        for c in chars:
+            b = c.encode()
+            by_lead.setdefault(b[0], ([], []))[group].append(b[1:])
     out = []
-    for lead, rest in sorted(by_lead.items()):
-        if len({r[:1] for r in rest}) == 1 and all(len(r) > 1 for r in rest):
+    for lead, (rest, marks) in sorted(by_lead.items()):
+        lit = b"\\x%02x" % lead
+        if not marks and len({r[:1] for r in rest}) == 1 and all(len(r) > 1 for r in rest):
             # one second byte (U+A7F2-A7F4 after 0xEA, which also leads common Hangul): anchor on it
             second = rest[0][:1]
             rx = b"\\x%02x(?<=\\x%02x\\x%02x)" % (second[0], lead, second[0]) + _trie([r[1:] for r in rest])
             out.append((second, re.compile(rx)))
-        else:
-            out.append((bytes([lead]), re.compile(b"\\x%02x" % lead + _trie(rest))))
+            continue
+        alts = [_trie(rest)] if rest else []
+        if marks:
+            alts.append(b"(?<=[\\x21-\\x7e]" + lit + b")" + _trie(marks))
+        out.append((bytes([lead]), re.compile(lit + b"(?:" + b"|".join(alts) + b")")))
     return tuple(out)
-
-
-@cache
-def _mark_utf8() -> tuple[tuple[bytes, re.Pattern[bytes]], ...]:
-    """(lead byte, regex) for marks and invisible characters right after an ASCII character (stage 1
-    deletes them there: `t̶.̶m̶e̶`); the lookbehind sits after the lead byte, so the regex keeps its
-    literal start. Their lead bytes are rare in Korean pages, but for the punctuation block's."""
-    by_lead: dict[int, list[bytes]] = {}
-    for c in MARKS - _special_set() - ALWAYS_CHANGED:
-        b = c.encode()
-        by_lead.setdefault(b[0], []).append(b[1:])
-    return tuple(
-        (bytes([lead]), re.compile(b"\\x%02x(?<=[\\x21-\\x7e]\\x%02x)" % (lead, lead) + _trie(tails)))
-        for lead, tails in sorted(by_lead.items())
-    )
 
 
 @cache
@@ -285,7 +279,7 @@ def _special_offsets(raw: bytes, first: bool = False) -> list[int]:
     # 14-16) are absent from Korean pages: one translate and one memchr tell, for all of them at once.
     rare = b"\x01" in raw.translate(_RARE_LEADS)
     # the look-alikes only start from rare lead bytes: their data is not even loaded for most pages
-    for lead, rx in (*_special_utf8(), *_mark_utf8(), *(_lookalike_utf8() if rare else ())):
+    for lead, rx in (*_special_utf8(), *(_lookalike_utf8() if rare else ())):
         if not rare and lead[0] in _RARE:
             continue
         i = raw.find(lead)  # memchr; the regex then starts at the first lead byte, not at the top
@@ -408,8 +402,8 @@ _LITERAL = -1  # a seed found by `%2e` or a scheme colon, not by one of _ANCHORE
 
 
 def candidates(raw: bytes) -> list[int] | None:
-    """Sorted offsets in `raw` (UTF-8) near which a link may be written; [] proves there is none (what
-    `maybe_links` proves, at its cost), None says there are very many.
+    """Sorted offsets in `raw` (UTF-8) near which a link may be written, for a page `maybe_links` did not
+    clear; [] when there is none after all, None when there are very many.
 
     Each offset is where a seed `maybe_links` looks for starts (a second label, a platform word, a
     special character, an entity…), so a span of text, a tag or a script read around each offset
@@ -420,10 +414,7 @@ def candidates(raw: bytes) -> list[int] | None:
     if entities is None or len(out) > MAX_CANDIDATES:
         return None
     out.update(entities)
-    data = raw.translate(_POS_FOLD)
-    if not out and not _seed_hit(data):
-        return []  # maybe_links' own test (it stops at the first seed): most pages end here
-    found = _seed_offsets(data)
+    found = _seed_offsets(raw.translate(_POS_FOLD))
     if found is None:
         return None
     out.update(q for q, _ in found)

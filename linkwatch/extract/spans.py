@@ -36,10 +36,11 @@ CONTEXT_SPAN = 3072  # page bytes read on each side for a link's context (contex
 
 
 def occurrences(raw: bytes, base_url: str | None) -> list[Occurrence] | None:
-    """Occurrences in the HTML page `raw` (UTF-8), or None when the page needs the tree walk."""
+    """Occurrences in the HTML page `raw` (UTF-8, one `maybe_links` did not clear), or None when the
+    page needs the tree walk."""
     if base_on_platform(base_url):
         return None  # relative links there are invites: every href counts
-    found = candidates(raw)  # the prefilter: [] proves the page link-free
+    found = candidates(raw)
     if found is None:
         return None
     if not found:
