@@ -31,7 +31,7 @@ from .prefilter import candidates
 from .resolve import resolve
 from .scan import ANCHOR, Hit, scan
 
-MARGIN = 0  # page bytes read on each side of a candidate, then widened to block boundaries
+_SEPARATORS = frozenset("./+:／＋")
 CONTEXT_SPAN = 3072  # page bytes read on each side for a link's context (context_at uses < 3,000 chars)
 
 
@@ -76,8 +76,7 @@ class _Page:
             if tag is not None:
                 tags[tag.start] = (tag, None)
                 continue
-            lo = mk.block_before(max(0, p - MARGIN))
-            hi = mk.block_after(min(len(mk.raw), p + MARGIN))
+            lo, hi = self._block(p)
             if windows and lo <= windows[-1][1]:
                 windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))
             else:
@@ -119,6 +118,22 @@ class _Page:
                 context = partial(self._context, origin.start)  # type: ignore[union-attr]
             self.out.append(Occurrence(key, hit.found, where, hit.raw, hit.obfuscated, context))
         return self.out
+
+    def _block(self, p: int) -> tuple[int, int]:
+        """The block of text holding offset `p`, widened to its neighbours (up to four on each side)
+        while it is short or begins or ends with a separator: a disguise broken over lines (`t<br>.<br>
+        me<br>/<br>+…`) spans blocks, as it does in the tree walk's visible text."""
+        mk = self.mk
+        lo, hi = mk.block_before(p), mk.block_after(p)
+        for _ in range(4):
+            text = mk.visible(lo, hi).text.strip()
+            if len(text) > 8 and text[0] not in _SEPARATORS and text[-1] not in _SEPARATORS:
+                break
+            wider = (mk.block_before(lo) if lo else lo, mk.block_after(hi) if hi < len(mk.raw) else hi)
+            if wider == (lo, hi):
+                break
+            lo, hi = wider
+        return lo, hi
 
     def _context(self, page: int, vis: Visible | None = None) -> str:
         """The visible text around page offset `page`, as the tree walk gives it: read from a span wide
