@@ -207,3 +207,16 @@ def test_7_handles_in_ordinary_prose_yield_nothing(text: str) -> None:
 def test_plain_link_beside_its_disguise_is_not_obfuscated() -> None:
     links = extract("티닷미 슬래시 +SynthFam01 그리고 https://t.me/+SynthFam01")
     assert [(x.url, x.obfuscated, x.raw) for x in links] == [(TG, False, TG)]
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>가입 t<br>.<br>me<br>/<br>+SynthFam01 문의</p>",
+        "<div>t</div><div>.</div><div>me</div><div>/</div><div>+SynthFam01</div>",
+        "<p>티닷미<br>슬래시<br>+SynthFam01</p>",
+    ],
+)
+def test_3_separators_broken_over_lines_of_a_page(html: str) -> None:
+    links = extract(html.encode())
+    assert [(x.url, x.obfuscated) for x in links] == [(TG, True)]
