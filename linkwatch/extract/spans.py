@@ -10,6 +10,7 @@ It returns None where only the tree walk reads the page faithfully (`markup.Unus
 from __future__ import annotations
 
 import re
+import threading
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from functools import partial
@@ -199,12 +200,14 @@ _SEP = "\n\x00\n"  # between texts scanned together: no link, handle or disguise
 # texts are kept. Small, so that it serves neighbouring pages of one site, not a corpus read twice.
 _RECENT: OrderedDict[str, tuple[tuple[int, Hit], ...]] = OrderedDict()
 _RECENT_SIZE = 256
+_RECENT_LOCK = threading.Lock()
 _RECENT_TEXT = 8192  # longer texts are not kept
 
 
 def forget() -> None:
     """Empty the cache of recently scanned texts (benchmarks do, between timed passes)."""
-    _RECENT.clear()
+    with _RECENT_LOCK:
+        _RECENT.clear()
 
 
 def scan_each(texts: list[str]) -> list[tuple[int, int, Hit]]:
@@ -212,23 +215,25 @@ def scan_each(texts: list[str]) -> list[tuple[int, int, Hit]]:
     scanned in one call (the scanner's cost is mostly per call)."""
     found: list[tuple[tuple[int, Hit], ...] | None] = [None] * len(texts)
     todo = []
-    for k, text in enumerate(texts):
-        hits = _RECENT.get(text)
-        if hits is None:
-            todo.append(k)
-        else:
-            _RECENT.move_to_end(text)
-            found[k] = hits
+    with _RECENT_LOCK:  # the crawler may extract from several threads
+        for k, text in enumerate(texts):
+            hits = _RECENT.get(text)
+            if hits is None:
+                todo.append(k)
+            else:
+                _RECENT.move_to_end(text)
+                found[k] = hits
     if todo:
         fresh: dict[int, list[tuple[int, Hit]]] = {k: [] for k in todo}
         starts = list(accumulate((len(texts[k]) + len(_SEP) for k in todo[:-1]), initial=0))
         for hit in scan(_SEP.join(texts[k] for k in todo), prefilter=len(todo) > 8):
             i = bisect_right(starts, hit.start) - 1
             fresh[todo[i]].append((hit.start - starts[i], hit))
-        for k, hits in fresh.items():
-            found[k] = tuple(hits)
-            if len(texts[k]) <= _RECENT_TEXT:
-                _RECENT[texts[k]] = found[k]  # type: ignore[assignment]
-        while len(_RECENT) > _RECENT_SIZE:
-            _RECENT.popitem(last=False)
+        with _RECENT_LOCK:
+            for k, hits in fresh.items():
+                found[k] = tuple(hits)
+                if len(texts[k]) <= _RECENT_TEXT:
+                    _RECENT[texts[k]] = found[k]  # type: ignore[assignment]
+            while len(_RECENT) > _RECENT_SIZE:
+                _RECENT.popitem(last=False)
     return [(k, start, hit) for k, hits in enumerate(found) for start, hit in hits or ()]
