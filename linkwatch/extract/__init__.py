@@ -20,7 +20,7 @@ from functools import partial
 
 from .charset import decode, utf8_body
 from .page import Occurrence, Walked, base_on_platform, context_at, unescape, walk
-from .prefilter import maybe_links
+from .prefilter import NO, SPECIAL, verdict
 from .resolve import parse_url
 from .scan import Hit, scan
 from .shorteners import shortener_urls
@@ -144,11 +144,12 @@ def extract(
     else:
         text = content
         raw = text.encode("utf-8", "surrogatepass")
-    if not on_platform and not maybe_links(raw):
+    seen = SPECIAL if on_platform else verdict(raw)
+    if seen == NO:
         return []  # the prefilter proves most pages link-free, at its early-exit cost
     html = is_html(raw, content_type)
     if html and not on_platform:
-        found = occurrences(raw, base_url)  # the candidates' spans only
+        found = occurrences(raw, base_url, seen == SPECIAL)  # the candidates' spans only
         if found is not None:
             return _merge(found)
     if html:

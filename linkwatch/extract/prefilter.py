@@ -386,11 +386,21 @@ def maybe_links(content: str | bytes) -> bool:
     to U+FFFD, which is neither URL text nor special, so the raw bytes hold every character that counts.
     """
     raw = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content
+    return verdict(raw) != NO
+
+
+NO, MAYBE, SPECIAL = 0, 1, 2
+
+
+def verdict(raw: bytes) -> int:
+    """`maybe_links` on UTF-8 bytes, telling apart the pages that hold something only the byte-level
+    tests see (a character stage 1 rewrites, a handle instruction, a spelled slash): SPECIAL. The
+    other pages that may hold a link are MAYBE, and `candidates` need not look for those things."""
     if _has_special_utf8(raw):
-        return True  # fullwidth, math letters, zero-width, look-alikes, Hangul hosts…: the scanner judges
+        return SPECIAL  # fullwidth, math letters, zero-width, look-alikes, Hangul hosts…: the scanner judges
     if _seed_hit(raw.translate(_POS_FOLD)):
-        return True
-    return b"&" in raw and _entity_hit(raw)
+        return MAYBE
+    return MAYBE if b"&" in raw and _entity_hit(raw) else NO
 
 
 # The fold keeps every byte where it was: ASCII lower-cased, non-ASCII bytes, line breaks and the
@@ -401,15 +411,16 @@ MAX_CANDIDATES = 512  # more than this: the caller reads the whole page instead
 _LITERAL = -1  # a seed found by `%2e` or a scheme colon, not by one of _ANCHORED
 
 
-def candidates(raw: bytes) -> list[int] | None:
+def candidates(raw: bytes, special: bool = True) -> list[int] | None:
     """Sorted offsets in `raw` (UTF-8) near which a link may be written, for a page `maybe_links` did not
     clear; [] when there is none after all, None when there are very many.
 
     Each offset is where a seed `maybe_links` looks for starts (a second label, a platform word, a
     special character, an entity…), so a span of text, a tag or a script read around each offset
-    holds every link of the page.
+    holds every link of the page. `special=False`: `verdict` said MAYBE, so the byte-level tests
+    would find nothing.
     """
-    out = set(_special_offsets(raw))
+    out = set(_special_offsets(raw)) if special else set()
     entities = _entity_offsets(raw) if b"&" in raw else []
     if entities is None or len(out) > MAX_CANDIDATES:
         return None

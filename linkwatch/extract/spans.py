@@ -36,12 +36,12 @@ _SEPARATORS = frozenset("./+:／＋")
 CONTEXT_SPAN = 3072  # page bytes read on each side for a link's context (context_at uses < 3,000 chars)
 
 
-def occurrences(raw: bytes, base_url: str | None) -> list[Occurrence] | None:
+def occurrences(raw: bytes, base_url: str | None, special: bool = True) -> list[Occurrence] | None:
     """Occurrences in the HTML page `raw` (UTF-8, one `maybe_links` did not clear), or None when the
-    page needs the tree walk."""
+    page needs the tree walk. `special=False`: the prefilter's verdict was MAYBE, not SPECIAL."""
     if base_on_platform(base_url):
         return None  # relative links there are invites: every href counts
-    found = candidates(raw)
+    found = candidates(raw, special)
     if found is None:
         return None
     if not found:

@@ -13,7 +13,7 @@ import pytest
 import linkwatch.extract as extract_pkg
 from linkwatch.extract import extract
 from linkwatch.extract.platforms import KNOWN_HOSTS
-from linkwatch.extract.prefilter import candidates, maybe_links, special_chars
+from linkwatch.extract.prefilter import SPECIAL, candidates, maybe_links, special_chars
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "corpus" / "invite_vectors_dev.json"
 # bench/ is not an installed package; load its page generator by path (the same pages the bench times)
@@ -95,7 +95,7 @@ def test_prefilter_never_changes_the_result(monkeypatch: pytest.MonkeyPatch) -> 
     texts = pages + [v["input"] for v in json.loads(CORPUS.read_text(encoding="utf-8"))]
     with_prefilter = [extract(t) for t in texts]
     # no prefilter and no candidate spans: every page is walked as a tree and every piece of text scanned
-    monkeypatch.setattr(extract_pkg, "maybe_links", lambda _content: True)
+    monkeypatch.setattr(extract_pkg, "verdict", lambda _raw: SPECIAL)
     monkeypatch.setattr(extract_pkg, "occurrences", lambda *_args: None)
     # the module, not the `scan` function the package re-exports under the same name
     scan_module = importlib.import_module("linkwatch.extract.scan")
