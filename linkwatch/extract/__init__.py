@@ -1,8 +1,10 @@
 """Open-channel link extractor: finds invite links (Telegram, Discord, Kakao, …) in HTML or text.
 
-Pure: stdlib, lxml and charset-normalizer only (no Scrapy/Twisted; a test imports it in a fresh
-process to prove it). Rules: docs/invite-rules.md. The platform table is
-`linkwatch.extract.platforms.PLATFORMS`.
+Pure: stdlib, lxml, charset-normalizer and the UTS #39 data of confusable-homoglyphs only (no
+Scrapy/Twisted; a test imports it in a fresh process to prove it). Rules: docs/invite-rules.md. The
+platform table is `linkwatch.extract.platforms.PLATFORMS`. An HTML page is read around its
+candidates (`spans`), the lxml tree walk (`page`) being the reference for the pages that reader
+declines.
 
 `where` says how the link was seen. When a link is seen in several places, the strongest wins, in
 this order: `href` (an anchor's href names it directly), `meta` (meta refresh), `redirect` (inside
