@@ -247,11 +247,11 @@ _TELE_KO = "텔레".encode()
 # few characters (spaces, `아이디`/`ID`, a colon, a particle, tags the DOM drops) an `@`. A fullwidth
 # `＠` is a special character, seen above.
 _HANDLE_SEED = re.compile(_TELE_KO + rb"(?:[^@<\n]|<[^<>\n]{0,200}>){0,48}?@")
-# A host spelled out in Hangul (`티닷미`, `디스코드 닷 지지`) is followed by a slash: spelled (`슬래시`,
-# `슬러시`: found here) or written (`티닷미/+x`: the fold sees a `/` right after non-ASCII text and
-# before a code, _HANGUL_SLASH). Hosts with ASCII labels and a Hangul or symbol separator are seen by
-# the fold itself (non-ASCII bytes become dots: `t 점 me` reads `t.....me`).
-_SLASH_KO = ("슬래".encode(), "슬러".encode())
+# A host spelled out in Hangul: by its `닷`, or by the spelled slash that follows it (`슬래시`, `슬러시`;
+# `티점미/+x`, with 점 and a bare slash, is not seen). A second label right after Hangul text and
+# before a slash (`티 점 me/`) is seen by the fold's passes, and so are ASCII labels with a Hangul or
+# symbol separator (non-ASCII bytes become dots: `t 점 me` reads `t.....me`).
+_HANGUL_WORDS = (("슬래".encode(), "슬러".encode()), ("닷".encode(),))
 
 
 def _special_offsets(raw: bytes, first: bool = False) -> list[int]:
@@ -267,8 +267,10 @@ def _special_offsets(raw: bytes, first: bool = False) -> list[int]:
             if first:
                 return out
         i = raw.find(_TELE_KO, i + 1)
-    if b"\xec\x8a\xac" in raw:  # 슬
-        for word in _SLASH_KO:
+    for lead, words in zip((b"\xec\x8a\xac", b"\xeb\x8b\xb7"), _HANGUL_WORDS, strict=True):  # 슬, 닷
+        if lead not in raw:
+            continue
+        for word in words:
             i = raw.find(word)
             while i >= 0:
                 out.append(i)
@@ -307,9 +309,12 @@ def _has_special_utf8(raw: bytes) -> bool:
 _ANCHORED = tuple(
     re.compile(p, re.VERBOSE)
     for p in (
-        rb"m(?: atrix(?P<hit>) | e(?<=[.>]me)(?P<me>) )",  # first: `t.me` ends most searches early
+        # first: `t.me` ends most searches early. A label right after Hangul text, then a slash
+        # (`티닷me/`, `티 점 me /`, `오픈닷kakao닷com/`), is a host spelled in part in Hangul.
+        rb"""m(?: atrix(?P<hit>) | e(?<=\.\.\.me)(?=\.{0,3}/)(?P<hit1>) | (?<=\.\.\.com)(?=\.{0,3}/)(?P<hit2>)
+              | e(?<=[.>]me)(?P<me>) )""",
         rb"""g(?: n(?<=sgn)l(?P<hit>) | ram(?<=telegram)(?P<hit1>) | roup(?<=[.>]group)(?P<group>)
-              | g(?<=\.gg)/(?P<hit2>) | g(?<=[.>]gg)(?P<gg>) )""",
+              | g(?<=\.gg)/(?P<hit2>) | g(?<=\.\.\.gg)(?=\.{0,3}/)(?P<hit3>) | g(?<=[.>]gg)(?P<gg>) )""",
         rb"k(?: ey(?<=public_key)(?P<hit>) | akao(?<=[.>]kakao)(?P<kakao>) )",
         # io, to, dog and com share one lookbehind (`xo`: the bytes around `o` tell which label)
         rb"o(?: t\.(?<=\.dot\.)(?P<hit>) | rd(?<=discord)(?P<hit1>) | (?<=[.>][itdc]o)(?P<xo>) )",
@@ -336,21 +341,6 @@ def _candidate_hit(data: bytes, label: str, start: int, end: int, tags: list[boo
 _XO = {ord("i"): ("io", b""), ord("t"): ("to", b""), ord("d"): ("dog", b"g"), ord("c"): ("com", b"m")}
 
 
-# A slash after a host spelled in Hangul: right after non-ASCII text (3 dots in the fold), or after a
-# second label that follows non-ASCII text (`티닷me/`, `오픈닷kakao닷com/`), up to three separator dots
-# on either side of it (`티닷미 / +x`), then a code, `+` or a spelled plus. One regex from `/`, whose
-# fixed-width lookbehinds enumerate those forms.
-_HANGUL_SLASH = re.compile(
-    rb"/(?<=(?:\.\.|me|gg|om|ao|e\.|g\.|m\.|o\.)/)(?:"  # this first one turns away `</` and most paths
-    + b"|".join(
-        b"(?<=\\.\\.\\." + label + b"\\." * k + b"/)"
-        for label in (b"", b"me", b"gg", b"com", b"kakao")
-        for k in range(4)
-    )
-    + rb")(?=\.{0,12}[+a-z0-9_])"
-)
-
-
 def _seed_hit(data: bytes) -> bool:
     if b"%" in data and b"%2e" in data:  # memchr first: `%` is rare
         return True
@@ -374,9 +364,7 @@ def _seed_hit(data: bytes) -> bool:
                 )
             if _candidate_hit(data, label, end - len(label), end, tags):
                 return True
-    if b":" in data and _COLON.search(data) is not None:  # late: `:` is everywhere in markup
-        return True
-    return _HANGUL_SLASH.search(data) is not None
+    return b":" in data and _COLON.search(data) is not None  # last: `:` is everywhere in markup
 
 
 def maybe_links(content: str | bytes) -> bool:
@@ -444,7 +432,6 @@ def _seed_offsets(data: bytes, passes: set[int] | None = None) -> list[tuple[int
             out.append((i, _LITERAL))
             i = data.find(b"%2e", i + 1)
         out.extend((m.start(), _LITERAL) for m in _COLON.finditer(data))
-        out.extend((m.start(), _LITERAL) for m in _HANGUL_SLASH.finditer(data))
     for k, rx in enumerate(_ANCHORED):
         if passes is not None and k not in passes:
             continue
