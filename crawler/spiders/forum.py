@@ -317,7 +317,10 @@ class ForumSpider(Spider):
                 self.stats.inc_value("linkwatch/browser/render_failed")
                 logger.warning("Could not render %s twice (%s); reading the page as fetched", response.url,
                                result.error)
-        links = tuple(FoundLink.from_extracted(link) for link in extract(text, base_url=response.url))
+        # A page as fetched goes in as bytes: the extractor's prefilter reads them without a decode.
+        content = text if rendered else body
+        found = extract(content, base_url=response.url, content_type=ctype, encoding=self.source.encoding)
+        links = tuple(FoundLink.from_extracted(link) for link in found)
         tree = LexborHTMLParser(text) if "html" in ctype or not ctype else None
         item = Page(
             url=response.url, fetched_at=datetime.now(UTC), status=response.status, content_type=ctype,

@@ -8,7 +8,7 @@ from typing import BinaryIO
 import click
 
 from linkwatch.cli.params import CSV, JSON, JSONL, TEXT, format_option
-from linkwatch.extract import Link, decode
+from linkwatch.extract import Link
 from linkwatch.extract import extract as extract_links
 from linkwatch.text import for_terminal, json_for_terminal
 
@@ -68,7 +68,7 @@ def extract(base_url: str | None, fmt: str, files: tuple[str, ...]) -> None:
             click.echo(f"linkwatch extract: cannot read {name}: {reason}", err=True)
             failed = True
             continue
-        links = extract_links(decode(body), base_url)
+        links = extract_links(body, base_url)  # bytes: decoded only when the prefilter finds a candidate
         for link in links:
             record = _record(link, name if several else None)
             if fmt == JSONL:

@@ -1,8 +1,10 @@
 """Open-channel link extractor: finds invite links (Telegram, Discord, Kakao, …) in HTML or text.
 
-Pure: stdlib, lxml and charset-normalizer only (no Scrapy/Twisted; a test imports it in a fresh
-process to prove it). Rules: docs/invite-rules.md. The platform table is
-`linkwatch.extract.platforms.PLATFORMS`.
+Pure: stdlib, lxml, charset-normalizer and the UTS #39 data of confusable-homoglyphs only (no
+Scrapy/Twisted; a test imports it in a fresh process to prove it). Rules: docs/invite-rules.md. The
+platform table is `linkwatch.extract.platforms.PLATFORMS`. An HTML page is read around its
+candidates (`spans`), the lxml tree walk (`page`) being the reference for the pages that reader
+declines.
 
 `where` says how the link was seen. When a link is seen in several places, the strongest wins, in
 this order: `href` (an anchor's href names it directly), `meta` (meta refresh), `redirect` (inside
@@ -20,16 +22,18 @@ from functools import partial
 
 from .charset import decode, utf8_body
 from .page import Occurrence, Walked, base_on_platform, context_at, unescape, walk
-from .prefilter import maybe_links
+from .prefilter import NO, SPECIAL, verdict
 from .resolve import parse_url
 from .scan import Hit, scan
 from .shorteners import shortener_urls
+from .spans import occurrences
 
 __all__ = ["WHERE", "Link", "decode", "extract", "parse_url", "shortener_urls"]
 
 WHERE = ("href", "meta", "redirect", "attr", "text")  # strongest first
 _RANK = {w: i for i, w in enumerate(WHERE)}
 _TAG = re.compile(r"<(?:!--|!doctype|/?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>)", re.IGNORECASE)
+_TAG_BYTES = re.compile(_TAG.pattern.encode(), re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +54,7 @@ class Link:
         return asdict(self)
 
 
-def is_html(text: str, content_type: str | None = None) -> bool:
+def is_html(text: str | bytes, content_type: str | None = None) -> bool:
     """HTML when the content type says so, plain text when it says text/plain, else: has a tag."""
     if content_type:
         ct = content_type.lower()
@@ -58,7 +62,8 @@ def is_html(text: str, content_type: str | None = None) -> bool:
             return True
         if "text/plain" in ct:
             return False
-    return _TAG.search(text) is not None
+    rx = _TAG_BYTES if isinstance(text, bytes) else _TAG
+    return rx.search(text) is not None  # type: ignore[arg-type]
 
 
 def _text_occurrences(text: str) -> list[Occurrence]:
@@ -130,20 +135,28 @@ def extract(
     encoding: str | None = None,
 ) -> list[Link]:
     """Open-channel links in an HTML page or plain text: one per canonical URL, in order of appearance."""
+    on_platform = base_on_platform(base_url)
+    text: str | None = None
     if isinstance(content, bytes):
         # UTF-8 pages are prefiltered as bytes: most have no link and are never decoded
         raw = utf8_body(content, content_type, encoding)
-        on_platform = base_on_platform(base_url)
-        if raw is not None and not on_platform and not maybe_links(raw):
-            return []
-        text = decode(content, content_type, encoding)
-        if raw is None and not on_platform and not maybe_links(text):
-            return []
+        if raw is None:
+            text = decode(content, content_type, encoding)  # once: the bytes read below are its UTF-8
+            raw = text.encode("utf-8", "surrogatepass")
     else:
         text = content
-        if not maybe_links(text) and not base_on_platform(base_url):
-            return []
-    if is_html(text, content_type):
+        raw = text.encode("utf-8", "surrogatepass")
+    seen = SPECIAL if on_platform else verdict(raw)
+    if seen == NO:
+        return []  # the prefilter proves most pages link-free, at its early-exit cost
+    html = is_html(raw, content_type)
+    if html and not on_platform:
+        found = occurrences(raw, base_url, seen == SPECIAL)  # the candidates' spans only
+        if found is not None:
+            return _merge(found)
+    if html:
+        if text is None:
+            text = decode(content, content_type, encoding)
         try:
             walked = walk(text, base_url)
         except Exception:  # rule 4: a page that breaks the HTML walk is still read, as text
@@ -154,4 +167,7 @@ def extract(
             # the parser gave up part of the page (nesting too deep, …): read the raw markup too; links
             # only found there come after the DOM's
             return _merge(walked.occurrences + _raw_occurrences(text, walked))
-    return _merge(_text_occurrences(unescape(text)))
+    if text is None:
+        text = decode(content, content_type, encoding)
+    # entities are decoded by the scanner's normalisation, so a link written with them keeps its raw form
+    return _merge(_text_occurrences(text))

@@ -1,51 +1,77 @@
-"""Undo the disguises forums use (NFKC, zero-width, defanged dots, spaced hosts) while tracking offsets.
+"""Undo the disguises forums use (NFKC, zero-width, defanged dots, spaced hosts…) while tracking offsets.
 
 The normalised text is what the scanner matches; `OffsetMap` maps a span of it back to the text as
-written, so each link keeps its `raw` form and is `obfuscated` exactly when the two differ.
+written, so each link keeps its `raw` form and is `obfuscated` exactly when the two differ. Stages:
+entities written as text; characters (NFKC, invisible, look-alike letters, marks over letters);
+ASCII refanging (`[.]`, `hxxp`, spaced hosts); hosts and paths written out (`spelled`).
 """
 
 from __future__ import annotations
 
+import html as htmllib
 import re
-import unicodedata
 from bisect import bisect_right
-from collections.abc import Callable
-from functools import lru_cache
+from collections.abc import Callable, Iterator
 
+from .chars import ALWAYS_CHANGED, SPECIAL, char_change
+from .lookalike import MARKS, lookalikes
 from .platforms import KNOWN_HOSTS
+from .prefilter import has_relevant_special
+from .spelled import SPELLED, spelled, spelled_windows
 
-# RFC 3454 B.1 "mapped to nothing" (plus LRM/RLM, also invisible).
-ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"
-# RFC 3490 3.1: ideographic and halfwidth ideographic full stops are dots (NFKC keeps U+3002).
-_DOTS = "\u3002\uff61"
-# NFKC would turn these into "..."/".."; the rules say the ellipsis ends a URL, so keep it.
-_KEEP = frozenset("\u2026\u2025")
-ALWAYS_CHANGED = frozenset(ZERO_WIDTH + _DOTS)  # changed although NFKC leaves them alone
-# Runs worth NFKC-normalising: non-ASCII except Hangul, kana and CJK ideographs (NFKC leaves them as is).
-_SPECIAL = re.compile(r"[^\x00-\x7f\uac00-\ud7a3\u1100-\u11ff\u3131-\u318e\u3040-\u30ff\u4e00-\u9fff]+")
-
-
-@lru_cache(maxsize=4096)
-def _char(c: str) -> str:
-    if c in ZERO_WIDTH:
-        return ""
-    if c in _DOTS:
-        return "."
-    if c in _KEEP:
-        return c
-    return unicodedata.normalize("NFKC", c)
-
-
-def visible_change(c: str) -> str | None:
-    """What stage 1 turns the character `c` into, or None when it leaves it alone."""
-    if not _SPECIAL.fullmatch(c):
-        return None
-    new = _char(c)
-    return None if new == c else new
+_URL_ASCII = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./:+%@_-#?=&~")
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
 def _stage1(m: re.Match[str]) -> str:
-    return "".join(_char(c) for c in m.group())
+    """One run of special characters. Marks and invisible characters right after URL text go; letters
+    of other scripts become the ASCII letter they read as when the run sits against ASCII letters or
+    digits and holds no letter that reads as nothing ASCII (a Russian word stays Russian)."""
+    run = m.group()
+    text, start, end = m.string, m.start(), m.end()
+    before = text[start - 1] if start else ""
+    near_ascii = before in _ALNUM or (end < len(text) and text[end] in _ALNUM)
+    look = lookalikes() if near_ascii else {}
+    if look and any(c.isalpha() and c not in look and char_change(c) == c for c in run):
+        look = {}
+    out = []
+    prev = before
+    for c in run:
+        if c in MARKS and prev in _URL_ASCII:
+            continue  # over or inside URL text: `t̶.̶m̶e̶`, `open.kakao.c\u00adom`
+        new = look.get(c) or char_change(c)
+        out.append(new)
+        prev = new[-1:] if new else prev
+    return "".join(out)
+
+
+# Entities written as text (a page that shows `t&#x2E;me`, its source holding `t&amp;#x2E;me`).
+_ENTITY_TEXT = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{2,10});?")
+
+
+def _entity(m: re.Match[str]) -> str:
+    return htmllib.unescape(m.group())
+
+
+# A host written with `%2E` for its dots, or a path with `%2F`/`%2B`: decoded where the token starts
+# (never inside another URL's query, where an encoded URL is a redirect the resolver unwraps).
+_PCT = r"(?:\.|%2[eE])"
+_PCT_HOSTS = "|".join(
+    _PCT.join(re.escape(x) for x in h.split(".")) for h in sorted(KNOWN_HOSTS, key=len, reverse=True)
+)
+_PCT_SLASH = r"(?:%2[fF]|/)"
+_PERCENT = re.compile(
+    rf"(?i)(?<![A-Za-z0-9%=/.@_-])(?P<host>{_PCT_HOSTS})"
+    rf"(?P<path>{_PCT_SLASH}(?:(?:joinchat|o|invite){_PCT_SLASH})?(?:%2[bB]|\+)?)"
+)
+
+
+def _percent(m: re.Match[str]) -> str:
+    if "%" not in m.group():
+        return m.group()
+    host = re.sub(r"%2[eE]", ".", m.group("host")).lower()
+    path = re.sub(r"%2[fF]", "/", m.group("path"))
+    return host + re.sub(r"%2[bB]", "+", path)
 
 
 _SP = r"[ \t]{0,3}"
@@ -96,6 +122,13 @@ def _stage2(m: re.Match[str]) -> str:
     return "http"
 
 
+def _in_windows(
+    text: str, pattern: re.Pattern[str], windows: list[tuple[int, int]]
+) -> Iterator[re.Match[str]]:
+    for lo, hi in windows:
+        yield from pattern.finditer(text, lo, hi)
+
+
 class OffsetMap:
     """Maps spans of a rewritten string back to the string it was rewritten from."""
 
@@ -119,13 +152,20 @@ class OffsetMap:
 
 
 def _rewrite(
-    text: str, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str]
+    text: str,
+    pattern: re.Pattern[str],
+    repl: Callable[[re.Match[str]], str],
+    windows: list[tuple[int, int]] | None = None,
 ) -> tuple[str, OffsetMap]:
+    """`text` with each match of `pattern` replaced (only in `windows`, sorted spans, when given)."""
     out: list[str] = []
     omap = OffsetMap()
     last = 0
     out_len = 0
-    for m in pattern.finditer(text):
+    found = pattern.finditer(text) if windows is None else _in_windows(text, pattern, windows)
+    for m in found:
+        if m.start() < last:
+            continue  # overlapping windows saw it already
         new = repl(m)
         old = m.group()
         if new == old:
@@ -169,9 +209,22 @@ def _needs_stage2(text: str) -> bool:
 def _needs_stage1(text: str) -> bool:
     if text.isascii():
         return False
-    from .prefilter import has_relevant_special  # a cycle at import time otherwise
+    if any(c in text for c in ALWAYS_CHANGED) or has_relevant_special(text):
+        return True
+    for n, m in enumerate(_TOUCHING.finditer(text)):  # other scripts' characters touching URL text
+        if n > 5000:
+            return True  # a text in another script: read it all
+        c = m.group("c") or m.group("c2")
+        if (c in MARKS and m.group("before")) or c in lookalikes():  # the data loads on first use
+            return True
+    return False
 
-    return any(c in text for c in ALWAYS_CHANGED) or has_relevant_special(text)
+
+# A non-ASCII character (not Hangul or CJK) right after URL text or right before an ASCII letter or digit.
+_TOUCHING = re.compile(
+    r"(?P<before>[!-~])(?P<c>[^\x00-\x7f\uac00-\ud7a3\u3131-\u318e\u4e00-\u9fff])"
+    r"|(?P<c2>[^\x00-\x7f\uac00-\ud7a3\u3131-\u318e\u4e00-\u9fff])(?=[A-Za-z0-9])"
+)
 
 
 class Normalised:
@@ -179,17 +232,36 @@ class Normalised:
 
     def __init__(self, text: str) -> None:
         self.original = text
-        if _needs_stage1(text):
-            t1, self._m1 = _rewrite(text, _SPECIAL, _stage1)
-        else:
-            t1, self._m1 = text, OffsetMap()
-        if _needs_stage2(t1):
-            self.text, self._m2 = _rewrite(t1, _STAGE2, _stage2)
-        else:
-            self.text, self._m2 = t1, OffsetMap()
+        self._maps: list[OffsetMap] = []
+        t = text
+        if "&" in t and _ENTITY_TEXT.search(t):
+            t = self._apply(t, _ENTITY_TEXT, _entity)
+        if _needs_stage1(t):
+            t = self._apply(t, SPECIAL, _stage1)
+        if "%" in t:
+            t = self._apply(t, _PERCENT, _percent)
+        windows = spelled_windows(t)
+        if windows:  # before refanging: it reads `t . me / + x` whole
+            t = self._apply(t, SPELLED, spelled, windows)
+        if _needs_stage2(t):
+            t = self._apply(t, _STAGE2, _stage2)
+        self.text = t
+
+    def _apply(
+        self,
+        text: str,
+        pattern: re.Pattern[str],
+        repl: Callable[[re.Match[str]], str],
+        windows: list[tuple[int, int]] | None = None,
+    ) -> str:
+        new, omap = _rewrite(text, pattern, repl, windows)
+        if omap.segs:
+            self._maps.append(omap)
+        return new
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The span in the original text that produced text[start:end]."""
-        s = self._m1.start(self._m2.start(start))
-        e = self._m1.end(self._m2.end(end))
+        s, e = start, end
+        for omap in reversed(self._maps):
+            s, e = omap.start(s), omap.end(e)
         return s, max(s, e)

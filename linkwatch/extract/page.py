@@ -52,9 +52,8 @@ def _collapse(s: str) -> str:
     return _WS.sub(" ", s)
 
 
-def context_at(buf: str, pos: int) -> str:
-    """The line (block) of `buf` around `pos`, widened to neighbours when short; collapsed, <= 300 chars."""
-    pos = min(max(pos, 0), len(buf))
+def context_bounds(buf: str, pos: int) -> tuple[int, int]:
+    """The span of `buf` that `context_at` reads: the line around `pos`, widened to neighbours when short."""
     lo = buf.rfind("\n", max(0, pos - 1000), pos)
     lo = lo + 1 if lo >= 0 else max(0, pos - 1000)
     hi = buf.find("\n", pos, pos + 1000)
@@ -68,6 +67,13 @@ def context_at(buf: str, pos: int) -> str:
         if hi < len(buf):
             n = buf.find("\n", hi + 1, hi + 400)
             hi = n if n >= 0 else min(len(buf), hi + 400)
+    return lo, hi
+
+
+def context_at(buf: str, pos: int) -> str:
+    """The line (block) of `buf` around `pos`, widened to neighbours when short; collapsed, <= 300 chars."""
+    pos = min(max(pos, 0), len(buf))
+    lo, hi = context_bounds(buf, pos)
     left = _collapse(buf[lo:pos]).lstrip()
     right = _collapse(buf[pos:hi]).rstrip()
     if left.endswith(" ") and right.startswith(" "):

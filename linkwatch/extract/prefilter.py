@@ -12,18 +12,19 @@ It reads UTF-8 bytes (text is encoded; `extract` passes a UTF-8 page's bytes und
    rare-ish byte they hold (a few passes, not one per seed).
 3. HTML entities that decode to URL text.
 Tags at the separator (`t.<i>me</i>`, `t<b>.</b>me`) and at the end of a first label are seen; a
-tag deep inside a label is not (`dis<b></b>cord.gg`: `.gg/` still is). test_extract_prefilter
-proves the superset on every disguise the rules list.
+tag deep inside a label is not (`dis<b></b>cord.gg`: `.gg/` still is). The prefilter tests
+(tests/unit/extract/test_prefilter.py) prove the superset on every disguise the rules list.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from functools import cache
+from functools import cache, lru_cache
 from unicodedata import is_normalized
 
-from .normalize import ALWAYS_CHANGED, visible_change
+from .chars import ALWAYS_CHANGED, visible_change
+from .lookalike import MARKS, lookalikes
 
 _URLISH = re.compile(r"[A-Za-z0-9./:@+#%-]")
 # Planes 0 and 1 hold every character that normalisation maps to URL text (tests check the bound).
@@ -84,13 +85,15 @@ _VERIFIED: tuple[tuple[bytes, re.Pattern[bytes]], ...] = (
 # possessive repeats (what may follow each is never a dot, `<` or a letter it gave back) never backtrack.
 _TAG_LABEL = re.compile(rb">\.{0,4}" + _SECOND)  # cheap first test: a second label right after a tag
 _TAG_SPLITS = (
-    re.compile(rb"\.<(?<=[a-z]\.<)[^<>]{0,64}+>(?:<[^<>]{0,64}+>)*+\.{0,4}+" + _SECOND),
+    re.compile(rb"\.<(?:(?<=[a-z]\.<)|(?<=\.\.<))[^<>]{0,64}+>(?:<[^<>]{0,64}+>)*+\.{0,4}+" + _SECOND),
     re.compile(rb">\.\.{0,3}+(?:<[^<>]{0,64}+>)*+" + _SECOND),
 )
 _ENTITY = re.compile(
     rb"&(?!(?:amp|lt|gt|quot|nbsp|apos|#0*3[489]|#0*6[02]|#0*160|#x0*2[267]|#x0*3[ce]|#x0*a0);)"
     rb"[#A-Za-z0-9]{1,32};?"
 )
+# An entity written as text: its source escapes the `&` once more (`t&amp;#x2E;me` shows `t&#x2E;me`).
+_ENTITY_TWICE = re.compile(rb"&amp;(?:#[0-9]{1,7};?|#[xX][0-9A-Fa-f]{1,6};?|[A-Za-z]{2,10};)")
 MAX_HITS = 2000  # a page with more seed hits than this is simply parsed
 
 
@@ -147,14 +150,29 @@ def _has_special(text: str) -> bool:
 
 
 def _entity_hit(data: bytes) -> bool:
-    for n, m in enumerate(_ENTITY.finditer(data)):
-        if n >= MAX_HITS:
-            return True
-        entity = m.group().decode("ascii")
-        decoded = html.unescape(entity)
-        if decoded != entity and any(_URLISH.match(c) or visible_change(c) is not None for c in decoded):
-            return True
-    return False
+    return bool(_entity_offsets(data, first=True))
+
+
+@lru_cache(maxsize=1024)  # pages repeat their entities (an emoji written as `&#128077;` in EUC-KR)
+def _urlish_entity(entity: bytes) -> bool:
+    """Does the entity (without its `&`) decode to URL text or to a character stage 1 rewrites?"""
+    text = "&" + entity.decode("ascii")
+    decoded = html.unescape(text)
+    return decoded != text and any(_URLISH.match(c) or visible_change(c) is not None for c in decoded)
+
+
+def _entity_offsets(raw: bytes, first: bool = False) -> list[int] | None:
+    """Offsets of entities (also written as text) that decode to URL text (None: very many)."""
+    out = []
+    for rx, skip in ((_ENTITY, 1), (_ENTITY_TWICE, 5)):
+        for n, m in enumerate(rx.finditer(raw)):
+            if n >= MAX_HITS:
+                return [m.start()] if first else None
+            if _urlish_entity(m.group()[skip:]):
+                out.append(m.start())
+                if first:
+                    return out
+    return out
 
 
 def _trie(seqs: list[bytes]) -> bytes:
@@ -170,41 +188,117 @@ def _trie(seqs: list[bytes]) -> bytes:
 
 @cache
 def _special_utf8() -> tuple[tuple[bytes, re.Pattern[bytes]], ...]:
-    """(anchor byte, regex of the UTF-8 forms holding it) for every character stage 1 turns into URL text.
+    """(anchor byte, regex) for every character stage 1 rewrites, one regex per UTF-8 lead byte.
 
-    `maybe_links` used to ask "not NFKC and holds such a character" of the decoded text; the first part
-    follows from the second (each of these has a compatibility decomposition), so the bytes test alone
-    is the same test, run with memchr and a literal-prefixed regex instead of decoding.
+    Everywhere: the characters NFKC turns into URL text and those always deleted or made dots
+    (`maybe_links` used to ask "not NFKC and holds such a character" of the decoded text; the first
+    part follows from the second, so the bytes test alone is the same test, run with memchr and a
+    literal-prefixed regex instead of decoding). Right after an ASCII character only: marks and
+    invisible characters (`t̶.̶m̶e̶`), by a lookbehind right after the lead byte, so that each regex
+    keeps its literal start.
     """
-    by_lead: dict[int, list[bytes]] = {}
-    for c in _special_set() | ALWAYS_CHANGED:
-        b = c.encode()
-        by_lead.setdefault(b[0], []).append(b[1:])
+    always = _special_set() | ALWAYS_CHANGED
+    by_lead: dict[int, tuple[list[bytes], list[bytes]]] = {}
+    for group, chars in ((0, always), (1, MARKS - always)):
+        for c in chars:
+            b = c.encode()
+            by_lead.setdefault(b[0], ([], []))[group].append(b[1:])
     out = []
-    for lead, rest in sorted(by_lead.items()):
-        if len({r[:1] for r in rest}) == 1 and all(len(r) > 1 for r in rest):
+    for lead, (rest, marks) in sorted(by_lead.items()):
+        lit = b"\\x%02x" % lead
+        if not marks and len({r[:1] for r in rest}) == 1 and all(len(r) > 1 for r in rest):
             # one second byte (U+A7F2-A7F4 after 0xEA, which also leads common Hangul): anchor on it
             second = rest[0][:1]
             rx = b"\\x%02x(?<=\\x%02x\\x%02x)" % (second[0], lead, second[0]) + _trie([r[1:] for r in rest])
             out.append((second, re.compile(rx)))
-        else:
-            out.append((bytes([lead]), re.compile(b"\\x%02x" % lead + _trie(rest))))
+            continue
+        alts = [_trie(rest)] if rest else []
+        if marks:
+            alts.append(b"(?<=[\\x21-\\x7e]" + lit + b")" + _trie(marks))
+        out.append((bytes([lead]), re.compile(lit + b"(?:" + b"|".join(alts) + b")")))
     return tuple(out)
 
 
-_TELEGRAM_KO = "텔레그램".encode()
+@cache
+def _lookalike_utf8() -> tuple[tuple[bytes, re.Pattern[bytes]], ...]:
+    """(lead byte, regex) for letters of other scripts that read as ASCII (UTS #39) against an ASCII
+    letter or digit, for the two-byte UTF-8 forms (Latin extensions, IPA, Greek, Cyrillic, Armenian…):
+    their lead bytes are absent from Korean pages, so each costs one memchr there. The rarer three-
+    and four-byte ones (Cherokee, Lisu, letter-like symbols) share lead bytes with Hangul, punctuation
+    and emoji: the scanner maps them, but they do not make a page a candidate by themselves."""
+    by_lead: dict[int, list[bytes]] = {}
+    for c in set(lookalikes()) - _special_set() - ALWAYS_CHANGED:
+        b = c.encode()
+        if len(b) == 2:
+            by_lead.setdefault(b[0], []).append(b[1:])
+    out = []
+    for lead, tails in sorted(by_lead.items()):
+        lit = b"\\x%02x" % lead
+        trie = _trie(tails)
+        rx = lit + b"(?:(?<=[A-Za-z0-9]" + lit + b")" + trie + b"|" + trie + b"(?=[A-Za-z0-9]))"
+        out.append((bytes([lead]), re.compile(rx)))
+    return tuple(out)
+
+
+_RARE = frozenset(range(0xC3, 0xE0)) | frozenset(range(0xF1, 0xF5))
+_RARE_LEADS = bytes(1 if b in _RARE else 0 for b in range(256))
+_TELE_KO = "텔레".encode()
+# `텔레그램 @name`, `텔레 아이디: @name`, `텔레그램에서 @name 검색` (scan's _HANDLES): the word, then within a
+# few characters (spaces, `아이디`/`ID`, a colon, a particle, tags the DOM drops) an `@`. A fullwidth
+# `＠` is a special character, seen above.
+_HANDLE_SEED = re.compile(_TELE_KO + rb"(?:[^@<\n]|<[^<>\n]{0,200}>){0,48}?@")
+# A host spelled out in Hangul: by its `닷`, or by the spelled slash that follows it (`슬래시`, `슬러시`;
+# `티점미/+x`, with 점 and a bare slash, is not seen). A second label right after Hangul text and
+# before a slash (`티 점 me/`) is seen by the fold's passes, and so are ASCII labels with a Hangul or
+# symbol separator (non-ASCII bytes become dots: `t 점 me` reads `t.....me`).
+_HANGUL_WORDS = (("슬래".encode(), "슬러".encode()), ("닷".encode(),))
+
+
+def _special_offsets(raw: bytes, first: bool = False) -> list[int]:
+    """Offsets of what the fold cannot see: characters stage 1 rewrites, handle instructions, hosts
+    spelled in Hangul. `first`: stop at the first one."""
+    out: list[int] = []
+    if raw.isascii():
+        return out
+    i = raw.find(_TELE_KO)
+    while i >= 0:  # each `텔레` with an `@` soon after it
+        if b"@" in raw[i : i + 600] and _HANDLE_SEED.match(raw, i) is not None:
+            out.append(i)
+            if first:
+                return out
+        i = raw.find(_TELE_KO, i + 1)
+    for lead, words in zip((b"\xec\x8a\xac", b"\xeb\x8b\xb7"), _HANGUL_WORDS, strict=True):  # 슬, 닷
+        if lead not in raw:
+            continue
+        for word in words:
+            i = raw.find(word)
+            while i >= 0:
+                out.append(i)
+                if first:
+                    return out
+                i = raw.find(word, i + 1)
+    # Most lead bytes these regexes start from (Latin extensions to Armenian, combining marks, planes
+    # 14-16) are absent from Korean pages: one translate and one memchr tell, for all of them at once.
+    rare = b"\x01" in raw.translate(_RARE_LEADS)
+    # the look-alikes only start from rare lead bytes: their data is not even loaded for most pages
+    for lead, rx in (*_special_utf8(), *(_lookalike_utf8() if rare else ())):
+        if not rare and lead[0] in _RARE:
+            continue
+        i = raw.find(lead)  # memchr; the regex then starts at the first lead byte, not at the top
+        if i < 0:
+            continue
+        if first:
+            if rx.search(raw, i) is not None:
+                return [i]
+            continue
+        out.extend(m.start() for m in rx.finditer(raw, i))
+        if len(out) > MAX_CANDIDATES:
+            return out
+    return out
 
 
 def _has_special_utf8(raw: bytes) -> bool:
-    if raw.isascii():
-        return False
-    if _TELEGRAM_KO in raw:
-        return True
-    for lead, rx in _special_utf8():
-        i = raw.find(lead)  # memchr; the regex then starts at the first lead byte, not at the top
-        if i >= 0 and rx.search(raw, i) is not None:
-            return True
-    return False
+    return bool(_special_offsets(raw, first=True))
 
 
 # The seeds above, searched in few passes over the folded page. A regex whose literal first byte
@@ -215,9 +309,12 @@ def _has_special_utf8(raw: bytes) -> bool:
 _ANCHORED = tuple(
     re.compile(p, re.VERBOSE)
     for p in (
+        # first: `t.me` ends most searches early. A label right after Hangul text, then a slash
+        # (`티닷me/`, `티 점 me /`, `오픈닷kakao닷com/`), is a host spelled in part in Hangul.
+        rb"""m(?: atrix(?P<hit>) | e(?<=\.\.\.me)(?=\.{0,3}/)(?P<hit1>) | (?<=\.\.\.com)(?=\.{0,3}/)(?P<hit2>)
+              | e(?<=[.>]me)(?P<me>) )""",
         rb"""g(?: n(?<=sgn)l(?P<hit>) | ram(?<=telegram)(?P<hit1>) | roup(?<=[.>]group)(?P<group>)
-              | g(?<=\.gg)/(?P<hit2>) | g(?<=[.>]gg)(?P<gg>) )""",
-        rb"m(?: atrix(?P<hit>) | e(?<=[.>]me)(?P<me>) )",
+              | g(?<=\.gg)/(?P<hit2>) | g(?<=\.\.\.gg)(?=\.{0,3}/)(?P<hit3>) | g(?<=[.>]gg)(?P<gg>) )""",
         rb"k(?: ey(?<=public_key)(?P<hit>) | akao(?<=[.>]kakao)(?P<kakao>) )",
         # io, to, dog and com share one lookbehind (`xo`: the bytes around `o` tell which label)
         rb"o(?: t\.(?<=\.dot\.)(?P<hit>) | rd(?<=discord)(?P<hit1>) | (?<=[.>][itdc]o)(?P<xo>) )",
@@ -247,8 +344,6 @@ _XO = {ord("i"): ("io", b""), ord("t"): ("to", b""), ord("d"): ("dog", b"g"), or
 def _seed_hit(data: bytes) -> bool:
     if b"%" in data and b"%2e" in data:  # memchr first: `%` is rare
         return True
-    if b":" in data and _COLON.search(data) is not None:
-        return True
     tags = [False]
     hits = 0
     for rx in _ANCHORED:
@@ -269,7 +364,7 @@ def _seed_hit(data: bytes) -> bool:
                 )
             if _candidate_hit(data, label, end - len(label), end, tags):
                 return True
-    return False
+    return b":" in data and _COLON.search(data) is not None  # last: `:` is everywhere in markup
 
 
 def maybe_links(content: str | bytes) -> bool:
@@ -279,8 +374,84 @@ def maybe_links(content: str | bytes) -> bool:
     to U+FFFD, which is neither URL text nor special, so the raw bytes hold every character that counts.
     """
     raw = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content
+    return verdict(raw) != NO
+
+
+NO, MAYBE, SPECIAL = 0, 1, 2
+
+
+def verdict(raw: bytes) -> int:
+    """`maybe_links` on UTF-8 bytes, telling apart the pages that hold something only the byte-level
+    tests see (a character stage 1 rewrites, a handle instruction, a spelled slash): SPECIAL. The
+    other pages that may hold a link are MAYBE, and `candidates` need not look for those things."""
     if _has_special_utf8(raw):
-        return True  # fullwidth, math letters, zero-width…: let the scanner judge
-    if _seed_hit(raw.translate(_FOLD_TABLE, _DROP)):
-        return True
-    return b"&" in raw and _entity_hit(raw)
+        return SPECIAL  # fullwidth, math letters, zero-width, look-alikes, Hangul hosts…: the scanner judges
+    if _seed_hit(raw.translate(_POS_FOLD)):
+        return MAYBE
+    return MAYBE if b"&" in raw and _entity_hit(raw) else NO
+
+
+# The fold keeps every byte where it was: ASCII lower-cased, non-ASCII bytes, line breaks and the
+# separators above become dots (so `t🔹me`, `t 점 me`, `t\n.\nme` read `t...me`), and an offset found
+# in it is a page offset.
+_POS_FOLD = bytes(_FOLD_TABLE[b] if b < 0x80 and b not in b"\r\n" else 0x2E for b in range(256))
+MAX_CANDIDATES = 512  # more than this: the caller reads the whole page instead
+_LITERAL = -1  # a seed found by `%2e` or a scheme colon, not by one of _ANCHORED
+
+
+def candidates(raw: bytes, special: bool = True) -> list[int] | None:
+    """Sorted offsets in `raw` (UTF-8) near which a link may be written, for a page `maybe_links` did not
+    clear; [] when there is none after all, None when there are very many.
+
+    Each offset is where a seed `maybe_links` looks for starts (a second label, a platform word, a
+    special character, an entity…), so a span of text, a tag or a script read around each offset
+    holds every link of the page. `special=False`: `verdict` said MAYBE, so the byte-level tests
+    would find nothing.
+    """
+    out = set(_special_offsets(raw)) if special else set()
+    entities = _entity_offsets(raw) if b"&" in raw else []
+    if entities is None or len(out) > MAX_CANDIDATES:
+        return None
+    out.update(entities)
+    found = _seed_offsets(raw.translate(_POS_FOLD))
+    if found is None:
+        return None
+    out.update(q for q, _ in found)
+    if len(out) > MAX_CANDIDATES:
+        return None
+    return sorted(out)
+
+
+def _seed_offsets(data: bytes, passes: set[int] | None = None) -> list[tuple[int, int]] | None:
+    """(offset, pass) of every seed `_seed_hit` would say yes to in folded bytes (None: very many); the
+    pass is the index in _ANCHORED that found it, or _LITERAL. `passes` limits the search to those."""
+    out: list[tuple[int, int]] = []
+    if passes is None or _LITERAL in passes:
+        i = data.find(b"%2e")
+        while i >= 0:
+            out.append((i, _LITERAL))
+            i = data.find(b"%2e", i + 1)
+        out.extend((m.start(), _LITERAL) for m in _COLON.finditer(data))
+    for k, rx in enumerate(_ANCHORED):
+        if passes is not None and k not in passes:
+            continue
+        for m in rx.finditer(data):
+            label = m.lastgroup or "hit"
+            end = m.end()
+            if not label.startswith("hit"):
+                if label == "xo":
+                    label, after = _XO[data[end - 2]]
+                    if not data.startswith(after, end):
+                        continue
+                    end += len(after)
+                start = end - len(label)
+                before = _BEFORE.get(label)
+                # as _candidate_hit, but any tag right before the label counts (a superset of the splits)
+                if (before is None or before.search(data, max(0, start - 24), end) is None) and (
+                    _TAG_LABEL.search(data, max(0, start - 6), end) is None
+                ):
+                    continue
+            out.append((m.start(), k))
+            if len(out) > MAX_CANDIDATES:
+                return None
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from functools import lru_cache
 from urllib.parse import unquote
 
 from .platforms import KNOWN_HOSTS, Found, judge
@@ -35,6 +36,19 @@ def _b64_url(value: str) -> str | None:
 
 def resolve(url: str, depth: int = 0) -> list[tuple[Found, bool]]:
     """Links in `url`: itself if it is one, else those inside its query values. bool = via redirect."""
+    if len(url) > 2048:
+        return _resolve(url, depth)
+    return list(_resolve_cached(url, depth))
+
+
+# A page judges the same URL more than once (an href, then the same value read as text), and a site's
+# boilerplate (share buttons, its own channel) repeats on every page: a small cache of recent URLs.
+@lru_cache(maxsize=512)
+def _resolve_cached(url: str, depth: int) -> tuple[tuple[Found, bool], ...]:
+    return tuple(_resolve(url, depth))
+
+
+def _resolve(url: str, depth: int) -> list[tuple[Found, bool]]:
     if len(url) > MAX_URL:
         return []
     parts = split_url(url)

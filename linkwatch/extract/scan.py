@@ -45,14 +45,39 @@ _HOSTCH = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456
 _TRAIL = ".:;,('?!`"
 _LEFT_MAX = 8192
 # Rules "Normalisation" 4: a platform word right before a bare @username.
-_HANDLE = re.compile(
-    r"(?i)(?:텔레그램|telegram)(?:[ \t]{0,3}(?:아이디|id))?[ \t]{0,3}[:：]?[ \t]{0,3}"
-    r"@(?P<name>[A-Za-z][A-Za-z0-9_]{4,31})(?![A-Za-z0-9_-])"
+# Rules "Normalisation" 4 and issue #18: instructions a Korean reader takes for a chat address. Each
+# needs the platform word and either an id word, a colon, or a verb of searching or contacting.
+_NAME = r"@(?P<name>[A-Za-z][A-Za-z0-9_]{4,31})(?![A-Za-z0-9_-])"
+_SP3 = r"[ \t]{0,3}"
+_HANDLES = tuple(
+    re.compile("(?i)" + p)
+    for p in (
+        # 텔레그램 @name, Telegram ID: @name, 텔레그램 아이디는 @name, Telegram: search @name,
+        # 텔레그램 검색창에 @name
+        rf"(?:텔레그램|telegram)(?:{_SP3}(?:아이디|id|계정)(?:는|은)?)?{_SP3}[:：]?{_SP3}"
+        rf"(?:(?:search|검색창에|검색){_SP3})?{_NAME}",
+        # 텔레 아이디: @name (the short word needs the id word)
+        rf"텔레(?!그램){_SP3}(?:아이디|id|계정)(?:는|은)?{_SP3}[:：]?{_SP3}{_NAME}",
+        # 텔레 @name 으로 연락 (or a verb of contacting right after the name)
+        rf"텔레(?!그램){_SP3}{_NAME}(?={_SP3}(?:으로|로)?{_SP3}(?:연락|문의|추가|dm|디엠))",
+        # 텔레그램에서 @name 검색 (a verb of searching right after the name)
+        rf"(?:텔레그램|텔레)(?:에서|에){_SP3}{_NAME}(?={_SP3}(?:을|를)?{_SP3}(?:검색|찾|치|입력))",
+    )
 )
+
+
+_HOST_BACK = re.compile(r"(?:[A-Za-z0-9.-]|[eE]2%)*")  # host characters, read backwards
 
 
 def _host_start(token: str, i: int) -> int | None:
     """Where a scheme-less URL whose known host matched at token[i] starts, or None if it is not a start."""
+    # the run of host characters before i, read backwards in one match (JavaScript is long runs of them)
+    run = _HOST_BACK.match(token[max(0, i - 256) : i][::-1])
+    h = i - run.end() if run is not None and run.end() < 253 else _host_back_slowly(token, i)
+    return _start_ok(token, h, i)
+
+
+def _host_back_slowly(token: str, i: int) -> int:
     h = i
     while h > 0 and i - h < 253:
         if token[h - 1] in _HOSTCH:
@@ -61,6 +86,10 @@ def _host_start(token: str, i: int) -> int | None:
             h -= 3
         else:
             break
+    return h
+
+
+def _start_ok(token: str, h: int, i: int) -> int | None:
     while h < i and token[h] in ".-":  # a host starts with a letter or digit
         h += 1
     before = token[h - 1] if h > 0 else ""
@@ -74,31 +103,20 @@ def _host_start(token: str, i: int) -> int | None:
     return h
 
 
-_SCHEME_WORDS = ("http:", "https:", "sgnl:", "tg:", "line:", "matrix:")
-_NOT_BEFORE_SCHEME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
-
-
-def _finds(hay: str, word: str) -> list[int]:
-    out = []
-    i = hay.find(word)
-    while i >= 0:
-        out.append(i)
-        i = hay.find(word, i + 1)
-    return out
+# The same two searches on the lower-cased token, as plain literal alternations: far cheaper than a
+# case-insensitive one (re tries those at every position).
+_SCHEME_IN_LOW = re.compile(r"(?<![a-z0-9+.-])(?:https?|sgnl|tg|line|matrix):")
+_HOST_IN_LOW = re.compile("|".join(re.escape(h) for h in _HOSTS))
 
 
 def _starts(token: str) -> list[int]:
-    if len(token) < 512:  # short tokens (nearly all): the regexes are cheapest
+    low = token.lower()
+    if "%2e" in low or len(low) != len(token):  # a percent-encoded dot in a host: the regexes see it
         starts = {m.start() for m in _SCHEME_IN_TOKEN.finditer(token)}
         hosts = [m.start() for m in _HOST_IN_TOKEN.finditer(token)]
-    else:  # long tokens (hostile input): literal finds on the lower-cased token stay linear and fast
-        low = token.lower()
-        if len(low) != len(token):
-            low = token
-        starts = {
-            i for w in _SCHEME_WORDS for i in _finds(low, w) if i == 0 or low[i - 1] not in _NOT_BEFORE_SCHEME
-        }
-        hosts = [i for h in _HOSTS for i in _finds(low, h)]
+    else:
+        starts = {m.start() for m in _SCHEME_IN_LOW.finditer(low)}
+        hosts = [m.start() for m in _HOST_IN_LOW.finditer(low)]
     for i in hosts:
         h = _host_start(token, i)
         if h is not None:
@@ -176,25 +194,37 @@ def _candidates(text: str) -> list[tuple[int, str]]:
 CHUNK = 4096  # scan in pieces ending at a line break; the prefilter skips pieces with no candidate
 
 
+_LINE_SEP = frozenset("./+:닷점시스")  # a line break beside these may sit inside a stretched separator
+
+
 def _chunks(text: str) -> list[tuple[int, int]]:
-    """Spans covering `text`, cut after a line break (no link, handle or disguise spans one)."""
+    """Spans covering `text`, cut after a line break no link, handle or disguise spans (never one
+    beside a separator that a stretched disguise may break over lines)."""
     spans = []
     start = 0
     n = len(text)
     while start < n:
         cut = text.find("\n", min(start + CHUNK, n))
+        while cut >= 0 and (
+            text[max(0, cut - 12) : cut].rstrip(" \t\r\n")[-1:] in _LINE_SEP
+            or text[cut : cut + 12].lstrip(" \t\r\n")[:1] in _LINE_SEP
+        ):
+            cut = text.find("\n", cut + 1)
         end = n if cut < 0 else cut + 1
         spans.append((start, end))
         start = end
     return spans
 
 
-def scan(text: str) -> list[Hit]:
-    """Every link occurrence in `text` (already entity-decoded), in order of appearance."""
+def scan(text: str, prefilter: bool = True) -> list[Hit]:
+    """Every link occurrence in `text` (already entity-decoded), in order of appearance.
+
+    `prefilter=False` when the caller already knows each piece holds a candidate (spans read around
+    candidates): the pieces are scanned without asking `maybe_links` first."""
     hits: list[Hit] = []
     for start, end in _chunks(text):
         piece = text[start:end] if (start, end) != (0, len(text)) else text
-        if maybe_links(piece):
+        if not prefilter or maybe_links(piece):
             hits.extend(_scan_piece(piece, start))
     return hits
 
@@ -208,8 +238,8 @@ def _scan_piece(text: str, offset: int) -> list[Hit]:
             s, e = norm.span(off, off + len(cand))
             raw = text[s:e]
             hits.append(Hit(s + offset, e + offset, found, redirect, raw, raw != cand))
-    if "@" in t:
-        for m in _HANDLE.finditer(t):
+    if "@" in t and ("텔레" in t or "telegram" in t.lower()):
+        for m in (m for rx in _HANDLES for m in rx.finditer(t)):
             name = m.group("name")
             if valid_username(name):
                 s, e = norm.span(m.start(), m.end())

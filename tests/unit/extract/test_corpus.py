@@ -9,7 +9,7 @@ import pytest
 
 from linkwatch.extract import extract
 
-CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "corpus" / "invite_vectors_dev.json"
+CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "corpus" / "invite_vectors_dev.json"
 VECTORS = json.loads(CORPUS.read_text(encoding="utf-8"))
 
 

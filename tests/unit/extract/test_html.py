@@ -10,7 +10,7 @@ import pytest
 
 from linkwatch.extract import WHERE, Link, decode, extract, shortener_urls
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "extract"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "extract"
 
 
 def urls(links: list[Link]) -> list[str]:

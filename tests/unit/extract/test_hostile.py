@@ -53,6 +53,20 @@ NEAR_MATCHES = [
     ("." * N + "t.me/+SynthEnd01", [END]),
     ("open.kakao.com/o/ " * N + END, [END]),
     ("matrix.to/#/ " * N + END, [END]),
+    # issue #18's families, repeated without end
+    ("t . me / " * N + END, [END]),
+    ("t\n.\nme\n/\n" * N + " " + END, [END]),
+    ("티닷미 슬래시 " * N + END, [END]),
+    ("점 " * N + END, [END]),
+    ("t̶" * N + " " + END, [END]),
+    ("\u0336" * N + " " + END, [END]),
+    ("t.mе" * N + " " + END, [END]),
+    ("е" * N + " " + END, [END]),
+    ("t🔹" * N + " " + END, [END]),
+    ("t%2E" * N + " " + END, [END]),
+    ("&#46;" * N + " " + END, [END]),
+    ("텔레 @" * N + "텔레 아이디 @SynthEnd01", ["https://t.me/SynthEnd01"]),
+    ("텔레그램에서 @SynthEnd02 " * N + END, [END]),  # no verb of searching: not an instruction
 ]
 
 

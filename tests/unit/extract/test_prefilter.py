@@ -11,20 +11,13 @@ from pathlib import Path
 import pytest
 
 import linkwatch.extract as extract_pkg
+from bench import nearmiss  # the same pages the benchmark times (bench/ is on the tests' path)
+from bench.extract import corpus, page
 from linkwatch.extract import extract
 from linkwatch.extract.platforms import KNOWN_HOSTS
-from linkwatch.extract.prefilter import maybe_links, special_chars
+from linkwatch.extract.prefilter import SPECIAL, candidates, maybe_links, special_chars
 
-CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "corpus" / "invite_vectors_dev.json"
-# bench/ is not an installed package; load its page generator by path (the same pages the bench times)
-_SPEC = importlib.util.spec_from_file_location(
-    "bench_extract", Path(__file__).resolve().parents[2] / "bench" / "extract.py"
-)
-assert _SPEC is not None
-assert _SPEC.loader is not None
-bench_extract = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(bench_extract)
-corpus, page = bench_extract.corpus, bench_extract.page
+CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "corpus" / "invite_vectors_dev.json"
 
 # Every separator disguise the rules list (and the percent/entity spellings a page may use).
 SEPARATORS = [
@@ -84,9 +77,12 @@ def test_typical_link_free_pages_are_skipped() -> None:
 def test_prefilter_never_changes_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(11)
     pages = [page(rng, rng.randint(0, 25)) for _ in range(25)]
+    pages += [p.decode("utf-8") for p in nearmiss.corpus(25, seed=4) if p.isascii() or b"utf-8" in p[:200]]
     texts = pages + [v["input"] for v in json.loads(CORPUS.read_text(encoding="utf-8"))]
     with_prefilter = [extract(t) for t in texts]
-    monkeypatch.setattr(extract_pkg, "maybe_links", lambda _content: True)
+    # no prefilter and no candidate spans: every page is walked as a tree and every piece of text scanned
+    monkeypatch.setattr(extract_pkg, "verdict", lambda _raw: SPECIAL)
+    monkeypatch.setattr(extract_pkg, "occurrences", lambda *_args: None)
     # the module, not the `scan` function the package re-exports under the same name
     scan_module = importlib.import_module("linkwatch.extract.scan")
     monkeypatch.setattr(scan_module, "maybe_links", lambda _content: True)
@@ -184,3 +180,27 @@ def test_utf8_pages_as_bytes_give_what_their_text_gives() -> None:
         html_page = page(rng, links)
         assert extract(html_page.encode()) == extract(html_page)
         assert extract(("\ufeff" + html_page).encode()) == extract(html_page)
+
+
+# Issue #18's separators and spellings, and what may ride on a host's letters.
+_SEPARATORS_18 = [" . ", "\n.\n", " \n . \n ", "닷", " 점 ", " dot ", "🔹", "•", " · ", "❤️", "%2E", "&#x2E;"]
+_LABELS_18 = {"t": ["t", "티", "tee", "t\u0336", "ｔ"], "me": ["me", "미", "mе", "m\u0336e\u0336"]}
+_SLASHES_18 = ["/", " / ", " 슬래시 ", "슬래시", "\n/\n", "／", "%2F"]
+_PLUSES_18 = ["+", "+ ", "플러스 ", "＋", "%2B"]
+
+
+def test_prefilter_is_a_superset_on_the_new_disguises() -> None:
+    rng = random.Random(18)
+    found = 0
+    for _ in range(1500):
+        host = rng.choice(_LABELS_18["t"]) + rng.choice(_SEPARATORS_18) + rng.choice(_LABELS_18["me"])
+        text = f"가입 {host}{rng.choice(_SLASHES_18)}{rng.choice(_PLUSES_18)}SynthNew18 문의"
+        links = extract(text)
+        if links:
+            found += 1
+            assert maybe_links(text), text
+            assert maybe_links(text.encode()), text
+            page = f"<p>{text.replace('&', '&amp;')}</p>".encode()
+            assert candidates(page), text
+            assert extract(page) == extract(f"<p>{text.replace('&', '&amp;')}</p>"), text
+    assert found > 500
