@@ -47,11 +47,11 @@ from linkwatch.extract import decode, extract
 from linkwatch.extract.resolve import _resolve_cached
 from linkwatch.extract.spans import forget
 
-_SYLLABLES = (
+SYLLABLES = (
     "가나다라마바사아자차카타파하거너더러머버서어저처커터퍼허고노도로모보소오조초코토포호"
     "구누두루무부수우주추쿠투푸후기니디리미비시이지치키티피히게네데레메베세에제체케테페헤"
 )
-_WORDS = (
+WORDS = (
     "게시판", "자유", "공지", "댓글", "추천", "조회", "작성자", "오늘", "어제", "정말", "그냥", "진짜",
     "이번", "다음", "사진", "영상", "질문", "답변", "정보", "공유", "후기", "리뷰", "일상", "잡담", "유머",
     "감사합니다", "확인", "부탁", "드립니다", "회원", "가입", "로그인", "검색",
@@ -76,7 +76,7 @@ def _code(rng: random.Random, n: int, alphabet: str = string.ascii_letters + str
 
 def _sentence(rng: random.Random) -> str:
     words = [
-        rng.choice(_WORDS) if rng.random() < 0.6 else "".join(rng.choices(_SYLLABLES, k=rng.randint(1, 4)))
+        rng.choice(WORDS) if rng.random() < 0.6 else "".join(rng.choices(SYLLABLES, k=rng.randint(1, 4)))
         for _ in range(rng.randint(5, 14))
     ]
     return " ".join(words) + rng.choice([".", "!", "?", "…", "~", ""])
@@ -110,7 +110,7 @@ def page(rng: random.Random, links: int) -> str:
     for i in range(rng.randint(8, 20)):
         paras = [_sentence(rng) for _ in range(rng.randint(1, 4))]
         if links and rng.random() < 0.7:
-            paras.append(f"{rng.choice(_WORDS)} {_link(rng)} {rng.choice(_WORDS)}")
+            paras.append(f"{rng.choice(WORDS)} {_link(rng)} {rng.choice(WORDS)}")
             links -= 1
         body = "".join(f"<p>{p}</p>" for p in paras)
         when = f"2026-11-{rng.randint(1, 28):02d} {rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}"
@@ -229,7 +229,7 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--naive-files":
         naive_files(sys.argv[2:])
         return
-    from bench import nearmiss  # here: tests load this module by path, where `bench` is no package
+    from bench import nearmiss  # here: nearmiss takes its words from this module
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=200, help="pages per corpus (default 200)")

@@ -15,16 +15,13 @@ import string
 from typing import NamedTuple
 from urllib.parse import quote
 
+from bench.extract import SYLLABLES, WORDS
+
 _ALNUM = string.ascii_letters + string.digits
-_SYLLABLES = (
-    "가나다라마바사아자차카타파하거너더러머버서어저처커터퍼허고노도로모보소오조초코토포호"
-    "구누두루무부수우주추쿠투푸후기니디리미비시이지치키티피히게네데레메베세에제체케테페헤"
-)
+_SYLLABLES = SYLLABLES
 _WORDS = (
-    "게시판", "자유", "공지", "댓글", "추천", "조회", "작성자", "오늘", "어제", "정말", "그냥", "진짜",
-    "이번", "다음", "사진", "영상", "질문", "답변", "정보", "공유", "후기", "리뷰", "일상", "잡담", "유머",
-    "감사합니다", "확인", "부탁", "드립니다", "회원", "가입", "로그인", "검색", "장점", "단점", "만점",
-    "점심", "플러스", "요약", "참고", "링크", "주소", "게임", "서버", "모바일", "업데이트", "버전",
+    *WORDS, "장점", "단점", "만점", "점심", "플러스", "요약", "참고", "링크", "주소", "게임", "서버",
+    "모바일", "업데이트", "버전",
 )  # fmt: skip
 # What link-free posts say about messengers (no invite in any of them).
 _MENTIONS = (

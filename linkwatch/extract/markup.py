@@ -14,16 +14,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import accumulate, chain
 
-# Elements whose start and end break a line of visible text (so `<p>a</p><p>b</p>` is not "ab").
-BLOCK = frozenset(
-    (
-        "address", "article", "aside", "blockquote", "body", "br", "button", "caption", "dd", "details",
-        "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2",
-        "h3", "h4", "h5", "h6", "head", "header", "hr", "html", "iframe", "img", "input", "li", "main",
-        "nav", "ol", "option", "p", "pre", "section", "select", "summary", "table", "tbody", "td",
-        "textarea", "tfoot", "th", "thead", "title", "tr", "ul",
-    )
-)  # fmt: skip
+from .page import BLOCK  # the walk's block elements: both readers break lines alike
+
 _BLOCK_BYTES = frozenset(n.encode() for n in BLOCK)
 # The tree walk sees a start and an end for these although they have no end tag: two line breaks.
 _VOID_BLOCK = frozenset((b"br", b"hr", b"img", b"input"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -36,13 +35,6 @@ def claim_due(url: str, *, platform: str | None = None, limit: int | None = None
             return await liveness.claim(conn, liveness.DueSpec(platform=platform, limit=limit), limit or 100)
 
     return asyncio.run(claimed())
-
-
-@pytest.fixture
-def fake() -> Iterator[FakePreviews]:
-    server = FakePreviews().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

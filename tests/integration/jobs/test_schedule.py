@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,13 +47,6 @@ with open(log, "a") as f:
     f.write(f"end {time.time()} {os.getpid()}\\n")
 runs.finish_run(conn, run_id, "finished", {"linkwatch/pages": 3, "linkwatch/links_found": 1})
 """
-
-
-@pytest.fixture
-def fake() -> Iterator[FakePreviews]:
-    server = FakePreviews().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
