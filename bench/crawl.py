@@ -9,7 +9,9 @@ A generated forum (made-up invite codes, ~30 KB pages, 20 same-site links each, 
 "images" that are counted, never real) is served from a separate process. Each crawl runs in its own
 child process, so peak memory is that child's ru_maxrss (os.wait4). Figures are medians of the runs.
 
-Static: pages/s and peak RSS of linkwatch vs a bare Scrapy spider (same server, same run).
+Static: pages/s and peak RSS of linkwatch vs a bare Scrapy spider (same server, same run), and of
+linkwatch with its crawl journal replaced by one that keeps nothing (issue #11: the journal's cost;
+this variant exists only in the benchmark's child process, a crawl always journals).
 
 Browser: every page also loads `--js-kb` of JavaScript (a vendor bundle and the page's app script),
 a stylesheet, a favicon and 7 media elements, and its script draws part of the page from a JSON API
@@ -187,8 +189,30 @@ def child_bare(url: str, pages: int) -> dict:
     return {"pages": stats.get("response_received_count", 0), "seconds": stats["elapsed_time_seconds"]}
 
 
-def child_linkwatch(url: str, pages: int, db: str, render: str) -> dict:
+def _no_journal() -> None:
+    """Replaces the crawl journal by one that writes nothing and calls every record durable at once.
+    Before anything imports Journal; only ever in a benchmark child, to price the real one."""
+    from linkwatch.db import journal
+
+    class NoJournal(journal.Journal):
+        def open(self) -> journal.Journal:
+            return self
+
+        def append(self, record: dict) -> int:
+            self._seq += 1
+            self._durable = self._seq
+            return self._seq
+
+        def close(self, timeout: float = 30.0) -> bool:
+            return True
+
+    journal.Journal = NoJournal  # type: ignore[misc]
+
+
+def child_linkwatch(url: str, pages: int, db: str, render: str, keep_journal: bool = True) -> dict:
     """A full linkwatch crawl (run_crawls, as `linkwatch crawl` does it)."""
+    if not keep_journal:
+        _no_journal()
     from crawler.runner import run_crawls
     from linkwatch.config import load_config
     from linkwatch.sources import Source
@@ -357,8 +381,8 @@ def main() -> None:
         elif kind == "bare-browser":
             result = child_bare_browser(url, int(pages))
         else:
-            db, render = rest
-            result = child_linkwatch(url, int(pages), db, render)
+            db, render, *journal = rest
+            result = child_linkwatch(url, int(pages), db, render, keep_journal=journal != ["no-journal"])
         print(json.dumps(result))
         return
 
@@ -372,28 +396,35 @@ def main() -> None:
     try:
         # --runs 0 skips the static part (no 10,000-page forum is generated).
         forum = Forum(args.pages) if args.runs else None
-        bare, full = [], []
+        bare, full, unjournaled = [], [], []
         try:
             for run in range(args.runs):
                 bare.append(run_child(["bare", forum.url, str(args.pages)], env))
                 empty(db)
                 full.append(run_child(["linkwatch", forum.url, str(args.pages), db, "static"], env))
+                empty(db)
+                unjournaled.append(run_child(["linkwatch", forum.url, str(args.pages), db, "static",
+                                              "no-journal"], env))
                 print(f"run {run + 1}: bare {bare[-1]['pages'] / bare[-1]['seconds']:.0f} pages/s, "
-                      f"linkwatch {full[-1]['pages'] / full[-1]['seconds']:.0f} pages/s", file=sys.stderr)
+                      f"linkwatch {full[-1]['pages'] / full[-1]['seconds']:.0f} pages/s, without the "
+                      f"journal {unjournaled[-1]['pages'] / unjournaled[-1]['seconds']:.0f}", file=sys.stderr)
         finally:
             if forum is not None:
                 forum.close()
         if args.runs:
-            for r in bare + full:
+            for r in bare + full + unjournaled:
                 r["rate"] = r["pages"] / r["seconds"]
             print(f"static crawl of a generated forum, {args.pages} pages, median of {args.runs} runs")
-            for label, rs in (("bare Scrapy spider", bare), ("linkwatch crawl (store)", full)):
+            for label, rs in (("bare Scrapy spider", bare), ("linkwatch crawl (store)", full),
+                              ("linkwatch, no journal", unjournaled)):
                 rate, rss = median(rs, "rate"), median(rs, "rss_mb")
                 print(f"  {label:24}{rate:8.1f} pages/s   peak RSS {rss:6.0f} MB")
             print(f"  links stored by linkwatch per run: {full[-1]['links']}")
             ratio = median(full, "rate") / median(bare, "rate")
             extra = median(full, "rss_mb") - median(bare, "rss_mb")
             print(f"  ratio {ratio:.0%} of bare (target >= 80%), memory +{extra:.0f} MB (target <= 100 MB)")
+            cost = 1 - median(full, "rate") / median(unjournaled, "rate")
+            print(f"  the crawl journal costs {cost:.1%} of pages/s")
 
         if args.browser_runs:
             browser_bench(args, db, env)
