@@ -34,6 +34,10 @@ class Config(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("linkwatch")))
     """Embedded database, WARC captures, spill files, crawl job state."""
 
+    embedded_database: str = Field(default="linkwatch", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    """Which database of the embedded server commands use when database_url is unset (the demo
+    keeps its data in `linkwatch_demo`)."""
+
     chromium: str | None = None
     """Path to a Chromium/Chrome binary for browser-rendered sources. Unset: found on PATH."""
 

@@ -18,7 +18,7 @@ def database_url(config: Config, *, announce: bool = True) -> str:
     """The configured database URL, else the embedded server's (started on demand)."""
     if config.database_url:
         return config.database_url
-    return embedded_url(config, announce=announce)
+    return embedded_url(config, announce=announce, database=config.embedded_database)
 
 
 def embedded_url(config: Config, *, announce: bool = True, database: str | None = None) -> str:

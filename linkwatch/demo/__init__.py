@@ -35,6 +35,27 @@ def demo_sources(base_url: str, *, browser: bool) -> list[Source]:
     return sources
 
 
+def practice_sources(base_url: str) -> str:
+    """A sources file for the demo forum, as an analyst would write it (the README walks through it)."""
+    return f"""[[source]]
+name = "demo-board"
+start_urls = ["{base_url}/"]
+deny = ["/live/"]          # the JavaScript board: see render = "browser" below
+delay = 0.2
+max_depth = 4
+max_pages = 50
+
+[[source]]
+name = "demo-live"
+start_urls = ["{base_url}/live/board.html"]
+allow = ["/live/"]
+render = "browser"         # needs Chromium
+wait_for = "body.loaded"
+max_depth = 1
+max_pages = 5
+"""
+
+
 @dataclass
 class DemoResult:
     """What the demo did: the crawls, the sightings they stored, the media requests the forum saw,

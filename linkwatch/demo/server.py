@@ -1,4 +1,4 @@
-"""Serves the bundled demo forum (crawler/demo/site) on 127.0.0.1 from a background thread."""
+"""Serves the bundled demo forum (linkwatch/demo/site) on 127.0.0.1 from a background thread."""
 
 from __future__ import annotations
 

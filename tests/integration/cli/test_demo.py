@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import signal
 import subprocess
 from pathlib import Path
 
@@ -95,3 +97,45 @@ def test_demo_on_a_fresh_machine_uses_its_own_embedded_database(tmp_path) -> Non
     assert "starting its own PostgreSQL" in result.stderr
     assert referral_codes(tmp_path / "out") == STATIC_CODES
     assert (tmp_path / "data" / "demo" / "warc").is_dir()  # captures kept apart from real crawls
+    # the line it ends with reaches the demo's data, as printed (the embedded server starts again)
+    (hint,) = [line for line in result.stdout.splitlines() if line.startswith("explore the demo's data: ")]
+    words = shlex.split(hint.removeprefix("explore the demo's data: "))
+    assignments = dict(w.split("=", 1) for w in words if "=" in w and not w.startswith("-"))
+    command = [w for w in words if w not in {f"{k}={v}" for k, v in assignments.items()}]
+    assert command[0] == LINKWATCH
+    listed = subprocess.run([*command, "--format", "csv", "--limit", "0"], env={**env, **assignments},
+                            capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert {row.split(",")[3] for row in listed.stdout.splitlines()[1:]} == STATIC_CODES
+
+
+def test_demo_forum_serves_the_forum_to_practise_on(lw_env, tmp_path) -> None:
+    """`demo --forum` serves the forum and prints a sources file that an analyst can check and crawl."""
+    env = {**os.environ, **lw_env, "COLUMNS": "200"}
+    forum = subprocess.Popen([LINKWATCH, "demo", "--forum"], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        assert forum.stderr is not None
+        assert forum.stdout is not None
+        url = forum.stderr.readline().split()[2]  # "demo forum: URL  (Ctrl-C stops it)"
+        assert url.startswith("http://127.0.0.1:")
+        lines = []
+        while len(lines) < 200:  # the printed file ends with the browser source's page budget
+            lines.append(forum.stdout.readline())
+            if lines[-1] == "max_pages = 5\n":
+                break
+        sources = tmp_path / "sources.toml"
+        sources.write_text("".join(lines), encoding="utf-8")
+        check = subprocess.run([LINKWATCH, "sources", "check", str(sources)], env=env, capture_output=True,
+                               text=True, timeout=60, check=False)
+        assert check.returncode == 0, check.stdout + check.stderr
+        crawl = subprocess.run([LINKWATCH, "crawl", "demo-board", "--sources", str(sources)], env=env,
+                               capture_output=True, text=True, timeout=300, check=False)
+        assert crawl.returncode == 0, crawl.stderr
+        assert stored_codes(lw_env["LINKWATCH_DATABASE_URL"]) == STATIC_CODES
+    finally:
+        forum.send_signal(signal.SIGINT)
+        _out, err = forum.communicate(timeout=30)
+    assert forum.returncode == 0, err
+    assert "demo forum stopped" in err
+    assert "Traceback" not in err
