@@ -42,7 +42,7 @@ def _table(rows: list[dict[str, object]], with_file: bool) -> None:
 
 @click.command("extract")
 @click.option("--base-url", metavar="URL", help="URL the page came from, to resolve relative links.")
-@format_option(JSONL, JSON, TEXT, CSV, default=JSONL)
+@format_option(JSONL, JSON, TEXT, CSV, default=JSONL, times=False)
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=True, allow_dash=True))
 def extract(base_url: str | None, fmt: str, files: tuple[str, ...]) -> None:
     """Print every open-channel link (Telegram, Discord, Kakao, LINE, …) in FILES, even disguised ones.

@@ -89,14 +89,14 @@ class Format(click.Choice):
         return super().convert(value, param, ctx)
 
 
-def format_option(*choices: str, default: str = TEXT) -> Any:
-    """The --format option offering `choices` (text, json, jsonl, csv)."""
+def format_option(*choices: str, default: str = TEXT, times: bool = True) -> Any:
+    """The --format option offering `choices` (text, json, jsonl, csv); `times`: the output has times."""
     described = {TEXT: "for people", JSON: "one JSON document", JSONL: "one JSON object per line",
                  CSV: "for spreadsheets"}
     return click.option(
         "--format", "fmt", type=Format(*choices), default=default, show_default=True,
-        help="Output: " + ", ".join(f"{c} ({described[c]})" for c in choices)
-             + ". Times are in LINKWATCH_TIMEZONE; JSON gives their UTC offset.")
+        help="Output: " + ", ".join(f"{c} ({described[c]})" for c in choices) + "."
+             + (" Times are in LINKWATCH_TIMEZONE; JSON gives their UTC offset." if times else ""))
 
 
 def limit_options(default: int, noun: str) -> Any:

@@ -76,7 +76,7 @@ def weekly(app: App, week: str | None, out_dir: Path | None, formats: str, lang:
 
 
 @report.command()
-@format_option(TEXT, JSON)
+@format_option(TEXT, JSON, times=False)
 @pass_app
 def stats(app: App, fmt: str) -> None:
     """Takedown figures: for referred links, time from referral to the first check that found the

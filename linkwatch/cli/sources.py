@@ -49,7 +49,7 @@ def sources() -> None:
 @sources.command("list")
 @click.option("--sources", "sources_file", type=click.Path(path_type=Path), default=None,
               help="Sources file (default: LINKWATCH_SOURCES or sources.toml).")
-@format_option(TEXT, JSON, JSONL, CSV)
+@format_option(TEXT, JSON, JSONL, CSV, times=False)
 @pass_app
 def list_sources(app: App, sources_file: Path | None, fmt: str) -> None:
     """List the sources in the sources file: name, render mode, limits, schedule, start URLs."""

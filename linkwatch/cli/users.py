@@ -54,7 +54,8 @@ def add(app: App, name: str, role: str) -> None:
 
 
 @users.command(name="list")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Output: table (for people) or json (one JSON object per user per line).")
 @pass_app
 def list_(app: App, fmt: str) -> None:
     """List users with their role, state, last login and live API tokens."""

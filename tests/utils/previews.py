@@ -315,7 +315,7 @@ class FakePreviews:
 
 
 def main() -> None:
-    """`python tests/fakes/previews.py [LATENCY_SECONDS]`: serve until stdin closes; prints the base URL."""
+    """`python -m tests.utils.previews [LATENCY_SECONDS]`: serve until stdin closes; prints the base URL."""
     import sys
 
     fake = FakePreviews(latency=float(sys.argv[1]) if len(sys.argv) > 1 else 0.0).start()
