@@ -32,7 +32,7 @@ class Config(BaseSettings):
     """PostgreSQL URL. Unset: linkwatch runs its own embedded server under data_dir."""
 
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("linkwatch")))
-    """Embedded database, WARC captures, spill files, crawl job state."""
+    """The embedded database, WARC captures, crawl journals, reports and scheduler logs."""
 
     embedded_database: str = Field(default="linkwatch", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     """Which database of the embedded server commands use when database_url is unset (the demo

@@ -95,8 +95,7 @@ def serve_forum(port: int) -> None:
 
     with DemoServer(port) as server:
         click.echo(f"demo forum: {server.url}/  (Ctrl-C stops it)", err=True)
-        click.echo(f"# save as sources.toml, then: linkwatch sources check sources.toml && "
-                   f"linkwatch crawl demo-board\n{practice_sources(server.url)}", nl=False)
+        click.echo(practice_sources(server.url), nl=False)
         try:
             threading.Event().wait()  # until Ctrl-C
         except KeyboardInterrupt:

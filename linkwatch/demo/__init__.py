@@ -40,17 +40,16 @@ def practice_sources(base_url: str) -> str:
     return f"""[[source]]
 name = "demo-board"
 start_urls = ["{base_url}/"]
-deny = ["/live/"]          # the JavaScript board: see render = "browser" below
-delay = 0.2
-max_depth = 4
-max_pages = 50
+deny = ["/live/"]              # regexes of links never followed
+delay = 0.5                    # seconds between requests to the site
+schedule = "0 */6 * * *"       # for `linkwatch schedule`: every six hours
 
 [[source]]
-name = "demo-live"
+name = "demo-live"             # a board drawn by JavaScript
 start_urls = ["{base_url}/live/board.html"]
-allow = ["/live/"]
-render = "browser"         # needs Chromium
-wait_for = "body.loaded"
+allow = ["/live/"]             # only links matching these are followed
+render = "browser"             # rendered in Chromium
+wait_for = "body.loaded"       # CSS selector the board sets once its posts are drawn
 max_depth = 1
 max_pages = 5
 """
