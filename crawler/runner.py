@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -183,7 +184,14 @@ def run_crawls(
             process.crawl(crawler, source=plan.source, keywords=keywords, resume=plan.frontier)
         keeper.start()
         began = time.monotonic()
-        process.start()
+        # Scrapy's SIGINT/SIGTERM handlers (and progress's) outlive the crawl: give the caller its own
+        # back, so a Ctrl-C after the crawl (the demo's console) is not taken for stopping a crawl.
+        handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            process.start()
+        finally:
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
         elapsed = time.monotonic() - began
         for plan, crawler in started:
             results.append(_finish(database_url, plan, crawler, elapsed, trigger, config.store_wait_seconds))

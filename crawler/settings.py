@@ -100,6 +100,9 @@ LINKWATCH_STORE_MEMORY_PAGES = 5000  # pages held in memory while PostgreSQL is 
 LINKWATCH_STORE_CLOSE_SECONDS = 30.0  # at the end, how long to keep trying an unreachable PostgreSQL
 LINKWATCH_TAB_MAX_USES = 100  # browser: a tab is closed after this many pages (memory stays flat)
 LINKWATCH_BROWSER_TABS = 4  # browser: tabs rendering at once (per source: its concurrency, 8 at most)
+LINKWATCH_BROWSER_SETTLE_MS = 250  # browser: a page is quiet after this long with no request or DOM change
+LINKWATCH_BROWSER_STEP_TIMEOUT = 8.0  # browser: seconds one reveal step (load, click, scroll) may wait
+LINKWATCH_BROWSER_ASSET_CACHE_MB = 64  # browser: scripts and stylesheets kept per crawl (each fetched once)
 LINKWATCH_CHROMIUM = None  # browser: Chromium's path; None: found on PATH (linkwatch.config.find_chromium)
 LINKWATCH_SOURCES = "sources.toml"  # `scrapy crawl forum -a source=NAME` reads the source from here
 

@@ -108,9 +108,13 @@ class StorePipeline:
     def open_spider(self) -> None:
         spider = self.crawler.spider
         self.journal = getattr(spider, "journal", None)
-        if self.journal is None:  # a spider without a frontier journal (tests, custom spiders)
-            name = getattr(spider, "name", None) or "crawl"
-            directory = self.journal_dir or run_journal_dir(self.data_dir, name, self.run_id or 0)
+        if self.journal is None:  # no frontier journal: `scrapy crawl`, tests, custom spiders
+            source = getattr(spider, "source", None)
+            name = getattr(source, "name", None) or getattr(spider, "name", None) or "crawl"
+            # Without a crawl run (`scrapy crawl`, Scrapyd) each process journals under a name of its
+            # own, still a number so that `linkwatch db replay` and the next crawl find what it left.
+            number = self.run_id if self.run_id is not None else time.time_ns()
+            directory = self.journal_dir or run_journal_dir(self.data_dir, name, number)
             self.journal = Journal(directory, run_id=self.run_id, source=name).open()
             self._own_journal = True
         # Connect before the first page; an outage only warns (pages wait in the journal), but a
@@ -268,7 +272,11 @@ class StorePipeline:
         self._account_for_the_rest()
         self.writer.close()
         if self._own_journal and self.journal is not None:
-            self.journal.close()
+            durable = self.journal.close()
+            # Without a crawl run no runner tidies this journal: once all of it is stored, it goes.
+            if self.run_id is None and durable and not self.stats.get_value("linkwatch/unstored_pages") \
+                    and not self.stats.get_value("linkwatch/lost_pages"):
+                self.journal.remove()
 
     def _account_for_the_rest(self) -> None:
         """Pages the writer could not store: safe in the journal (the next crawl or `db replay` stores

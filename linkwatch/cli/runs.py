@@ -133,6 +133,7 @@ def show(app: App, run_id: int, fmt: str) -> None:
     """One crawl run: source, trigger, host and process, start and end, outcome, figures and the
     Scrapy stats behind them (all of them with --format json)."""
     from linkwatch.db import history
+    from linkwatch.db.journal import run_journal_dir
 
     tz = app.config.zone
     with app.open_database() as conn:
@@ -142,6 +143,10 @@ def show(app: App, run_id: int, fmt: str) -> None:
         return
     stats = run.pop("stats") or {}
     adhoc = " (ad hoc)" if run["adhoc"] else ""
+    # A finished run's journal is removed once all of it is stored; one still there is kept for
+    # `crawl --resume` or holds pages for `db replay`.
+    journal = run_journal_dir(app.config.data_dir, run["source"], run["id"])
+    left = f"{journal} (kept)" if journal.is_dir() else "- (stored and removed)"
     click.echo(f"crawl run {run['id']} of {for_terminal(run['source'])}{adhoc}")
     for label, value in (
         ("outcome", run["status"]), ("trigger", run["trigger"]), ("started", stamp(run["started_at"], tz)),
@@ -149,7 +154,7 @@ def show(app: App, run_id: int, fmt: str) -> None:
         ("host", f"{run['host'] or '-'} (process {run['pid'] or '-'})"), ("pages", run["pages"]),
         ("links", f"{run['links']} ({run['new_links']} new)"), ("errors", run["errors"]),
         ("bytes", run["bytes"]), ("media refused", run["media_refused"]),
-        ("job state", run["jobdir"] or "-"),
+        ("journal", left),
     ):
         click.echo(f"{label:<15}{for_terminal(value, one_line=True)}")
     shown = [k for k in STAT_KEYS if k in stats]

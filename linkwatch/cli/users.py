@@ -8,7 +8,8 @@ import sys
 import click
 
 from linkwatch.cli import App, pass_app
-from linkwatch.text import json_for_terminal
+from linkwatch.cli.params import CSV, JSON, JSONL, TEXT, format_option
+from linkwatch.text import for_terminal
 
 ROLE_HELP = ("investigator: search, link pages, evidence, downloads; analyst: also triage, sources and "
              "runs; regulator: referrals and the links in them; admin: users and the audit log, and "
@@ -54,30 +55,29 @@ def add(app: App, name: str, role: str) -> None:
 
 
 @users.command(name="list")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="Output: table (for people) or json (one JSON object per user per line).")
+@format_option(TEXT, JSON, JSONL, CSV)
 @pass_app
 def list_(app: App, fmt: str) -> None:
     """List users with their role, state, last login and live API tokens."""
-    from linkwatch.cli.output import local
+    from linkwatch.cli.output import emit, local
     from linkwatch.db.users import list_users
 
     with app.open_database() as conn:
-        rows = list_users(conn)
+        rows = [{k: v for k, v in row.items() if k != "id"} for row in list_users(conn)]
     tz = app.config.zone
-    if fmt == "json":
+
+    def table(rows: list[dict]) -> None:
+        if not rows:
+            click.echo("no users yet; add one with `linkwatch users add NAME --role admin`")
+            return
+        click.echo(f"{'name':<24}{'role':<14}{'state':<10}{'last login':<18}{'tokens':>7}")
         for row in rows:
-            click.echo(json_for_terminal({k: local(v, tz) if hasattr(v, "astimezone") else v
-                                          for k, v in row.items() if k != "id"}))
-        return
-    if not rows:
-        click.echo("no users yet; add one with `linkwatch users add NAME --role admin`")
-        return
-    click.echo(f"{'name':<24}{'role':<14}{'state':<10}{'last login':<18}{'tokens':>7}")
-    for row in rows:
-        state = "disabled" if row["disabled_at"] else "active"
-        last = local(row["last_login_at"], tz, "%Y-%m-%d %H:%M") if row["last_login_at"] else "never"
-        click.echo(f"{row['name']:<24}{row['role']:<14}{state:<10}{last:<18}{row['tokens']:>7}")
+            state = "disabled" if row["disabled_at"] else "active"
+            last = local(row["last_login_at"], tz, "%Y-%m-%d %H:%M") if row["last_login_at"] else "never"
+            click.echo(f"{for_terminal(row['name'], one_line=True):<24}{row['role']:<14}{state:<10}"
+                       f"{last:<18}{row['tokens']:>7}")
+
+    emit(rows, fmt, tz, text=table)
 
 
 @users.command()

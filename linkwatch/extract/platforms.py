@@ -2,7 +2,7 @@
 
 Adding a platform is usually one `Platform(...)` entry with a few `Route`s. Telegram and Matrix
 have grammar beyond path patterns (TDLib's rules, matrix.to fragments), so they get a function.
-Rules and sources: ../shared/invite-rules.md.
+Rules and sources: docs/invite-rules.md.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ The README's convention, which these tests check:
   command first: `` `linkwatch crawl NAME --resume` `` and `` `check --due` `` are checked against
   `crawl` and `check`. Spans that start with another program's name (`curl`, `scrapy`, `make`) are
   not checked.
+- An options table row (`| `--option METAVAR` | help |`) is that option's `--help` line, word for word.
 - Every `LINKWATCH_*` name in the README is a field of linkwatch.config.Config, a setting of
   crawler/settings.py, a test variable (`LINKWATCH_TEST_*`, read by the tests) or one of EXTRA_VARIABLES;
   every Config field is a row of the table in `## Settings`, every crawler setting appears in the
@@ -258,3 +259,39 @@ def test_every_source_field_is_in_the_sources_file_section() -> None:
     missing = [name for name in Source.model_fields if name != "adhoc"
                and not re.search(rf"^{name} = |`{name}`", text, re.MULTILINE)]
     assert missing == [], "[[source]] fields missing from the README's Sources file section"
+
+
+OPTION_ROW = re.compile(r"^\| `(--[^`]+)` \| (.*) \|$")
+
+
+def _help_rows(path: Path_) -> dict[str, tuple[str, str]]:
+    """First long option -> (the option as --help prints it, its help text), from click itself."""
+    cmd, ctx = COMMANDS[path]
+    rows = {}
+    for param in cmd.get_params(ctx):
+        record = param.get_help_record(ctx) if isinstance(param, click.Option) else None
+        if record is not None and not param.hidden:
+            first = next((o for o in param.opts if o.startswith("--")), None)
+            if first is not None:
+                rows[first] = (" ".join(record[0].split()), " ".join(record[1].split()))
+    return rows
+
+
+def test_option_tables_say_what_help_says() -> None:
+    """A `| `--option …` | help |` row in a command's section is its --help line, word for word."""
+    stale = []
+    for path in SECTIONS:
+        if path not in COMMANDS:
+            continue
+        rows = _help_rows(path)
+        for line in _outside_fences(own_text(path)):
+            m = OPTION_ROW.match(line)
+            if not m:
+                continue
+            shown = " ".join(m.group(1).replace("\\|", "|").split())
+            text = " ".join(m.group(2).replace("\\|", "|").split())
+            names = [o.split()[0] for o in shown.split(", ")]  # `--all, -a` or `--live / --no-live`
+            want = next((rows[n] for n in names if n in rows), None)
+            if (shown, text) != want:
+                stale.append(f"{label(path)}: README `{shown}` | {text}\n    --help {want}")
+    assert stale == [], "option rows that differ from --help:\n" + "\n".join(stale)

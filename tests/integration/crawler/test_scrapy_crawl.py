@@ -55,6 +55,29 @@ def test_scrapy_crawl_builds_the_spider_from_a_source_name(lw_env, tmp_path) -> 
     assert {"LwIndex0Abc", "LwUtf16Le1x"} <= found
 
 
+@pytest.mark.slow
+def test_two_scrapyd_jobs_share_a_data_directory_and_leave_no_journal(lw_env, tmp_path) -> None:
+    """Scrapyd may run two jobs at once: each journals apart, and tidies its journal once all is stored."""
+    data = tmp_path / "data"
+    with forum_site.TestForum() as forum:
+        sources = tmp_path / "sources.toml"
+        sources.write_text(sources_toml(forum.url, extra='deny = ["/calendar", "/huge", "/slow"]')
+                           .replace("max_pages = 300", "max_pages = 30"), encoding="utf-8")
+        settings = {"LINKWATCH_SOURCES": str(sources), "LINKWATCH_DATA_DIR": str(data),
+                    "LINKWATCH_DATABASE_URL": lw_env["LINKWATCH_DATABASE_URL"], "LINKWATCH_PROGRESS": "False"}
+        cmd = [SCRAPY, "crawl", "forum", "-a", "source=tf"]
+        for key, value in settings.items():
+            cmd += ["-s", f"{key}={value}"]
+        jobs = [subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for _ in range(2)]
+        outcomes = [job.communicate(timeout=240) for job in jobs]
+    for job, (_out, err) in zip(jobs, outcomes, strict=True):
+        assert job.returncode == 0, err
+        assert "Traceback" not in err
+        assert "in use by another process" not in err
+    assert list((data / "journal").glob("tf/*")) == []
+
+
 def test_scrapy_crawl_with_an_unknown_source_says_so_in_one_line(lw_env, tmp_path) -> None:
     sources = tmp_path / "sources.toml"
     sources.write_text('[[source]]\nname = "a"\nstart_urls = ["http://127.0.0.1:9/"]\n', encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -48,6 +49,11 @@ def test_users_add_list_token_disable(lw_env: dict[str, str]) -> None:
     assert lw(lw_env, "users", "disable", "kim.analyst").returncode == 0
     listed = lw(lw_env, "users", "list")
     assert re.search(r"kim\.analyst\s+analyst\s+disabled\s+never\s+0", listed.stdout)  # tokens revoked
+    # the shared --format vocabulary: json is one document, jsonl one object per line
+    (user,) = json.loads(lw(lw_env, "users", "list", "--format", "json").stdout)
+    assert (user["name"], user["role"], user["tokens"]) == ("kim.analyst", "analyst", 0)
+    lines = lw(lw_env, "users", "list", "--format", "jsonl").stdout.splitlines()
+    assert [json.loads(line)["name"] for line in lines] == ["kim.analyst"]
     refused = lw(lw_env, "users", "token", "kim.analyst")
     assert refused.stderr.strip() == ("Error: user 'kim.analyst' is disabled; enable them before issuing "
                                       "a token")
