@@ -120,7 +120,7 @@ def test_a_full_disk_and_no_database_stop_the_crawl_and_say_what_was_not_stored(
     (journal_dir / "000001.jsonl").symlink_to("/dev/full")  # every write: No space left on device
     throwaway_server.stop()
     pipe, stats = open_pipeline(throwaway_server.url, tmp_path, LINKWATCH_STORE_MEMORY_PAGES=5,
-                                LINKWATCH_STORE_BATCH_SIZE=2)
+                                LINKWATCH_STORE_BATCH_SIZE=2, LINKWATCH_JOURNAL_DIR=str(journal_dir))
     for i in range(8):  # never blocks, whatever the store's state
         pipe.process_item(make_page(i, [i]))
     assert stats.get_value("linkwatch/storage_failed") == 1  # asked the engine to stop the crawl
@@ -136,10 +136,12 @@ def test_a_full_disk_alone_loses_nothing(db: str, tmp_path: Path) -> None:
     journal_dir = tmp_path / "journal" / "crawl" / "0"
     journal_dir.mkdir(parents=True)
     (journal_dir / "000001.jsonl").symlink_to("/dev/full")
-    pipe, stats = open_pipeline(db, tmp_path, LINKWATCH_STORE_MEMORY_PAGES=5, LINKWATCH_STORE_BATCH_SIZE=2)
+    pipe, stats = open_pipeline(db, tmp_path, LINKWATCH_STORE_MEMORY_PAGES=5, LINKWATCH_STORE_BATCH_SIZE=2,
+                                LINKWATCH_JOURNAL_DIR=str(journal_dir))
     for i in range(20):
         pipe.process_item(make_page(i, [i]))
     pipe.close_spider()
+    assert stats.get_value("linkwatch/journal_errors")  # the disk was full
     assert stats.get_value("linkwatch/lost_pages") is None
     assert stats.get_value("linkwatch/storage_failed") is None
     with psycopg.connect(db) as conn:
