@@ -18,6 +18,7 @@ from linkwatch.db import runs as run_rows
 from linkwatch.db.runs import SourceLockedError
 from tests.utils import forum as forum_site
 from tests.utils.crawl import LINKWATCH, UA, codes, runs, sources_toml
+from tests.utils.waiting import wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -167,9 +168,9 @@ def test_a_worker_joining_late_helps_and_both_finish(lw_env, redis_url, tmp_path
     with forum_site.TestForum() as forum:
         path = _slow_sources(tmp_path, forum.url, name)
         early = _worker(name, str(path), redis_url, lw_env)
-        deadline = time.monotonic() + 60
-        while len(forum.paths("/thread/")) < 3 and time.monotonic() < deadline and early.poll() is None:
-            time.sleep(0.1)
+        # The second worker starts as soon as the first is crawling (it made the run before its first
+        # request): a process takes seconds to start on a loaded machine, and the crawl is short.
+        wait_for(lambda: len(forum.paths()) > 1 or early.poll() is not None, timeout=60)
         assert early.poll() is None, "the first worker finished before the second could join"
         late = _worker(name, str(path), redis_url, lw_env)
         results = _finish([early, late])

@@ -4,7 +4,6 @@ and a store that cannot keep pages says so instead of going quiet."""
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import psycopg
@@ -17,13 +16,7 @@ from linkwatch.db.spill import pending_spills
 from linkwatch.db.writer import Writer
 from pipelines.store import StorePipeline
 from tests.utils.store import counts, make_page
-
-
-def wait_for(predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
+from tests.utils.waiting import wait_for
 
 
 def open_pipeline(url: str, data_dir: Path, **settings: object) -> tuple[StorePipeline, object]:
