@@ -26,6 +26,7 @@ from linkwatch.db import database_url
 from linkwatch.db.migrate import migrate
 from linkwatch.db.store import STORE_STEPS, store_batch
 from linkwatch.db.text_index import TextIndexer, index_pending, queued
+from linkwatch.posts import fallback_key
 from linkwatch.records import FoundLink, Page
 from pipelines.store import DEFAULT_BATCH_SIZE
 
@@ -69,7 +70,7 @@ def store_row_by_row(conn: psycopg.Connection, pages: list[Page], run_id: int | 
             conn.execute(
                 "INSERT INTO pages (url, sha256, fetched_at, http_status, content_type, title, rendered, "
                 "crawl_run_id, warc_file, warc_offset, warc_length) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (url, sha256) DO NOTHING",
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                 (p.url, p.sha256, p.fetched_at, p.status, p.content_type, p.title, p.rendered, run_id,
                  p.warc_file, p.warc_offset, p.warc_length),
             )
@@ -87,10 +88,10 @@ def store_row_by_row(conn: psycopg.Connection, pages: list[Page], run_id: int | 
                 ).fetchone()[0]
                 row = conn.execute(
                     "INSERT INTO sightings (link_id, page_id, crawl_run_id, seen_at, raw, obfuscated, "
-                    "found_in, context, score) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                    "ON CONFLICT (link_id, page_id) DO NOTHING RETURNING 1",
+                    "found_in, context, score, post_key) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (link_id, post_key) DO NOTHING RETURNING 1",
                     (link_id, page_id, run_id, p.fetched_at, link.raw, link.obfuscated, link.where,
-                     link.context, link.score),
+                     link.context, link.score, link.post or fallback_key(p.url, link.context)),
                 ).fetchone()
                 if row:
                     conn.execute("UPDATE links SET sightings = sightings + 1 WHERE id = %s", (link_id,))
