@@ -49,8 +49,9 @@ _SCRIPT_TOKEN = re.compile(
     rb"""|smf_session_id|smf_session_var|sessionId|session_id|nonce)["']?\s*[:=]\s*)(["'])[^"'\\<\n]{1,200}\2"""
 )
 
-# Counters and clocks of common engines, English and Korean; the phrase and what follows it up to the
-# next tag (or a short, bounded stretch of inline markup) go.
+# Counters and clocks of common engines, English and Korean: the phrase and what follows it up to the
+# next tag (or a short, bounded stretch of inline markup) go. Matched as bytes, so an optional Hangul
+# syllable is a group, `(?:명)?`: `명?` would only make its last byte optional.
 _TAIL = r"[^<\n]{0,160}"
 _PHRASES_EN = (
     r"it is currently" + _TAIL,  # phpBB
@@ -71,7 +72,7 @@ _PHRASES_EN = (
 )
 _PHRASES_KO = (
     r"현재 ?시각" + _TAIL, r"현재 ?시간" + _TAIL, r"페이지 ?생성 ?시간" + _TAIL,
-    r"현재 ?접속자" + _TAIL, r"접속자 ?수?\s*:?\s*(?:<[^<>]{0,100}>\s*){0,2}[\d,]+ ?명?",
+    r"현재 ?접속자" + _TAIL, r"접속자 ?(?:수)?\s*:?\s*(?:<[^<>]{0,100}>\s*){0,2}[\d,]+ ?(?:명)?",
     r"[\d,]+ ?명(?:이)? ?접속 ?중",
 )
 _PHRASES = [re.compile("|".join(_PHRASES_EN).encode(), re.I)]
