@@ -60,6 +60,16 @@ class PhpbbBoard:
                 self.add_post(t, f"reply {n} in topic {t}, join t.me/+{code(t, n)} now" if n % 2 == 0
                               else f"reply {n} in topic {t}, nothing to see")
         self.add_post(1, f"same again: t.me/+{code(0, 0)}")
+        self.server: ThreadingHTTPServer | None = None
+        self.thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None, "serve the board first: with PhpbbBoard() as board"
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> PhpbbBoard:
+        """Serves the board on a free port of 127.0.0.1 until the with-block ends."""
         board = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -85,18 +95,13 @@ class PhpbbBoard:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> PhpbbBoard:
         self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
 
     # -- what the board holds ----------------------------------------------------------------------
 
