@@ -53,6 +53,7 @@ def synthetic_pages(n_pages: int, links_per_page: int) -> list[Page]:
                 platform="telegram", kind="invite", code=code, url=f"https://t.me/+{code}",
                 raw=f"t.me/+{code}", obfuscated=False, where="href",
                 context=f"게시글 {i} 링크 {j} 입장 문의 텔레 방 샘플 문맥 " * 3, score=0.4,
+                post=f"post:bench.test/{i * links_per_page + j}",  # as the spider keys them (issue #16)
             ))
         pages.append(Page(
             url=f"http://bench.test/thread/{i}", fetched_at=t0 + timedelta(seconds=i), status=200,

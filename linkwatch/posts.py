@@ -19,6 +19,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -81,14 +82,20 @@ def post_prefix(page_url: str) -> str:
     return f"post:{host}/t{m.group(1)}/" if m else f"post:{host}/"
 
 
+@lru_cache(maxsize=1024)
+def _page_base(page_url: str) -> str:
+    """The page URL without session or fragment (cached: a page's links share it)."""
+    try:
+        return strip_session(page_url.split("#", 1)[0])[:1500]
+    except ValueError:
+        return page_url[:1500]
+
+
 def fallback_key(page_url: str, context: str) -> str:
     """The key of a link no post element holds: the page (session stripped) and its context's hash."""
-    try:
-        url = strip_session(page_url.split("#", 1)[0])
-    except ValueError:
-        url = page_url
+    url = _page_base(page_url)
     stable = stable_body(_WS.sub(" ", context).strip().encode("utf-8", "surrogatepass"))
-    return f"page:{url[:1500]}#{hashlib.sha256(stable).hexdigest()[:16]}"
+    return f"page:{url}#{hashlib.sha256(stable).hexdigest()[:16]}"
 
 
 def _around(text: str, needles: Iterable[str]) -> str:
