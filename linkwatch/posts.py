@@ -107,13 +107,16 @@ def _around(text: str, needles: Iterable[str]) -> str:
     return ""
 
 
-def _needles(link: LinkLike) -> list[str]:
-    out = []
-    for value in (link.raw, link.code, link.url.split("://", 1)[-1]):
+def _needles(link: LinkLike) -> list[list[str]]:
+    """What to look for in a post, strongest first: the link as written and its URL; then, only
+    when neither is found, its code alone when it is long enough not to be a common word."""
+    strong = []
+    for value in (link.raw, link.url.split("://", 1)[-1]):
         value = (value or "").strip()
-        if len(value) >= 4 and value not in out:
-            out.append(value)
-    return out
+        if len(value) >= 4 and value not in strong:
+            strong.append(value)
+    code = (link.code or "").strip()
+    return [strong, [code] if len(code) >= 8 and code not in strong else []]
 
 
 def carriers(tree: LexborHTMLParser | None, page_url: str, links: Iterable[LinkLike]) -> list[list[Carrier]]:
@@ -141,9 +144,12 @@ def carriers(tree: LexborHTMLParser | None, page_url: str, links: Iterable[LinkL
 
     out = []
     for link in links:
-        needles = _needles(link)
-        matched = [(n, num) for n, num in nodes
-                   if any(x in content(n)[0] or x in content(n)[1] for x in needles)]
+        matched: list[tuple[Any, str]] = []
+        for needles in _needles(link):
+            matched = [(n, num) for n, num in nodes
+                       if any(x in content(n)[0] or x in content(n)[1] for x in needles)]
+            if matched:
+                break
         ids = {n.mem_id for n, _ in matched}
         outer = set()
         for n, _ in matched:
@@ -158,7 +164,7 @@ def carriers(tree: LexborHTMLParser | None, page_url: str, links: Iterable[LinkL
                 continue
             key = prefix + num
             if key not in found:
-                found[key] = _around(content(n)[1], needles)
+                found[key] = _around(content(n)[1], needles)  # the tier that matched
         if len(found) == 1:  # one post: the extractor's own context is the better one
             found = {k: link.context or v for k, v in found.items()}
         out.append([Carrier(k, v or link.context) for k, v in found.items()])

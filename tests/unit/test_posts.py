@@ -105,3 +105,12 @@ def test_hostile_markup_never_raises() -> None:
         links = found_links(found, LexborHTMLParser(html), URL)
         assert all(link.post for link in links)
     assert carriers(LexborHTMLParser("<p>x</p>"), URL, []) == []
+
+
+def test_a_short_code_alone_never_attributes_a_link_to_posts_that_only_use_the_word() -> None:
+    html = ('<div id="p1" class="post">read the news here: https://t.me/newsroomfake</div>'
+            '<div id="p2" class="post">newsroomfake is a word in this post</div>'
+            '<div id="p3" class="post">again t.me/newsroomfake</div>')
+    found = extract(html, base_url=URL, content_type="text/html")
+    assert [[c.key for c in cs] for cs in carriers(LexborHTMLParser(html), URL, found)] == \
+        [["post:forum.test/1", "post:forum.test/3"]] * len(found)
