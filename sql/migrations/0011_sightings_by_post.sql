@@ -12,8 +12,11 @@ CREATE UNIQUE INDEX pages_url_version ON pages (url, version_sha256);
 -- holds the link). links.sightings then counts the posts that advertised the link. Rows stored
 -- before this were one per (link, page version): each keeps its own key, so they and the counts
 -- stay as they were (the first re-crawl of such a page adds its posts' sightings once).
+-- The backfill changes no context: the search copy (migration 0007) is left as it is.
 ALTER TABLE sightings ADD COLUMN post_key text;
+ALTER TABLE sightings DISABLE TRIGGER sightings_update_texts;
 UPDATE sightings SET post_key = 'version:' || page_id;
+ALTER TABLE sightings ENABLE TRIGGER sightings_update_texts;
 ALTER TABLE sightings ALTER COLUMN post_key SET NOT NULL;
 ALTER TABLE sightings ADD CONSTRAINT sightings_link_id_post_key_key UNIQUE (link_id, post_key);
 -- A link in two posts of one page is two sightings now: (page, link) is no longer unique, but

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -10,26 +9,14 @@ from pathlib import Path
 import psycopg
 
 from linkwatch.db.migrate import migrate
-from linkwatch.db.sql import SQL_DIR
 from linkwatch.db.store import store_batch
-from tests.utils.store import T0, counts, make_page
+from tests.utils.store import T0, counts, make_page, sql_before
 
 MIGRATION = "0011_sightings_by_post"
 
 
-def _before_0011(tmp_path: Path) -> Path:
-    """The SQL directory as it was before migration 0011 (its view column left out too)."""
-    copy = tmp_path / "sql"
-    shutil.copytree(SQL_DIR, copy)
-    (copy / "migrations" / f"{MIGRATION}.sql").unlink()
-    view = copy / "views" / "v_sightings.sql"
-    lines = view.read_text(encoding="utf-8").replace("AS source,\n", "AS source\n").splitlines(keepends=True)
-    view.write_text("".join(line for line in lines if "s.post_key" not in line), encoding="utf-8")
-    return copy
-
-
 def test_old_sightings_keep_their_counts_and_the_store_goes_on(empty_db: str, tmp_path: Path) -> None:
-    migrate(empty_db, _before_0011(tmp_path))
+    migrate(empty_db, sql_before(tmp_path, "0011"))
     with psycopg.connect(empty_db, autocommit=True) as conn:
         # as the old store left them: one sighting per link and page version
         pages = [conn.execute(
@@ -44,6 +31,8 @@ def test_old_sightings_keep_their_counts_and_the_store_goes_on(empty_db: str, tm
             conn.execute("INSERT INTO sightings (link_id, page_id, seen_at, raw) VALUES (%s, %s, %s, 'x')",
                          (link, page, T0))
 
+        queued = conn.execute("SELECT count(*) FROM sighting_text_queue").fetchone()[0]
+
     assert migrate(empty_db) == [MIGRATION]
     with psycopg.connect(empty_db, autocommit=True) as conn:
         keys = [r[0] for r in conn.execute("SELECT post_key FROM sightings ORDER BY page_id")]
@@ -51,6 +40,8 @@ def test_old_sightings_keep_their_counts_and_the_store_goes_on(empty_db: str, tm
         assert counts(conn) == {"pages": 2, "links": 1, "sightings": 2, "links_sightings_sum": 2}
         view = conn.execute("SELECT post_key FROM v_sightings ORDER BY page_id").fetchall()
         assert [r[0] for r in view] == keys
+        # the backfill touched no context: the search copy was not queued again
+        assert conn.execute("SELECT count(*) FROM sighting_text_queue").fetchone()[0] == queued
         # the store goes on from there: a post of the same link counts once, however often it is seen
         page = make_page(1, [1], when=T0 + timedelta(days=1))
         page = replace(page, version="c" * 64,
