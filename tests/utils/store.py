@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,6 @@ from typing import Any
 import psycopg
 from scrapy.utils.test import get_crawler
 
-from linkwatch.db.sql import SQL_DIR
 from linkwatch.records import FoundLink, Page
 from pipelines.store import StorePipeline
 
@@ -62,21 +60,6 @@ def pipeline(db: str, data_dir: Path, **settings: Any) -> tuple[StorePipeline, A
     pipe = StorePipeline.from_crawler(crawler)
     pipe.open_spider()
     return pipe, crawler.stats
-
-
-def sql_before(tmp_path: Path, first: str) -> Path:
-    """A copy of sql/ without the migrations from `first` on (e.g. "0007"), for a database as an older
-    linkwatch left it; v_sightings then leaves out sightings.post_key when 0011 is among them."""
-    copy = tmp_path / "sql"
-    shutil.copytree(SQL_DIR, copy)
-    for path in (copy / "migrations").glob("*.sql"):
-        if path.name >= first:
-            path.unlink()
-    if first <= "0011":
-        view = copy / "views" / "v_sightings.sql"
-        lines = view.read_text(encoding="utf-8").replace("AS source,\n", "AS source\n").splitlines(True)
-        view.write_text("".join(line for line in lines if "s.post_key" not in line), encoding="utf-8")
-    return copy
 
 
 def store_old_style(conn: psycopg.Connection, pages: list[Page]) -> None:

@@ -10,7 +10,8 @@ import psycopg
 
 from linkwatch.db.migrate import migrate
 from linkwatch.db.store import store_batch
-from tests.utils.store import T0, counts, make_page, sql_before
+from tests.utils.migrations import sql_before
+from tests.utils.store import T0, counts, make_page
 
 MIGRATION = "0011_sightings_by_post"
 

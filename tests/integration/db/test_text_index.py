@@ -11,7 +11,8 @@ from linkwatch.db.links import LinkFilters, search
 from linkwatch.db.migrate import migrate
 from linkwatch.db.store import store_batch
 from linkwatch.db.text_index import TextIndexer, index_pending, queued
-from tests.utils.store import make_page, pipeline, sql_before, store_old_style
+from tests.utils.migrations import sql_before
+from tests.utils.store import make_page, pipeline, store_old_style
 
 
 def found(conn: psycopg.Connection, text: str) -> list[int]:
