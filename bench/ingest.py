@@ -26,6 +26,7 @@ from linkwatch.db import database_url
 from linkwatch.db.migrate import migrate
 from linkwatch.db.store import STORE_STEPS, store_batch
 from linkwatch.db.text_index import TextIndexer, index_pending, queued
+from linkwatch.posts import fallback_key
 from linkwatch.records import FoundLink, Page
 from pipelines.store import DEFAULT_BATCH_SIZE
 
@@ -52,6 +53,7 @@ def synthetic_pages(n_pages: int, links_per_page: int) -> list[Page]:
                 platform="telegram", kind="invite", code=code, url=f"https://t.me/+{code}",
                 raw=f"t.me/+{code}", obfuscated=False, where="href",
                 context=f"게시글 {i} 링크 {j} 입장 문의 텔레 방 샘플 문맥 " * 3, score=0.4,
+                post=f"post:bench.test/{i * links_per_page + j}",  # as the spider keys them (issue #16)
             ))
         pages.append(Page(
             url=f"http://bench.test/thread/{i}", fetched_at=t0 + timedelta(seconds=i), status=200,
@@ -69,7 +71,7 @@ def store_row_by_row(conn: psycopg.Connection, pages: list[Page], run_id: int | 
             conn.execute(
                 "INSERT INTO pages (url, sha256, fetched_at, http_status, content_type, title, rendered, "
                 "crawl_run_id, warc_file, warc_offset, warc_length) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (url, sha256) DO NOTHING",
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                 (p.url, p.sha256, p.fetched_at, p.status, p.content_type, p.title, p.rendered, run_id,
                  p.warc_file, p.warc_offset, p.warc_length),
             )
@@ -87,10 +89,10 @@ def store_row_by_row(conn: psycopg.Connection, pages: list[Page], run_id: int | 
                 ).fetchone()[0]
                 row = conn.execute(
                     "INSERT INTO sightings (link_id, page_id, crawl_run_id, seen_at, raw, obfuscated, "
-                    "found_in, context, score) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                    "ON CONFLICT (link_id, page_id) DO NOTHING RETURNING 1",
+                    "found_in, context, score, post_key) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (link_id, post_key) DO NOTHING RETURNING 1",
                     (link_id, page_id, run_id, p.fetched_at, link.raw, link.obfuscated, link.where,
-                     link.context, link.score),
+                     link.context, link.score, link.post or fallback_key(p.url, link.context)),
                 ).fetchone()
                 if row:
                     conn.execute("UPDATE links SET sightings = sightings + 1 WHERE id = %s", (link_id,))

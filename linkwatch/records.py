@@ -20,6 +20,7 @@ class FoundLink:
     where: str = "text"  # href | meta | redirect | attr | text
     context: str = ""
     score: float = 0.0
+    post: str = ""  # the post that carries it (linkwatch.posts); "" when not known: the store falls back
 
     @classmethod
     def from_extracted(cls, link: Any) -> FoundLink:
@@ -36,7 +37,7 @@ class FoundLink:
             platform=data["platform"], kind=data["kind"], code=data["code"], url=data["url"],
             raw=data.get("raw") or data["url"], obfuscated=bool(data.get("obfuscated")),
             where=data.get("where") or "text", context=data.get("context") or "",
-            score=float(data.get("score") or 0.0),
+            score=float(data.get("score") or 0.0), post=str(data.get("post") or ""),
         )
 
 
@@ -45,7 +46,8 @@ class Page:
     """One fetched page version and its links; the pipelines capture, clean, score and store it.
 
     `body` is dropped (None) by the capture pipeline once the page is in the WARC store, so pages do
-    not pile up in memory; `body_size`, `sha256` and the WARC reference stay. `key` is the crawl
+    not pile up in memory; `body_size`, `sha256` and the WARC reference stay. `sha256` is the body's
+    digest (the evidence); `version` identifies the page version (volatile parts left out). `key` is the crawl
     frontier's key of the request that fetched it (the page counts as done under that key), `seq` its
     place in the crawl journal once journaled.
     """
@@ -60,6 +62,7 @@ class Page:
     title: str = ""
     links: tuple[FoundLink, ...] = ()
     sha256: str = ""
+    version: str = ""  # sha256 without the volatile parts (linkwatch.volatile): "" falls back to sha256
     body_size: int | None = None
     warc_file: str | None = None
     warc_offset: int | None = None
@@ -79,6 +82,7 @@ class Page:
             "title": self.title,
             "links": [link.to_json() for link in self.links],
             "sha256": self.sha256,
+            "version": self.version,
             "body_size": self.body_size,
             "warc_file": self.warc_file,
             "warc_offset": self.warc_offset,
@@ -100,6 +104,7 @@ class Page:
             title=data.get("title") or "",
             links=tuple(FoundLink.from_json(link) for link in data.get("links") or []),
             sha256=data["sha256"],
+            version=data.get("version") or "",
             body_size=data.get("body_size"),
             warc_file=data.get("warc_file"),
             warc_offset=data.get("warc_offset"),

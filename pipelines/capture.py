@@ -21,6 +21,7 @@ from scrapy.exceptions import DropItem
 from linkwatch.db.warc import CaptureError, claim_file, database_identity, sha256_hex, write_response
 from linkwatch.media import SNIFF_BYTES, media_kind
 from linkwatch.records import Page
+from linkwatch.volatile import version_digest
 from pipelines import required_setting
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,9 @@ def database_of(settings: Any) -> str:
 
 class CapturePipeline:
     """Captures item.body as a WARC response record, sets sha256 and the WARC reference, frees the body.
+
+    It also sets `version`, the digest of the body without its volatile parts (linkwatch.volatile):
+    the store counts a page version by it, while the capture and sha256 stay byte-exact.
 
     The file is claimed for the crawl's database before its first record (linkwatch.db.warc.claim_file);
     a file of the same name that belongs to another database is left alone and a new name is taken.
@@ -116,8 +120,9 @@ class CapturePipeline:
             # A full or read-only disk must not lose the links: store the page without evidence.
             log.error("cannot write the capture of %s to %s: %s", item.url[:200], self.warc_file, exc)
             self.stats.inc_value("linkwatch/capture_errors")
-            return replace(item, body=None, body_size=len(body), sha256=sha256_hex(body))
+            return replace(item, body=None, body_size=len(body), sha256=sha256_hex(body),
+                           version=version_digest(body))
         self.stats.inc_value("linkwatch/captured_bytes", len(body))
         # The body is in the WARC file now: only its reference travels on, so pages do not pile up.
         return replace(item, body=None, body_size=len(body), sha256=digest, warc_file=self.warc_file,
-                       warc_offset=offset, warc_length=length)
+                       warc_offset=offset, warc_length=length, version=version_digest(body))

@@ -1,4 +1,4 @@
-"""DedupePipeline (400): drops a page version (url, sha256) already seen in this crawl, counted."""
+"""DedupePipeline (400): drops a page version (url, version) already seen in this crawl, counted."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from linkwatch.records import Page
 
 
 class DedupePipeline:
-    """Keeps 16-byte digests of (url, sha256), so a crawl of millions of pages stays small in memory."""
+    """Keeps 16-byte digests of (url, version), so a crawl of millions of pages stays small in memory.
+    A page version is its body without volatile parts (Page.version), else its sha256."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.stats = crawler.stats
@@ -22,7 +23,7 @@ class DedupePipeline:
         return cls(crawler)
 
     def process_item(self, item: Page) -> Page:
-        raw = f"{item.url}\n{item.sha256}".encode("utf-8", "replace")
+        raw = f"{item.url}\n{item.version or item.sha256}".encode("utf-8", "replace")
         key = hashlib.blake2b(raw, digest_size=16).digest()
         if key in self.seen:
             self.stats.inc_value("linkwatch/dropped/duplicate_page")

@@ -21,6 +21,7 @@ MAX_CONTEXT = 2000
 MAX_RAW = 2000
 MAX_CODE = 512
 MAX_SHORT = 64  # platform, kind, where
+MAX_POST_KEY = 2000  # linkwatch.posts keys: a host and a number, or a page URL (<= 1500) and a hash
 # Every distinct link of a page is stored (the response size limit bounds them); a page with more than
 # this many is unusual enough to say so (a link farm, or a decoy hiding a real invite among fakes).
 UNUSUALLY_FULL = 1000
@@ -64,6 +65,7 @@ def normalise_link(link: object) -> tuple[FoundLink | None, str | None]:
         obfuscated=bool(link.obfuscated),
         where=clean(link.where or "text", MAX_SHORT, collapse=True) or "text",
         context=clean(link.context, MAX_CONTEXT), score=score,
+        post=clean(link.post, MAX_POST_KEY, collapse=True),
     ), None
 
 

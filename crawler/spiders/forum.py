@@ -20,6 +20,7 @@ from selectolax.lexbor import LexborHTMLParser
 from linkwatch.assets import OnceCache
 from linkwatch.db.journal import Frontier, Journal
 from linkwatch.extract import decode, extract, shortener_urls
+from linkwatch.posts import found_links
 from linkwatch.records import FoundLink, Page
 from linkwatch.scope import Scope, ViewIndex, is_media_type, strip_session
 from linkwatch.sources import Source, SourcesError, load_sources
@@ -320,8 +321,8 @@ class ForumSpider(Spider):
         # A page as fetched goes in as bytes: the extractor's prefilter reads them without a decode.
         content = text if rendered else body
         found = extract(content, base_url=response.url, content_type=ctype, encoding=self.source.encoding)
-        links = tuple(FoundLink.from_extracted(link) for link in found)
         tree = LexborHTMLParser(text) if "html" in ctype or not ctype else None
+        links = found_links(found, tree, response.url)  # one per post that carries each link
         item = Page(
             url=response.url, fetched_at=datetime.now(UTC), status=response.status, content_type=ctype,
             body=body, headers=headers, rendered=rendered, title=_title(tree), links=links,

@@ -8,15 +8,16 @@ from dataclasses import dataclass, fields
 import psycopg
 
 from linkwatch.db.sql import query
+from linkwatch.posts import fallback_key
 from linkwatch.records import Page
 
 PAGE_COLUMNS = (
-    "ord", "url", "sha256", "fetched_at", "http_status", "content_type", "title", "rendered",
+    "ord", "url", "sha256", "version", "fetched_at", "http_status", "content_type", "title", "rendered",
     "bytes", "warc_file", "warc_offset", "warc_length",
 )
 SIGHTING_COLUMNS = (
     "page_ord", "platform", "kind", "code", "canonical_url", "raw", "obfuscated", "found_in",
-    "context", "score",
+    "context", "score", "post_key",
 )
 
 # What store_batch() reports to on_step, in order: temp tables and COPY, the four statements, COMMIT.
@@ -48,8 +49,9 @@ def store_batch(
 
     COPY into temporary staging tables, then set-based `INSERT … SELECT … ON CONFLICT` for pages,
     links and sightings, each sorted by its unique key so concurrent writers lock rows in the same
-    order. Repeating a batch changes nothing but links.last_seen. `on_step(name)` is called after
-    each step (the names in STORE_STEPS), for bench.ingest --profile.
+    order. A sighting is a link in a post (FoundLink.post), a page version is its body without
+    volatile parts (Page.version). Repeating a batch changes nothing but links.last_seen.
+    `on_step(name)` is called after each step (the names in STORE_STEPS), for bench.ingest --profile.
     """
     result = StoreResult(pages=len(pages))
     if not pages:
@@ -61,8 +63,8 @@ def store_batch(
         with cur.copy(f"COPY lw_stage_pages ({', '.join(PAGE_COLUMNS)}) FROM STDIN") as copy:
             for ord_, p in enumerate(pages):
                 copy.write_row((
-                    ord_, p.url, p.sha256, p.fetched_at, p.status, p.content_type, p.title,
-                    bool(p.rendered), p.size, p.warc_file, p.warc_offset, p.warc_length,
+                    ord_, p.url, p.sha256, p.version or None, p.fetched_at, p.status, p.content_type,
+                    p.title, bool(p.rendered), p.size, p.warc_file, p.warc_offset, p.warc_length,
                 ))
         with cur.copy(f"COPY lw_stage_sightings ({', '.join(SIGHTING_COLUMNS)}) FROM STDIN") as copy:
             for ord_, p in enumerate(pages):
@@ -70,6 +72,7 @@ def store_batch(
                     copy.write_row((
                         ord_, link.platform, link.kind, link.code, link.url, link.raw or link.url,
                         link.obfuscated, link.where, link.context, link.score,
+                        link.post or fallback_key(p.url, link.context),  # journaled before posts were known
                     ))
         step("stage")
         cur.execute(query("store", "upsert_pages"), params)

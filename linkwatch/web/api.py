@@ -132,7 +132,7 @@ class LinkDetail(BaseModel):
     preview_title: str | None
     preview_description: str | None
     member_count: int | None
-    sightings: int = Field(description="How many times the link was seen (the evidence list holds each)")
+    sightings: int = Field(description="How many posts advertised the link (the evidence list holds each)")
     evidence: list[Sighting] = Field(description="Every sighting with its page, oldest first")
     checks: list[Check]
     reviews: list[Review]

@@ -1,4 +1,4 @@
--- One row per sighting with the page (evidence) and source it came from, for psql users.
+-- One row per sighting (a link in a post) with the page (evidence) and source it came from, for psql users.
 CREATE OR REPLACE VIEW v_sightings AS
 SELECT
     s.id,
@@ -17,7 +17,8 @@ SELECT
     p.sha256      AS page_sha256,
     p.fetched_at  AS page_fetched_at,
     p.warc_file,
-    src.name      AS source
+    src.name      AS source,
+    s.post_key    -- the post that advertised the link (linkwatch.posts)
 FROM sightings s
 JOIN links l ON l.id = s.link_id
 JOIN pages p ON p.id = s.page_id

@@ -49,9 +49,11 @@ class Seed:
     def sighting(self, link_id: int, page_id: int, *, at: datetime = T0, context: str = "",
                  raw: str | None = None, run: int | None = None) -> int:
         sid = self.conn.execute(
-            "INSERT INTO sightings (link_id, page_id, crawl_run_id, seen_at, raw, context) "
-            "VALUES (%s, %s, %s, %s, COALESCE(%s, (SELECT canonical_url FROM links WHERE id = %s)), %s) "
-            "RETURNING id", (link_id, page_id, run, at, raw, link_id, context)).fetchone()[0]
+            "INSERT INTO sightings (link_id, page_id, crawl_run_id, seen_at, raw, context, post_key) "
+            "VALUES (%s, %s, %s, %s, COALESCE(%s, (SELECT canonical_url FROM links WHERE id = %s)), %s, "
+            "'seed:' || %s || ':' || %s) "
+            "RETURNING id",
+            (link_id, page_id, run, at, raw, link_id, context, page_id, context)).fetchone()[0]
         self.conn.execute(
             "UPDATE links SET sightings = sightings + 1, last_seen = greatest(last_seen, %s) WHERE id = %s",
             (at, link_id))

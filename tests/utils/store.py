@@ -60,3 +60,21 @@ def pipeline(db: str, data_dir: Path, **settings: Any) -> tuple[StorePipeline, A
     pipe = StorePipeline.from_crawler(crawler)
     pipe.open_spider()
     return pipe, crawler.stats
+
+
+def store_old_style(conn: psycopg.Connection, pages: list[Page]) -> None:
+    """Stores pages as the store did before migration 0011 (one sighting per link and page version),
+    for tests of a database an older linkwatch left."""
+    for p in pages:
+        page_id = conn.execute(
+            "INSERT INTO pages (url, sha256, fetched_at) VALUES (%s, %s, %s) RETURNING id",
+            (p.url, p.sha256, p.fetched_at)).fetchone()[0]
+        for link in p.links:
+            link_id = conn.execute(
+                "INSERT INTO links (platform, kind, code, canonical_url, first_seen, last_seen, sightings) "
+                "VALUES (%s, %s, %s, %s, %s, %s, 1) ON CONFLICT (canonical_url) DO UPDATE "
+                "SET sightings = links.sightings + 1 RETURNING id",
+                (link.platform, link.kind, link.code, link.url, p.fetched_at, p.fetched_at)).fetchone()[0]
+            conn.execute(
+                "INSERT INTO sightings (link_id, page_id, seen_at, raw, context) VALUES (%s, %s, %s, %s, %s)",
+                (link_id, page_id, p.fetched_at, link.raw, link.context))

@@ -3,6 +3,7 @@ CREATE TEMP TABLE IF NOT EXISTS lw_stage_pages (
     ord           integer NOT NULL,
     url           text NOT NULL,
     sha256        text NOT NULL,
+    version       text,                              -- sha256 without volatile parts; NULL: unknown
     fetched_at    timestamptz NOT NULL,
     http_status   integer,
     content_type  text,
@@ -25,5 +26,6 @@ CREATE TEMP TABLE IF NOT EXISTS lw_stage_sightings (
     obfuscated     boolean NOT NULL,
     found_in       text NOT NULL,
     context        text NOT NULL,
-    score          real NOT NULL
+    score          real NOT NULL,
+    post_key       text NOT NULL                      -- the post that carries the link (linkwatch.posts)
 ) ON COMMIT DELETE ROWS;

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from click.testing import CliRunner
 from linkwatch.cli import main
 from linkwatch.db.audit import audit, verify_chain
 from linkwatch.db.migrate import migrate
-from linkwatch.db.sql import SQL_DIR
+from tests.utils.migrations import sql_before
 
 
 def write(url: str, n: int, who: str = "tester") -> None:
@@ -81,12 +80,7 @@ def test_concurrent_writers_keep_one_chain(db: str) -> None:
 
 
 def test_rows_written_before_the_migration_are_chained_by_it(empty_db: str, tmp_path: Path) -> None:
-    before = tmp_path / "sql"
-    shutil.copytree(SQL_DIR, before)
-    for later in sorted((before / "migrations").glob("*.sql")):
-        if later.name >= "0009":
-            later.unlink()
-    migrate(empty_db, before)
+    migrate(empty_db, sql_before(tmp_path, "0009"))
     with psycopg.connect(empty_db, autocommit=True) as conn:
         for i in range(4):
             conn.execute("INSERT INTO audit_log (actor, action, detail) VALUES ('old', 'query', %s)",

@@ -54,18 +54,54 @@ def test_a_later_crawl_moves_only_last_seen(db: str) -> None:
         assert counts(conn)["pages"] == 1
 
 
-def test_new_page_version_adds_sightings_and_keeps_the_highest_score(db: str) -> None:
+def test_a_new_page_version_adds_only_the_posts_not_seen_before(db: str) -> None:
     with psycopg.connect(db, autocommit=True) as conn:
         store_batch(conn, [make_page(1, [1], score=0.7)], None)
-        # the thread changed: a new page version
-        newer = replace(make_page(1, [1], when=T0 + timedelta(hours=1), score=0.2), sha256="f" * 64)
-        older = make_page(9, [1], when=T0 - timedelta(days=1), score=0.1)  # e.g. a replayed spill
+        # the thread changed (a new page version): the old post is still there, and a new one re-posts
+        # the link; an older page with another post comes in late (e.g. a replayed spill)
+        newer = make_page(1, [1], when=T0 + timedelta(hours=1), score=0.2)
+        reposted = replace(newer.links[0], post="post:forum.test/77", context="new post", score=0.2)
+        newer = replace(newer, sha256="f" * 64, links=(*newer.links, reposted))
+        older = make_page(9, [1], when=T0 - timedelta(days=1), score=0.1)
         result = store_batch(conn, [newer, older], None)
         assert result.sightings_new == 2
         row = conn.execute("SELECT first_seen, last_seen, sightings, score FROM links").fetchone()
         assert row == (T0 - timedelta(days=1), T0 + timedelta(hours=1), 3, 0.7)
-        scores = [r[0] for r in conn.execute("SELECT score FROM sightings ORDER BY page_id")]
+        scores = [r[0] for r in conn.execute("SELECT score FROM sightings ORDER BY page_id, id")]
         assert scores == [0.7, 0.2, 0.1]
+        assert counts(conn) == {"pages": 3, "links": 1, "sightings": 3, "links_sightings_sum": 3}
+
+
+def test_a_post_seen_under_another_url_is_one_sighting(db: str) -> None:
+    """A permalink view or a print view shows the same post: the link was advertised once."""
+    with psycopg.connect(db, autocommit=True) as conn:
+        topic = make_page(1, [1, 2])
+        topic = replace(topic, links=tuple(replace(link, post=f"post:forum.test/{i}")
+                                           for i, link in enumerate(topic.links)))
+        permalink = replace(topic, url="http://forum.test/post/0", sha256="e" * 64)
+        result = store_batch(conn, [topic, permalink], None)
+        assert result.sightings_new == 2
+        assert counts(conn) == {"pages": 2, "links": 2, "sightings": 2, "links_sightings_sum": 2}
+
+
+def test_a_page_that_differs_only_in_volatile_parts_is_the_same_version(db: str) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        first = replace(make_page(1, [1]), version="a" * 64)
+        store_batch(conn, [first], None)
+        # new bytes (a fresh sid and token), same version: nothing new, the first capture stays
+        again = replace(first, sha256="b" * 64, version="a" * 64, warc_offset=99,
+                        fetched_at=T0 + timedelta(hours=1))
+        result = store_batch(conn, [again], None)
+        assert (result.links_new, result.sightings_new) == (0, 0)
+        assert conn.execute("SELECT sha256, warc_offset FROM pages").fetchall() == [(first.sha256, 1)]
+        # a real change is a new version
+        changed = replace(again, sha256="c" * 64, version="c" * 64)
+        store_batch(conn, [changed], None)
+        assert counts(conn)["pages"] == 2
+        # both fetches of one version in one batch: one page row
+        store_batch(conn, [replace(first, url="http://forum.test/x", sha256="d" * 64),
+                           replace(first, url="http://forum.test/x", sha256="9" * 64)], None)
+        assert counts(conn) == {"pages": 3, "links": 1, "sightings": 2, "links_sightings_sum": 2}
 
 
 def test_duplicates_inside_one_batch_collapse(db: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -10,10 +9,10 @@ import psycopg
 
 from linkwatch.db.links import LinkFilters, search
 from linkwatch.db.migrate import migrate
-from linkwatch.db.sql import SQL_DIR
 from linkwatch.db.store import store_batch
 from linkwatch.db.text_index import TextIndexer, index_pending, queued
-from tests.utils.store import make_page, pipeline
+from tests.utils.migrations import sql_before
+from tests.utils.store import make_page, pipeline, store_old_style
 
 
 def found(conn: psycopg.Connection, text: str) -> list[int]:
@@ -114,14 +113,9 @@ def test_crawl_pipeline_leaves_nothing_queued(db: str, tmp_path: Path) -> None:
 
 
 def test_migration_copies_existing_sightings(empty_db: str, tmp_path: Path) -> None:
-    before = tmp_path / "sql"
-    shutil.copytree(SQL_DIR, before)
-    for path in (before / "migrations").glob("*.sql"):
-        if path.name >= "0007":
-            path.unlink()
-    migrate(empty_db, before)
+    migrate(empty_db, sql_before(tmp_path, "0007"))
     with psycopg.connect(empty_db, autocommit=True) as conn:
-        store_batch(conn, [make_page(i, [i]) for i in range(5)], None)
+        store_old_style(conn, [make_page(i, [i]) for i in range(5)])  # today's store needs 0011
     migrate(empty_db)
     with psycopg.connect(empty_db, autocommit=True) as conn:
         assert queued(conn) == 0

@@ -181,3 +181,27 @@ def test_capture_failure_keeps_the_page_without_evidence(tmp_path: Path) -> None
     assert out.body is None
     assert out.links
     assert crawler.stats.get_value("linkwatch/capture_errors") == 1
+
+
+def test_capture_sets_the_version_without_volatile_parts_and_keeps_the_bytes(tmp_path: Path) -> None:
+    crawler = crawler_for(tmp_path, LINKWATCH_RUN_ID=8, LINKWATCH_DATABASE_ID="db-v")
+    pipe = CapturePipeline.from_crawler(crawler)
+    bodies = [f'<a href="./index.php?sid={sid}">x</a><p>It is currently {t}</p><p>post</p>'.encode()
+              for sid, t in (("0a1b", "4:47 pm"), ("9f8e", "4:52 pm"))]
+    first, second = (pipe.process_item(page(body=b)) for b in bodies)
+    assert (first.sha256, second.sha256) == (sha256_hex(bodies[0]), sha256_hex(bodies[1]))
+    assert first.version == second.version != first.sha256
+    assert read_capture(tmp_path, second.warc_file, second.warc_offset, second.sha256).body == bodies[1]
+
+
+def test_dedupe_reads_the_version_when_there_is_one(tmp_path: Path) -> None:
+    pipe = DedupePipeline.from_crawler(crawler_for(tmp_path))
+    pipe.process_item(page(sha256="a" * 64, version="v" * 64))
+    with pytest.raises(DropItem, match="already seen"):
+        pipe.process_item(page(sha256="b" * 64, version="v" * 64))  # only volatile parts differ
+
+
+def test_normalise_keeps_and_cleans_the_post_key(tmp_path: Path) -> None:
+    pipe = NormalisePipeline.from_crawler(crawler_for(tmp_path))
+    out = pipe.process_item(page(links=[link(post="post:forum.test/\x0012 ")]))
+    assert out.links[0].post == "post:forum.test/12"
