@@ -151,6 +151,7 @@ def run_crawls(
                                 on_lost=lambda sid: _stop_from_thread(crawlers.get(sid)))
     planned: list[_Planned] = []
     results: list[RunResult] = []
+    alert_sender = _alert_sender(database_url, config)
     try:
         database_id = database_identity(lock_conn)
         for source in sources:
@@ -183,6 +184,7 @@ def run_crawls(
             started.append((plan, crawler))
             process.crawl(crawler, source=plan.source, keywords=keywords, resume=plan.frontier)
         keeper.start()
+        alert_sender.start()  # a thread: delivers alerts within seconds of each batch's commit
         began = time.monotonic()
         # Scrapy's SIGINT/SIGTERM handlers (and progress's) outlive the crawl: give the caller its own
         # back, so a Ctrl-C after the crawl (the demo's console) is not taken for stopping a crawl.
@@ -204,6 +206,7 @@ def run_crawls(
                     runs.finish_run(lock_conn, plan.run_id, status, {})
         raise
     finally:
+        alert_sender.stop()  # after a last delivery of what the crawl's final batches enqueued
         keeper.stop()
         for plan in planned:
             if plan.shared is not None and plan.run_id not in {r.run_id for r in results}:
@@ -212,6 +215,14 @@ def run_crawls(
         with contextlib.suppress(Exception):
             lock_conn.close()  # releases every advisory lock taken above
     return results
+
+
+def _alert_sender(database_url: str, config: Config) -> Any:
+    """The alert sender thread beside the crawl (idle when no alert target is configured)."""
+    from linkwatch.alerts.sender import AlertSender
+    from linkwatch.alerts.targets import alert_settings
+
+    return AlertSender(database_url, alert_settings(config), config.user_agent)
 
 
 def _plan(conn: Any, source: Source, config: Config, *, holder: str, trigger: str, resume: bool,

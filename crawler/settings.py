@@ -127,6 +127,16 @@ def source_settings(source: Any) -> dict[str, Any]:
     return values
 
 
+def alert_settings(config: Config) -> dict[str, Any]:
+    """What the store pipeline needs to enqueue alerts: the threshold and the targets' keys and labels
+    (never a webhook URL or SMTP password: those stay with the sender thread)."""
+    from linkwatch.alerts.targets import alert_settings as settings_of
+
+    alerts = settings_of(config)
+    return {"LINKWATCH_ALERT_SCORE": alerts.score,
+            "LINKWATCH_ALERT_TARGETS": [[t.key, t.label] for t in alerts.targets]}
+
+
 def crawl_settings(
     source: Source,
     *,
@@ -162,6 +172,7 @@ def crawl_settings(
             "LINKWATCH_PROGRESS": progress and sys.stderr is not None,
         }
     )
+    values.update(alert_settings(config))
     if source.render == "browser":
         chromium = config.chromium_path()
         if not chromium:

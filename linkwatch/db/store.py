@@ -7,6 +7,8 @@ from dataclasses import dataclass, fields
 
 import psycopg
 
+from linkwatch.alerts.targets import StorePolicy
+from linkwatch.db import alerts as outbox
 from linkwatch.db.sql import query
 from linkwatch.records import Page
 
@@ -31,6 +33,7 @@ class StoreResult:
     links_found: int = 0
     links_new: int = 0
     sightings_new: int = 0
+    alerts: int = 0
 
     def __iadd__(self, other: StoreResult) -> StoreResult:
         for f in fields(self):
@@ -43,13 +46,15 @@ def store_batch(
     pages: list[Page],
     run_id: int | None,
     on_step: Callable[[str], None] | None = None,
+    alerts: StorePolicy | None = None,
 ) -> StoreResult:
     """Writes `pages` and their links/sightings in one transaction; safe to repeat (idempotent).
 
     COPY into temporary staging tables, then set-based `INSERT … SELECT … ON CONFLICT` for pages,
     links and sightings, each sorted by its unique key so concurrent writers lock rows in the same
     order. Repeating a batch changes nothing but links.last_seen. `on_step(name)` is called after
-    each step (the names in STORE_STEPS), for bench.ingest --profile.
+    each step (the names in STORE_STEPS), for bench.ingest --profile. With `alerts`, the batch's new
+    links at or above the threshold are enqueued in the alert outbox in the same transaction.
     """
     result = StoreResult(pages=len(pages))
     if not pages:
@@ -71,6 +76,7 @@ def store_batch(
                         ord_, link.platform, link.kind, link.code, link.url, link.raw or link.url,
                         link.obfuscated, link.where, link.context, link.score,
                     ))
+        outbox.stage_new_links(cur, alerts)  # alerts: which links are new, before they are stored
         step("stage")
         cur.execute(query("store", "upsert_pages"), params)
         step("upsert_pages")
@@ -82,5 +88,6 @@ def store_batch(
         cur.execute(query("store", "insert_sightings"), params)
         result.sightings_new = cur.fetchone()[0]
         step("insert_sightings")
+        result.alerts = outbox.enqueue(cur, alerts, run_id)
     step("commit")
     return result
