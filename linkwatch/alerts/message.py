@@ -12,7 +12,8 @@ from linkwatch.db.alerts import Alert
 
 EVENT = "linkwatch.new_link"
 CONTEXT_CHARS = 2000  # a sighting's context is bounded already; an alert keeps it short
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Line breaks too: crawled text is one line of the body, so it cannot pose as headers or new paragraphs.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _WORD = re.compile(r"[^A-Za-z0-9_.-]")
 
 
@@ -37,7 +38,8 @@ def payload(alert: Alert) -> dict[str, Any]:
 
 
 def plain(text: str, limit: int) -> str:
-    """Crawled text for an e-mail body: control and direction-changing characters dropped, bounded."""
+    """Crawled text for one line of an e-mail body: control, line-breaking and direction-changing
+    characters become spaces; bounded."""
     return _CONTROL.sub(" ", text)[:limit]
 
 

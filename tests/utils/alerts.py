@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 from psycopg.rows import dict_row
+
+from linkwatch.records import FoundLink, Page
 
 # In tests/utils/board.py's forum, thread 1-0 page 1 holds this code; the lexicon scores that page's
 # links (its two codes and the shared one, whose context is the same short page) at HIGH.
@@ -31,3 +35,17 @@ def outbox(db: str) -> list[dict]:
 def codes_scoring(db: str, threshold: float) -> set[str]:
     with psycopg.connect(db) as conn:
         return {r[0] for r in conn.execute("SELECT code FROM links WHERE score >= %s", (threshold,))}
+
+
+def alert_link(code: str, *, score: float, context: str = "") -> FoundLink:
+    """A made-up Telegram invite with the given score."""
+    return FoundLink(platform="telegram", kind="invite", code=code, url=f"https://t.me/+{code}",
+                     raw=f"t.me/+{code}", obfuscated=False, where="text", context=context or f"join {code}",
+                     score=score)
+
+
+def alert_page(url: str, *links: FoundLink, when: datetime | None = None) -> Page:
+    """A synthetic page version holding `links` (its digest depends on the URL and the codes)."""
+    digest = hashlib.sha256((url + "|".join(link.code for link in links)).encode()).hexdigest()
+    return Page(url=url, fetched_at=when or datetime.now(UTC), status=200, content_type="text/html",
+                body=None, title="synthetic", sha256=digest, key=url, links=links)
