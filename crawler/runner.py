@@ -219,8 +219,8 @@ def run_crawls(
 
 def _alert_sender(database_url: str, config: Config) -> Any:
     """The alert sender thread beside the crawl (idle when no alert target is configured)."""
-    from linkwatch.alerts.sender import AlertSender
     from linkwatch.alerts.targets import alert_settings
+    from linkwatch.jobs.alert_sender import AlertSender
 
     return AlertSender(database_url, alert_settings(config), config.user_agent)
 

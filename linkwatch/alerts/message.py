@@ -3,18 +3,40 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid
 from typing import Any
-
-from linkwatch.db.alerts import Alert
 
 EVENT = "linkwatch.new_link"
 CONTEXT_CHARS = 2000  # a sighting's context is bounded already; an alert keeps it short
 # Line breaks too: crawled text is one line of the body, so it cannot pose as headers or new paragraphs.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _WORD = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One claimed outbox row: the new link, the target it goes to, and the evidence."""
+
+    id: int
+    link_id: int
+    target: str
+    target_label: str
+    source: str | None
+    crawl_run_id: int | None
+    threshold: float
+    score: float
+    page_url: str
+    context: str
+    found_at: datetime
+    attempts: int
+    platform: str
+    kind: str
+    code: str
+    canonical_url: str
 
 
 def payload(alert: Alert) -> dict[str, Any]:

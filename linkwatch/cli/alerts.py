@@ -34,8 +34,8 @@ def alerts() -> None:
 @pass_app
 def send(app: App, follow: bool, retry_now: bool) -> None:
     """Deliver the pending alerts that are due (retries wait their turn), once."""
-    from linkwatch.alerts.sender import send_pending
     from linkwatch.alerts.targets import alert_settings
+    from linkwatch.jobs.alert_sender import send_pending
 
     settings = alert_settings(app.config)
     if not settings.enabled:

@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 
+from linkwatch.alerts.message import Alert
 from linkwatch.alerts.targets import StorePolicy
 from linkwatch.db.sql import query
 
 CHANNEL = "linkwatch_alerts"  # NOTIFY channel (notify.sql); senders LISTEN on it
-
-
-@dataclass(frozen=True)
-class Alert:
-    """One claimed outbox row: the new link, the target it goes to, and the evidence."""
-
-    id: int
-    link_id: int
-    target: str
-    target_label: str
-    source: str | None
-    crawl_run_id: int | None
-    threshold: float
-    score: float
-    page_url: str
-    context: str
-    found_at: datetime
-    attempts: int
-    platform: str
-    kind: str
-    code: str
-    canonical_url: str
 
 
 def stage_new_links(cur: psycopg.Cursor, policy: StorePolicy | None) -> None:

@@ -8,9 +8,9 @@ import threading
 
 import psycopg
 
-from linkwatch.alerts.sender import AlertSender, send_due, send_pending
 from linkwatch.alerts.targets import AlertSettings, StorePolicy, Target, email_target, webhook_target
 from linkwatch.db.store import store_batch
+from linkwatch.jobs.alert_sender import AlertSender, send_due, send_pending
 from tests.utils.alerts import alert_link as make_link
 from tests.utils.alerts import alert_page, outbox
 from tests.utils.smtp import MailSink

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import psycopg
 
-from linkwatch.alerts.deliver import DeliveryError, deliver
 from linkwatch.alerts.targets import AlertSettings
 from linkwatch.db import alerts as outbox
 from linkwatch.db import connect, describe
+from linkwatch.jobs.alert_delivery import DeliveryError, deliver
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,8 @@ import ssl
 
 import httpx
 
-from linkwatch.alerts.message import email, payload
+from linkwatch.alerts.message import Alert, email, payload
 from linkwatch.alerts.targets import Target
-from linkwatch.db.alerts import Alert
 
 
 class DeliveryError(Exception):
