@@ -20,8 +20,9 @@ from linkwatch.errors import ConfigError
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 DATA_FILES = Path(__file__).resolve().parent / "data"
-# Settings whose value is never repeated in an error message.
-SECRET_FIELDS = frozenset({"alert_webhooks", "alert_smtp"})
+# Settings whose value is never repeated in an error message: webhook and SMTP URLs may hold a token or
+# password; the recipients' validator quotes the address at fault itself.
+QUIET_FIELDS = frozenset({"alert_webhooks", "alert_smtp", "alert_email_to"})
 
 
 class Config(BaseSettings):
@@ -100,7 +101,7 @@ class Config(BaseSettings):
     """smtp://user:password@host:port (STARTTLS when offered) or smtps://… to e-mail alerts."""
     alert_email_from: str | None = None
     """The From address of alert e-mails (needed with alert_smtp)."""
-    alert_email_to: str = ""
+    alert_email_to: str = Field(default="", validate_default=True)  # checked with alert_smtp even unset
     """Recipients of alert e-mails, comma separated (needed with alert_smtp)."""
     alert_timeout: float = Field(default=10.0, gt=0, le=300)
     """Seconds one delivery (a POST or an SMTP session) may take before it counts as failed."""
@@ -247,7 +248,7 @@ def load_config(**overrides: object) -> Config:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "?"
         name = f"--{field.replace('_', '-')}" if field in given else f"LINKWATCH_{field.upper()}"
-        if field in SECRET_FIELDS:  # a webhook URL or SMTP URL may hold a token or password: never shown
+        if field in QUIET_FIELDS:
             first = {**first, "input": None}
         raise ConfigError(f"{name}: {_reason(first)}") from None
 
