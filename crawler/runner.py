@@ -228,6 +228,7 @@ def _alert_sender(database_url: str, config: Config) -> Any:
 def _plan(conn: Any, source: Source, config: Config, *, holder: str, trigger: str, resume: bool,
           redis_url: str | None) -> _Planned:
     """Takes the source (lease and lock), settles what earlier crawls left, and records the new run."""
+    from linkwatch.alerts.targets import alert_settings, store_policy_of
     from linkwatch.db import leases, runs
     from linkwatch.db.journal import frontier_of, read_journal, run_journal_dir
     from linkwatch.db.replay import Replayed, replay_journals
@@ -249,7 +250,8 @@ def _plan(conn: Any, source: Source, config: Config, *, holder: str, trigger: st
     runs.lock_source(conn, source_id, source.name)  # keeps distributed workers (shared lock) out
     leases.take(conn, source_id, source.name, holder)
     settled = Replayed()
-    replay_journals(conn, config.data_dir, settled, source=source.name, keep_frontier=resume)
+    replay_journals(conn, config.data_dir, settled, source=source.name, keep_frontier=resume,
+                    alerts=store_policy_of(alert_settings(config)))  # what a killed crawl found is alerted
     if settled.stored.pages or settled.runs_recorded:
         log.warning("stored %d page(s) an earlier crawl of %s left in its journal", settled.stored.pages,
                     source.name)

@@ -160,3 +160,10 @@ class StorePolicy:
 
     score: float
     targets: tuple[tuple[str, str], ...]
+
+
+def store_policy_of(settings: AlertSettings) -> StorePolicy | None:
+    """The StorePolicy of the configured targets (None: alerts off)."""
+    if not settings.enabled:
+        return None
+    return StorePolicy(settings.score, tuple((t.key, t.label) for t in settings.targets))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import psycopg
 
@@ -92,3 +93,21 @@ def test_bad_alert_settings_are_one_sentence_that_never_repeats_a_secret(lw_env)
                                               "LINKWATCH_ALERT_EMAIL_FROM": "lw@example.invalid"})
     assert done.stderr == ("Error: LINKWATCH_ALERT_EMAIL_TO: needs at least one address when "
                            "LINKWATCH_ALERT_SMTP is set\n")
+
+
+def test_pages_a_killed_crawl_left_in_its_journal_are_alerted_when_they_are_stored(lw_env) -> None:
+    from linkwatch.db.journal import Journal, run_journal_dir
+
+    data_dir = Path(lw_env["LINKWATCH_DATA_DIR"])
+    journal = Journal(run_journal_dir(data_dir, "board", 1), run_id=None, source="board").open()
+    journal.page(alert_page("https://forum.example.invalid/t/9", alert_link("LwJournal1Abc", score=0.9),
+                            alert_link("LwJournal2Abc", score=0.1)))
+    assert journal.close()  # as a SIGKILL leaves it: the page journaled, never stored
+    with WebhookReceiver() as hook:
+        env = {**lw_env, "LINKWATCH_ALERT_WEBHOOKS": hook.url, "LINKWATCH_ALERT_SCORE": "0.5"}
+        replayed = run_linkwatch(["db", "replay"], env)
+        assert replayed.returncode == 0, replayed.stderr
+        assert "1 pages, 2 new links" in replayed.stdout
+        sent = run_linkwatch(["alerts", "send"], env)
+        assert sent.stdout.startswith("sent 1 ·"), sent.stdout + sent.stderr
+        assert [p["code"] for p in hook.wait_for_posts(1)] == ["LwJournal1Abc"]
