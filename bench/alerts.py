@@ -112,8 +112,8 @@ def latency(url: str, n: int) -> list[float]:
                                  raw=f"t.me/+{code}", obfuscated=False, where="text", context="synthetic",
                                  score=0.9)
                 page = Page(url=f"http://bench.test/alert/{i}", fetched_at=t0 + timedelta(seconds=i),
-                            status=200, content_type="text/html", body=None, title="bench", sha256=f"{i:064x}",
-                            links=(link,))
+                            status=200, content_type="text/html", body=None, title="bench",
+                            sha256=f"{i:064x}", links=(link,))
                 store_batch(conn, [page], None, alerts=policy)
                 committed = time.perf_counter()
                 out.append(receiver.wait(code) - committed)
