@@ -3,13 +3,37 @@
 from __future__ import annotations
 
 import json
+import logging
 import smtplib
 import ssl
+import threading
+from typing import ClassVar
 
 import httpx
 
 from linkwatch.alerts.message import Alert, email, payload
 from linkwatch.alerts.targets import Target
+
+
+class HideWebhookURLs(logging.Filter):
+    """httpx logs every request's URL at INFO; a webhook's path may hold its token, so the filter puts
+    the target's label in its place (installed on the `httpx` logger by post())."""
+
+    labels: ClassVar[dict[str, str]] = {}  # webhook URL -> label
+    _lock = threading.Lock()
+
+    @classmethod
+    def install(cls, url: str, label: str) -> None:
+        with cls._lock:
+            if not any(isinstance(f, cls) for f in logging.getLogger("httpx").filters):
+                logging.getLogger("httpx").addFilter(cls())
+            cls.labels[url] = label
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(self.labels.get(str(arg), arg) if not isinstance(arg, int) else arg
+                                for arg in record.args)
+        return True
 
 
 class DeliveryError(Exception):
@@ -28,6 +52,7 @@ def post(alert: Alert, target: Target, *, timeout: float, user_agent: str) -> No
     """POSTs the alert as JSON; any 2xx is delivered. Redirects are not followed (a webhook that moves
     must be configured anew, rather than alerts sent wherever a response points)."""
     assert target.url is not None
+    HideWebhookURLs.install(target.url, target.label)
     body = json.dumps(payload(alert), ensure_ascii=False).encode("utf-8")
     headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": user_agent}
     try:

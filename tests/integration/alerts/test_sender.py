@@ -4,6 +4,7 @@ one outbox without sending anything twice, and the thread that follows NOTIFY.""
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import psycopg
@@ -130,3 +131,14 @@ def test_the_sender_thread_delivers_what_a_batch_enqueues_when_it_commits(db) ->
     assert post["code"] == "LwThread1Abc"
     assert [p["code"] for p in posts] == ["LwThread1Abc", "LwThread3Abc"]
     assert result.sent == 2
+
+
+def test_httpx_request_logs_show_the_webhook_label_not_its_token(db, caplog) -> None:
+    with WebhookReceiver() as hook, caplog.at_level(logging.INFO, logger="httpx"):
+        config = settings(webhook_target(hook.url))
+        store(db, config, make_link("LwLog1Abc", score=0.9))
+        with psycopg.connect(db, autocommit=True) as conn:
+            assert send_due(conn, config, UA).sent == 1
+    requests = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert requests  # httpx did log the request
+    assert all("secret-token" not in m and "http://127.0.0.1:" in m for m in requests)
