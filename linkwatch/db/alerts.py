@@ -11,7 +11,7 @@ from linkwatch.alerts.message import Alert
 from linkwatch.alerts.targets import StorePolicy
 from linkwatch.db.sql import query
 
-CHANNEL = "linkwatch_alerts"  # NOTIFY channel (notify.sql); senders LISTEN on it
+CHANNEL = "linkwatch_alerts"  # NOTIFY channel (notify.sql, listen.sql)
 
 
 def stage_new_links(cur: psycopg.Cursor, policy: StorePolicy | None) -> None:
@@ -33,6 +33,11 @@ def enqueue(cur: psycopg.Cursor, policy: StorePolicy | None, run_id: int | None)
     if n:
         cur.execute(query("alerts", "notify"))
     return n
+
+
+def listen(conn: psycopg.Connection) -> None:
+    """Subscribes conn (autocommit) to the NOTIFY every batch with alerts sends when it commits."""
+    conn.execute(query("alerts", "listen"))
 
 
 def claim(conn: psycopg.Connection, keys: list[str]) -> Alert | None:

@@ -90,7 +90,7 @@ def follow(url: str, settings: AlertSettings, user_agent: str, stop: threading.E
             try:
                 if conn is None or conn.closed:
                     conn = connect(url, autocommit=True, **CONNECT_OPTIONS)
-                    conn.execute(f"LISTEN {outbox.CHANNEL}")
+                    outbox.listen(conn)
                 total += send_due(conn, settings, user_agent)
                 if callable(on_pass):
                     on_pass(total)
