@@ -151,6 +151,7 @@ def run_crawls(
                                 on_lost=lambda sid: _stop_from_thread(crawlers.get(sid)))
     planned: list[_Planned] = []
     results: list[RunResult] = []
+    alert_sender = _alert_sender(database_url, config)
     try:
         database_id = database_identity(lock_conn)
         for source in sources:
@@ -183,6 +184,7 @@ def run_crawls(
             started.append((plan, crawler))
             process.crawl(crawler, source=plan.source, keywords=keywords, resume=plan.frontier)
         keeper.start()
+        alert_sender.start()  # a thread: delivers alerts within seconds of each batch's commit
         began = time.monotonic()
         # Scrapy's SIGINT/SIGTERM handlers (and progress's) outlive the crawl: give the caller its own
         # back, so a Ctrl-C after the crawl (the demo's console) is not taken for stopping a crawl.
@@ -204,6 +206,7 @@ def run_crawls(
                     runs.finish_run(lock_conn, plan.run_id, status, {})
         raise
     finally:
+        alert_sender.stop()  # after a last delivery of what the crawl's final batches enqueued
         keeper.stop()
         for plan in planned:
             if plan.shared is not None and plan.run_id not in {r.run_id for r in results}:
@@ -214,9 +217,18 @@ def run_crawls(
     return results
 
 
+def _alert_sender(database_url: str, config: Config) -> Any:
+    """The alert sender thread beside the crawl (idle when no alert target is configured)."""
+    from linkwatch.alerts.targets import alert_settings
+    from linkwatch.jobs.alert_sender import AlertSender
+
+    return AlertSender(database_url, alert_settings(config), config.user_agent)
+
+
 def _plan(conn: Any, source: Source, config: Config, *, holder: str, trigger: str, resume: bool,
           redis_url: str | None) -> _Planned:
     """Takes the source (lease and lock), settles what earlier crawls left, and records the new run."""
+    from linkwatch.alerts.targets import alert_settings, store_policy_of
     from linkwatch.db import leases, runs
     from linkwatch.db.journal import frontier_of, read_journal, run_journal_dir
     from linkwatch.db.replay import Replayed, replay_journals
@@ -238,7 +250,8 @@ def _plan(conn: Any, source: Source, config: Config, *, holder: str, trigger: st
     runs.lock_source(conn, source_id, source.name)  # keeps distributed workers (shared lock) out
     leases.take(conn, source_id, source.name, holder)
     settled = Replayed()
-    replay_journals(conn, config.data_dir, settled, source=source.name, keep_frontier=resume)
+    replay_journals(conn, config.data_dir, settled, source=source.name, keep_frontier=resume,
+                    alerts=store_policy_of(alert_settings(config)))  # what a killed crawl found is alerted
     if settled.stored.pages or settled.runs_recorded:
         log.warning("stored %d page(s) an earlier crawl of %s left in its journal", settled.stored.pages,
                     source.name)

@@ -98,6 +98,8 @@ LINKWATCH_STORE_BATCH_SIZE = 250  # pages per store transaction (pipelines.store
 LINKWATCH_STORE_FLUSH_SECONDS = 5.0  # a partial batch is written once its oldest page is this old
 LINKWATCH_STORE_MEMORY_PAGES = 5000  # pages held in memory while PostgreSQL is away (then the journal's)
 LINKWATCH_STORE_CLOSE_SECONDS = 30.0  # at the end, how long to keep trying an unreachable PostgreSQL
+LINKWATCH_ALERT_SCORE = 0.8  # alert for new links scoring at least this (pipelines.store; a source's wins)
+LINKWATCH_ALERT_TARGETS = []  # [key, label] per alert target, no URL or password; empty: alerts off
 LINKWATCH_TAB_MAX_USES = 100  # browser: a tab is closed after this many pages (memory stays flat)
 LINKWATCH_BROWSER_TABS = 4  # browser: tabs rendering at once (per source: its concurrency, 8 at most)
 LINKWATCH_BROWSER_SETTLE_MS = 250  # browser: a page is quiet after this long with no request or DOM change
@@ -125,6 +127,16 @@ def source_settings(source: Any) -> dict[str, Any]:
         # process, so 8 at most.
         values["LINKWATCH_BROWSER_TABS"] = max(1, min(source.concurrency, 8))
     return values
+
+
+def alert_settings(config: Config) -> dict[str, Any]:
+    """What the store pipeline needs to enqueue alerts: the threshold and the targets' keys and labels
+    (never a webhook URL or SMTP password: those stay with the sender thread)."""
+    from linkwatch.alerts.targets import alert_settings as settings_of
+
+    alerts = settings_of(config)
+    return {"LINKWATCH_ALERT_SCORE": alerts.score,
+            "LINKWATCH_ALERT_TARGETS": [[t.key, t.label] for t in alerts.targets]}
 
 
 def crawl_settings(
@@ -162,6 +174,7 @@ def crawl_settings(
             "LINKWATCH_PROGRESS": progress and sys.stderr is not None,
         }
     )
+    values.update(alert_settings(config))
     if source.render == "browser":
         chromium = config.chromium_path()
         if not chromium:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from linkwatch.errors import ConfigError
@@ -20,6 +20,9 @@ from linkwatch.errors import ConfigError
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 DATA_FILES = Path(__file__).resolve().parent / "data"
+# Settings whose value is never repeated in an error message: webhook and SMTP URLs may hold a token or
+# password; the recipients' validator quotes the address at fault itself.
+QUIET_FIELDS = frozenset({"alert_webhooks", "alert_smtp", "alert_email_to"})
 
 
 class Config(BaseSettings):
@@ -90,10 +93,72 @@ class Config(BaseSettings):
     timezone: str = "Asia/Seoul"
     """Time zone for report weeks and the scheduler."""
 
+    alert_score: float = Field(default=0.8, ge=0, le=1)
+    """Alert when a crawl stores a new link scoring at least this (a source's alert_score wins)."""
+    alert_webhooks: str = Field(default="", repr=False)
+    """Webhook URLs (comma or space separated) that get a JSON POST per alert. Unset: no webhooks."""
+    alert_smtp: str | None = Field(default=None, repr=False)
+    """smtp://user:password@host:port (STARTTLS when offered) or smtps://… to e-mail alerts."""
+    alert_email_from: str | None = None
+    """The From address of alert e-mails (needed with alert_smtp)."""
+    alert_email_to: str = Field(default="", validate_default=True)  # checked with alert_smtp even unset
+    """Recipients of alert e-mails, comma separated (needed with alert_smtp)."""
+    alert_timeout: float = Field(default=10.0, gt=0, le=300)
+    """Seconds one delivery (a POST or an SMTP session) may take before it counts as failed."""
+    alert_attempts: int = Field(default=8, ge=1, le=100)
+    """Deliveries tried per alert and target before it is marked failed."""
+    alert_retry_seconds: float = Field(default=30.0, gt=0, le=86400)
+    """Wait before the first retry; doubled after each failure, at most an hour."""
+    schedule_alerts_cron: str = "* * * * *"
+    """Cron for `alerts send` under `linkwatch schedule` (when alerts are configured); `off` turns it off."""
+
     bench_database_url: str | None = None
     """Database for `bench.query` (created if missing, filled with synthetic rows). Unset: embedded."""
 
-    @field_validator("schedule_check_cron", "schedule_report_cron")
+    @field_validator("alert_webhooks")
+    @classmethod
+    def _webhooks(cls, value: str) -> str:
+        from linkwatch.alerts.targets import split_list, valid_webhook
+
+        for n, url in enumerate(split_list(value), start=1):
+            if not valid_webhook(url):
+                raise ValueError(f"entry {n} is not an http(s) URL with a host")
+        return value
+
+    @field_validator("alert_smtp")
+    @classmethod
+    def _smtp(cls, value: str | None) -> str | None:
+        from linkwatch.alerts.targets import smtp_problem
+
+        problem = smtp_problem(value) if value else None
+        if problem:
+            raise ValueError(problem)
+        return value or None
+
+    @field_validator("alert_email_to")
+    @classmethod
+    def _recipients(cls, value: str, info: ValidationInfo) -> str:
+        from linkwatch.alerts.targets import split_list, valid_address
+
+        for address in split_list(value):
+            if not valid_address(address):
+                raise ValueError(f"{address[:60]!r} is not an e-mail address")
+        if info.data.get("alert_smtp") and not split_list(value):
+            raise ValueError("needs at least one address when LINKWATCH_ALERT_SMTP is set")
+        if info.data.get("alert_smtp") and not info.data.get("alert_email_from"):
+            raise ValueError("needs LINKWATCH_ALERT_EMAIL_FROM too (the From address of alert e-mails)")
+        return value
+
+    @field_validator("alert_email_from")
+    @classmethod
+    def _sender(cls, value: str | None) -> str | None:
+        from linkwatch.alerts.targets import valid_address
+
+        if value is not None and not valid_address(value):
+            raise ValueError("is not an e-mail address")
+        return value
+
+    @field_validator("schedule_check_cron", "schedule_report_cron", "schedule_alerts_cron")
     @classmethod
     def _cron(cls, value: str) -> str:
         from linkwatch.cron import OFF, CronError, parse
@@ -183,6 +248,8 @@ def load_config(**overrides: object) -> Config:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "?"
         name = f"--{field.replace('_', '-')}" if field in given else f"LINKWATCH_{field.upper()}"
+        if field in QUIET_FIELDS:
+            first = {**first, "input": None}
         raise ConfigError(f"{name}: {_reason(first)}") from None
 
 

@@ -57,6 +57,8 @@ class Source(BaseModel):
     """Browser: seconds one page's render may take (then it is retried once)."""
     encoding: str | None = None
     schedule: str | None = None
+    alert_score: float | None = Field(default=None, ge=0, le=1)
+    """Alert for new links from this source scoring at least this; unset: LINKWATCH_ALERT_SCORE."""
     enabled: bool = True
     adhoc: bool = Field(default=False, exclude=True)
     """Set for `crawl --url` sources; never read from a file."""

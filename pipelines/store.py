@@ -15,6 +15,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 
+from linkwatch.alerts.targets import StorePolicy, store_policy
 from linkwatch.db.journal import Journal, JournalError, run_journal_dir
 from linkwatch.db.spill import reject
 from linkwatch.db.text_index import TextIndexer
@@ -57,13 +58,13 @@ class StorePipeline:
     def __init__(self, crawler: Crawler, url: str, data_dir: Path, run_id: int | None, *,
                  journal_dir: Path | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
                  flush_seconds: float = DEFAULT_FLUSH_SECONDS, memory_pages: int = DEFAULT_MEMORY_PAGES,
-                 close_seconds: float = DEFAULT_CLOSE_SECONDS) -> None:
+                 close_seconds: float = DEFAULT_CLOSE_SECONDS, alerts: StorePolicy | None = None) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
         self.data_dir = data_dir
         self.run_id = run_id
         self.journal_dir = journal_dir
-        self.writer = Writer(url, data_dir, run_id, count=self._inc)
+        self.writer = Writer(url, data_dir, run_id, count=self._inc, alerts=alerts)
         self.indexer = TextIndexer(url, CONNECT_OPTIONS)
         self.batch_size = max(1, batch_size)
         self.flush_seconds = max(0.05, flush_seconds)
@@ -95,6 +96,9 @@ class StorePipeline:
             flush_seconds=s.getfloat("LINKWATCH_STORE_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS),
             memory_pages=s.getint("LINKWATCH_STORE_MEMORY_PAGES", DEFAULT_MEMORY_PAGES),
             close_seconds=s.getfloat("LINKWATCH_STORE_CLOSE_SECONDS", DEFAULT_CLOSE_SECONDS),
+            # Alerts: the targets' keys and labels only; their URLs and passwords stay with the sender.
+            alerts=store_policy(s.getlist("LINKWATCH_ALERT_TARGETS"),
+                                s.getfloat("LINKWATCH_ALERT_SCORE", 1.0)),
         )
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         return pipeline

@@ -21,6 +21,7 @@ from linkwatch.text import redact
 
 # name -> "module:attribute"
 COMMANDS: dict[str, str] = {
+    "alerts": "linkwatch.cli.alerts:alerts",
     "extract": "linkwatch.cli.extract:extract",
     "db": "linkwatch.cli.db:db",
     "sources": "linkwatch.cli.sources:sources",

@@ -93,11 +93,12 @@ def replay(app: App) -> None:
     Journals that still hold a frontier are kept (their pages marked stored) for `crawl NAME --resume`.
     Also finishes the context search copy (`--text`) for sightings a crawl stopped before copying.
     """
+    from linkwatch.alerts.targets import alert_settings, store_policy_of
     from linkwatch.db.replay import replay_all
 
     data_dir = app.data_dir()
     with app.open_database() as conn:
-        outcome = replay_all(conn, data_dir)
+        outcome = replay_all(conn, data_dir, alerts=store_policy_of(alert_settings(app.config)))
     total = outcome.stored
     if outcome.batches:
         click.echo(f"stored {outcome.batches} batch(es): {total.pages} pages, {total.links_new} new links, "

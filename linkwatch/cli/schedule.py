@@ -72,6 +72,7 @@ def schedule(app: App, once: bool, list_only: bool, sources_file: Path | None, c
         report_cron=None if report_cron.strip().lower() in OFF else report_cron,
         timeout=timeout or config.schedule_job_timeout,
         crawl_command=crawl_command,
+        alerts_cron=sch.alerts_cron(config),
     )
     jobs = sch.build_jobs(options, tz)
     url = app.database_url()

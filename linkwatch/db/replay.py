@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psycopg
 
+from linkwatch.alerts.targets import StorePolicy
 from linkwatch.db import runs
 from linkwatch.db.journal import JournalState, append_to, claimed, journals, read_journal
 from linkwatch.db.spill import SpillError, pending_spills, read_spill, spill_dir
@@ -63,11 +64,12 @@ def _figures(state: JournalState) -> tuple[int, int]:
 
 
 def replay_journal(conn: psycopg.Connection, directory: Path, outcome: Replayed, *,
-                   keep_frontier: bool = True) -> None:
+                   keep_frontier: bool = True, alerts: StorePolicy | None = None) -> None:
     """Stores a journal's unstored pages (marking them stored as each batch commits), records its run's
     end, and removes it once nothing of it is needed: no pending frontier, or `keep_frontier` False.
 
     A journal a live crawl holds is left alone. An outage stops the replay (the rest stays journaled).
+    With `alerts`, the new links it stores are alerted as a crawl's would be.
     """
     with claimed(directory) as ours:
         if not ours:
@@ -76,7 +78,7 @@ def replay_journal(conn: psycopg.Connection, directory: Path, outcome: Replayed,
         state = read_journal(directory)
         run_id = state.run_id if state.run_id is not None and runs.run_exists(conn, state.run_id) else None
         for batch in _batches(state.iter_unstored(), REPLAY_BATCH):
-            outcome.stored += store_batch(conn, batch, run_id)
+            outcome.stored += store_batch(conn, batch, run_id, alerts=alerts)
             outcome.batches += 1
             append_to(directory, [{"t": "s", "from": batch[0].seq, "to": batch[-1].seq}])
         outcome.journals += 1
@@ -100,10 +102,11 @@ def remove_journal(directory: Path) -> None:
 
 
 def replay_journals(conn: psycopg.Connection, data_dir: Path, outcome: Replayed, *,
-                    source: str | None = None, keep_frontier: bool = True) -> None:
+                    source: str | None = None, keep_frontier: bool = True,
+                    alerts: StorePolicy | None = None) -> None:
     """replay_journal() for every journal under data_dir (of one source), oldest first."""
     for directory in journals(data_dir, source):
-        replay_journal(conn, directory, outcome, keep_frontier=keep_frontier)
+        replay_journal(conn, directory, outcome, keep_frontier=keep_frontier, alerts=alerts)
 
 
 def replay_spills(conn: psycopg.Connection, data_dir: Path, outcome: Replayed) -> None:
@@ -151,14 +154,14 @@ def _replay_spill(conn: psycopg.Connection, path: Path) -> StoreResult | None:
     return result
 
 
-def replay_all(conn: psycopg.Connection, data_dir: Path) -> Replayed:
+def replay_all(conn: psycopg.Connection, data_dir: Path, alerts: StorePolicy | None = None) -> Replayed:
     """`linkwatch db replay`: every journal and spill file under data_dir, then the search copy.
 
     Journals with a frontier left are kept (their pages marked stored) for `crawl --resume`.
     """
     outcome = Replayed()
     replay_spills(conn, data_dir, outcome)
-    replay_journals(conn, data_dir, outcome)
+    replay_journals(conn, data_dir, outcome, alerts=alerts)
     outcome.copied_ranges = index_pending(conn)
     outcome.left = len(pending_spills(data_dir))
     return outcome

@@ -7,6 +7,8 @@ from dataclasses import dataclass, fields
 
 import psycopg
 
+from linkwatch.alerts.targets import StorePolicy
+from linkwatch.db import alerts as outbox
 from linkwatch.db.sql import query
 from linkwatch.posts import fallback_key
 from linkwatch.records import Page
@@ -32,6 +34,7 @@ class StoreResult:
     links_found: int = 0
     links_new: int = 0
     sightings_new: int = 0
+    alerts: int = 0
 
     def __iadd__(self, other: StoreResult) -> StoreResult:
         for f in fields(self):
@@ -44,6 +47,7 @@ def store_batch(
     pages: list[Page],
     run_id: int | None,
     on_step: Callable[[str], None] | None = None,
+    alerts: StorePolicy | None = None,
 ) -> StoreResult:
     """Writes `pages` and their links/sightings in one transaction; safe to repeat (idempotent).
 
@@ -52,6 +56,8 @@ def store_batch(
     order. A sighting is a link in a post (FoundLink.post), a page version is its body without
     volatile parts (Page.version). Repeating a batch changes nothing but links.last_seen.
     `on_step(name)` is called after each step (the names in STORE_STEPS), for bench.ingest --profile.
+    With `alerts`, the batch's new links at or above the threshold are enqueued in the alert outbox
+    in the same transaction.
     """
     result = StoreResult(pages=len(pages))
     if not pages:
@@ -74,6 +80,7 @@ def store_batch(
                         link.obfuscated, link.where, link.context, link.score,
                         link.post or fallback_key(p.url, link.context),  # journaled before posts were known
                     ))
+        outbox.stage_new_links(cur, alerts)  # alerts: which links are new, before they are stored
         step("stage")
         cur.execute(query("store", "upsert_pages"), params)
         step("upsert_pages")
@@ -85,5 +92,6 @@ def store_batch(
         cur.execute(query("store", "insert_sightings"), params)
         result.sightings_new = cur.fetchone()[0]
         step("insert_sightings")
+        result.alerts = outbox.enqueue(cur, alerts, run_id)
     step("commit")
     return result

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psycopg
 
+from linkwatch.alerts.targets import StorePolicy
 from linkwatch.db import DatabaseError, connect, describe, require_migrated
 from linkwatch.db.spill import reject
 from linkwatch.db.store import StoreResult, store_batch
@@ -37,8 +38,9 @@ class Writer:
     """A reconnecting batch writer. Not thread-safe by itself: one thread calls it."""
 
     def __init__(self, url: str, data_dir: Path, run_id: int | None,
-                 count: Callable[[str, int], None] | None = None) -> None:
+                 count: Callable[[str, int], None] | None = None, alerts: StorePolicy | None = None) -> None:
         self.url = url
+        self.alerts = alerts  # enqueue alerts for new high-scoring links with each batch
         self.data_dir = data_dir
         self.run_id = run_id
         self._count = count or (lambda _key, _n: None)
@@ -52,6 +54,7 @@ class Writer:
         self._count("links_found", result.links_found)
         self._count("links_new", result.links_new)
         self._count("sightings_new", result.sightings_new)
+        self._count("alerts_enqueued", result.alerts)
 
     def _drop_connection(self, exc: BaseException | None = None) -> None:
         if exc is not None:
@@ -116,12 +119,12 @@ class Writer:
         assert self.conn is not None
         for attempt in range(1, TRANSIENT_ATTEMPTS):
             try:
-                return store_batch(self.conn, pages, self.run_id)
+                return store_batch(self.conn, pages, self.run_id, alerts=self.alerts)
             except psycopg.errors.TransactionRollback as exc:
                 log.warning("batch rolled back (%s); attempt %d of %d", exc, attempt, TRANSIENT_ATTEMPTS)
                 time.sleep(0.1 * attempt)
         try:
-            return store_batch(self.conn, pages, self.run_id)
+            return store_batch(self.conn, pages, self.run_id, alerts=self.alerts)
         except psycopg.errors.TransactionRollback as exc:
             raise psycopg.OperationalError(f"batch kept rolling back ({exc})") from exc
 

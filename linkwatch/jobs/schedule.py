@@ -71,6 +71,18 @@ class JobOptions:
     report_cron: str | None
     timeout: float
     crawl_command: str | None = None  # template with {source}; default: linkwatch crawl
+    alerts_cron: str | None = None  # `alerts send`: what a crawl could not deliver (None: off)
+
+
+def alerts_cron(config: Config) -> str | None:
+    """When the scheduler runs `alerts send`: LINKWATCH_SCHEDULE_ALERTS_CRON once an alert target is
+    configured (None: alerts off, or the job turned off)."""
+    from linkwatch.alerts.targets import alert_settings
+
+    value = config.schedule_alerts_cron
+    if not alert_settings(config).enabled or value.strip().lower() in cron.OFF:
+        return None
+    return value
 
 
 def build_jobs(options: JobOptions, tz: tzinfo) -> list[Job]:
@@ -98,6 +110,8 @@ def build_jobs(options: JobOptions, tz: tzinfo) -> list[Job]:
             jobs.append(Job(f"crawl:{source.name}", argv, source.schedule, options.timeout))
     if options.check_cron:
         jobs.append(Job("check", linkwatch_argv("check", "--due"), options.check_cron, options.timeout))
+    if options.alerts_cron:
+        jobs.append(Job("alerts", linkwatch_argv("alerts", "send"), options.alerts_cron, options.timeout))
     if options.report_cron:
         jobs.append(Job("report", linkwatch_argv("report", "weekly"), options.report_cron, options.timeout,
                         run_if_never=False))

@@ -1,0 +1,1 @@
+"""Alerts: new high-scoring links notified to webhooks and by e-mail through a PostgreSQL outbox."""
