@@ -1,0 +1,125 @@
+"""The forum spider's side of the incremental crawl: records each fetched page's state, decides its links."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import Request
+from scrapy.http import Response
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from linkwatch.watch.plan import Planner
+from linkwatch.watch.rows import LinkInfo, is_listing, read_links
+
+STAT = "linkwatch/watch/"
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1").strip()[:500] if value else None
+
+
+def _row_meta(info: LinkInfo, listing: str, listing_page: int | None) -> dict[str, Any]:
+    # Plain values: requests are pickled in a distributed crawl's Redis queue.
+    return {"sig": info.signature, "raw": info.raw, "pos": info.position, "listing": listing,
+            "listing_page": listing_page}
+
+
+def _row_info(row: dict[str, Any] | None) -> LinkInfo | None:
+    if not row:
+        return None
+    return LinkInfo("row", row.get("sig") or "", row.get("raw") or "", position=row.get("pos"))
+
+
+def topic_of(planner: Planner, response: Response, key: str, page_no: int | None) -> None:
+    """Tells the planner a page of a topic was read: the topic's row signature and last page move on."""
+    meta = response.meta
+    topic = meta.get("lw_topic")
+    if not topic:
+        return
+    row = meta.get("lw_row")
+    if page_no is None and topic == key:
+        page_no = 1
+    planner.topic_seen(topic, _row_info(row), row and row.get("listing"), row and row.get("listing_page"),
+                       response.url, page_no)
+
+
+def not_modified(spider: Any, response: Response) -> None:
+    """A conditional GET answered 304: the page is as it was; nothing to read or follow."""
+    planner: Planner = spider.planner
+    key = response.meta.get("lw_key") or spider.views.key(response.url)
+    planner.not_modified(key, datetime.now(UTC))
+    topic_of(planner, response, key, response.meta.get("lw_page_no"))
+    spider.stats.inc_value(STAT + "not_modified")
+
+
+class WatchedPage:
+    """One fetched page under the planner: its state is recorded, then each of its links decided."""
+
+    def __init__(self, spider: Any, tree: LexborHTMLParser, base: str, response: Response,
+                 body: bytes) -> None:
+        planner: Planner = spider.planner
+        meta = response.meta
+        self.spider = spider
+        self.planner = planner
+        self.links = read_links(tree, base, response.url)
+        self.listing = is_listing(self.links)
+        self.key = meta.get("lw_key") or spider.views.key(response.url)
+        page_no = meta.get("lw_page_no")
+        via_pager = bool(meta.get("lw_via_pager"))
+        self.topic: str | None = None
+        if self.listing:
+            kind, self.listing_page = "listing", page_no if page_no is not None else (2 if via_pager else 1)
+        else:
+            self.listing_page = None
+            kind = "topic" if meta.get("lw_topic") else "other"
+            self.topic = meta.get("lw_topic")
+        self.page_no = page_no or self.listing_page or 1
+        if planner.state(self.key) is None:
+            spider.stats.inc_value(STAT + "new_pages")
+        planner.fetched(
+            self.key, response.url, sha256=hashlib.sha256(body).hexdigest(),
+            etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
+            kind=kind, listing_page=self.listing_page, at=datetime.now(UTC),
+        )
+        topic_of(planner, response, self.key, page_no)
+        self.keyed = {url: (spider.views.key(url), info) for url, info in self.links.items()}
+        self.changed = self.listing and planner.page_changed(self.keyed, self.key, self.listing_page)
+
+    def _info(self, url: str, node: LexborNode) -> LinkInfo:
+        info = self.links.get(url.split("#", 1)[0])
+        if info is not None:
+            if info.role == "row" and not self.listing:
+                return LinkInfo("plain")
+            return info
+        if node.tag == "link":  # <link rel=next|prev>
+            return LinkInfo("pager", next="next" in (node.attributes.get("rel") or "").lower().split())
+        return LinkInfo("plain")
+
+    def request(self, url: str, depth: int, node: LexborNode) -> Request | None:
+        """The request for a link of this page, or None when the planner (or the spider) skips it."""
+        info = self._info(url, node)
+        key = self.spider.views.key(url)
+        decision = self.planner.decide(key, url, info, page_changed=self.changed, listing=self.listing)
+        if not decision.fetch:
+            if info.role == "row":
+                self.planner.seen_in_row(key, info, self.key, self.listing_page)
+            return None
+        meta: dict[str, Any] = {}
+        if info.role == "row":
+            tail = decision.url is not None and decision.url != url
+            meta = {"lw_topic": key, "lw_row": _row_meta(info, self.key, self.listing_page),
+                    "lw_page_no": decision.page_no if tail else 1}
+        elif info.role == "row_pager" and info.topic and self.listing:
+            meta = {"lw_topic": self.spider.views.key(info.topic), "lw_page_no": info.page_no}
+        elif info.role in ("pager", "row_pager"):
+            number = info.page_no if info.page_no is not None else (self.page_no + 1 if info.next else None)
+            meta = {"lw_via_pager": True, "lw_page_no": number}
+            if self.topic:
+                meta["lw_topic"] = self.topic
+        request = self.spider._page_request(decision.url or url, depth, meta=meta)
+        if request is not None:
+            self.spider.stats.inc_value(STAT + f"fetch_{decision.reason}")
+        return request
