@@ -1,0 +1,1 @@
+"""Watching sources: what an incremental crawl needs besides fetching (feeds, sitemaps)."""
