@@ -142,6 +142,7 @@ def test_every_advert_is_on_its_page_with_its_time_and_a_big_forum_builds() -> N
         }
         assert all(f"t.me/+{a.code}" in pages[a.url] for a in adverts)
         assert forum.stats()["requests"] == len(pages)
+        assert [forum.position(u) for u in pages] == list(range(len(pages)))  # fetched one by one, in order
         assert advert_code(7) == "LwMv0000007Adv"
     big = MovingForum.sized(10_000)
     assert 9_500 <= len(big.page_urls()) <= 10_500

@@ -30,7 +30,8 @@ never a real one) with probability `advert_ratio`; the forum remembers when each
 (forum clock and wall clock) so a test or bench can compute recall and detection latency.
 
 Memory stays bounded for a 10,000-page forum: posts are arrays of numbers, pages are rendered per
-request, and requests are only counted (per URL, per kind, conditional or not, by status).
+request, and requests are only counted (per URL, per kind, conditional or not, by status; and the
+ordinal of each URL's first request, so a benchmark knows when in a crawl each page was fetched).
 """
 
 from __future__ import annotations
@@ -307,6 +308,7 @@ class MovingForum:
         self.by_kind: Counter[str] = Counter()
         self.conditional: Counter[str] = Counter()  # per kind: requests carrying a validator
         self.not_modified: Counter[str] = Counter()  # per kind: 304s answered
+        self.first: dict[str, int] = {}  # URL -> ordinal (0-based) of its first request: the crawl's order
         self.total = 0
 
     def reset_counts(self) -> None:
@@ -323,6 +325,11 @@ class MovingForum:
                 "not_modified": dict(self.not_modified),
                 "urls": len(self.by_url),
             }
+
+    def position(self, url: str) -> int | None:
+        """The ordinal (0-based) of the first request for `url` (path + query) since the counts were reset."""
+        with self.lock:
+            return self.first.get(url)
 
     def wait_for_requests(self, n: int, timeout: float = 60.0) -> None:
         """Blocks until the forum has served at least n requests in all (an event, not a clock)."""
@@ -381,6 +388,7 @@ class MovingForum:
                     if forum.validators and _not_modified(etag, modified, etag_in, since_in):
                         status = 304
                 with forum.served:
+                    forum.first.setdefault(self.path, forum.total)
                     forum.total += 1
                     forum.by_url[self.path] += 1
                     forum.by_kind[kind] += 1
