@@ -1,1 +1,1 @@
-"""Watching a forum: the incremental crawl's planning (pure logic) and listing structure."""
+"""Watching a forum: the incremental crawl's planning and listing structure (pure logic), feeds and sitemaps."""
