@@ -1,1 +1,1 @@
-"""Watching a forum: the incremental crawl's planning and listing structure (pure logic), feeds and sitemaps."""
+"""Watching a forum: the incremental crawl's planning and listing rows (pure logic), feeds and sitemaps."""
