@@ -86,7 +86,21 @@ class WatchedPage:
         )
         topic_of(planner, response, self.key, page_no)
         self.keyed = {url: (spider.views.key(url), info) for url, info in self.links.items()}
-        self.changed = self.listing and planner.page_changed(self.keyed, self.key, self.listing_page)
+        # A changed topic is read from its last known page to its end: that page may not be the last.
+        self.tail = bool(self.topic and meta.get("lw_tail"))
+        self.changed = planner.page_changed(self.keyed) if self.listing else self.tail
+        if self.topic:
+            self._learn_last_page()
+
+    def _learn_last_page(self) -> None:
+        """The topic's pager names its last page (whether or not this crawl reads it): remembered, so
+        that the topic's next change is read from there."""
+        numbered = [(info.page_no, url) for url, info in self.links.items()
+                    if info.role == "pager" and info.page_no is not None]
+        if numbered:
+            number, url = max(numbered)
+            if number > self.page_no:
+                self.planner.topic_seen(self.topic, None, None, None, url, number)
 
     def _info(self, url: str, node: LexborNode) -> LinkInfo:
         info = self.links.get(url.split("#", 1)[0])
@@ -102,7 +116,9 @@ class WatchedPage:
         """The request for a link of this page, or None when the planner (or the spider) skips it."""
         info = self._info(url, node)
         key = self.spider.views.key(url)
-        decision = self.planner.decide(key, url, info, page_changed=self.changed, listing=self.listing)
+        next_page = info.next or (info.page_no is not None and info.page_no == self.page_no + 1)
+        decision = self.planner.decide(key, url, info, page_changed=self.changed, listing=self.listing,
+                                       next_page=next_page)
         if not decision.fetch:
             if info.role == "row":
                 self.planner.seen_in_row(key, info, self.key, self.listing_page)
@@ -112,6 +128,8 @@ class WatchedPage:
             tail = decision.url is not None and decision.url != url
             meta = {"lw_topic": key, "lw_row": _row_meta(info, self.key, self.listing_page),
                     "lw_page_no": decision.page_no if tail else 1}
+            if decision.reason == "changed":
+                meta.update(lw_tail=True, lw_whole=True)
         elif info.role == "row_pager" and info.topic and self.listing:
             meta = {"lw_topic": self.spider.views.key(info.topic), "lw_page_no": info.page_no}
         elif info.role in ("pager", "row_pager"):
@@ -119,6 +137,8 @@ class WatchedPage:
             meta = {"lw_via_pager": True, "lw_page_no": number}
             if self.topic:
                 meta["lw_topic"] = self.topic
+                if self.tail and decision.reason == "pager":
+                    meta.update(lw_tail=True, lw_whole=True)
         request = self.spider._page_request(decision.url or url, depth, meta=meta)
         if request is not None:
             self.spider.stats.inc_value(STAT + f"fetch_{decision.reason}")

@@ -280,7 +280,7 @@ class ForumSpider(Spider):
         request = self._build(url, depth, key=key)
         if meta:
             request.meta.update(meta)
-        if self.planner is not None:
+        if self.planner is not None and not request.meta.get("lw_whole"):
             headers = self.planner.conditional_headers(key)
             if headers:
                 # A 304 is an answer here (parse), not an error for HttpErrorMiddleware to drop.

@@ -75,14 +75,6 @@ def row_changed(state: UrlState | None, info: LinkInfo) -> bool:
     return state.signature is not None and state.signature != info.signature
 
 
-def row_moved(state: UrlState | None, listing: str, listing_page: int | None) -> bool:
-    """Whether a known topic's row is now on another listing page (new rows pushed it down)."""
-    if state is None or not state.observed:
-        return False
-    before = state.observed.get("listing"), state.observed.get("listing_page")
-    return before != (listing, listing_page)
-
-
 @dataclass
 class Planner:
     """Decides, page by page, what an incremental crawl fetches; collects each page's new state.
@@ -118,20 +110,20 @@ class Planner:
     def due(self, state: UrlState) -> bool:
         return state.next_due is None or state.next_due <= self.now
 
-    def page_changed(self, links: dict[str, tuple[str, LinkInfo]], listing: str,
-                     listing_page: int | None) -> bool:
-        """Whether any row of a listing page is new, changed or moved: then its next page is read too."""
-        for key, info in links.values():
-            if info.role != "row":
-                continue
-            state = self.state(key)
-            if row_changed(state, info) or row_moved(state, listing, listing_page):
-                return True
-        return False
+    def page_changed(self, links: dict[str, tuple[str, LinkInfo]]) -> bool:
+        """Whether any row of a listing page is new or changed: then its next page is read too. A row
+        that only moved (new topics pushed it down a page) is no change: where it is shown is kept
+        (UrlState.observed), but a page of moved rows ends the paging."""
+        return any(info.role == "row" and row_changed(self.state(key), info) for key, info in links.values())
 
-    def decide(self, key: str, url: str, info: LinkInfo, *, page_changed: bool,
-               listing: bool) -> Decision:
-        """Whether the link `url` (frontier key `key`) seen on a page is fetched in this crawl."""
+    def decide(self, key: str, url: str, info: LinkInfo, *, page_changed: bool, listing: bool,
+               next_page: bool = True) -> Decision:
+        """Whether the link `url` (frontier key `key`) seen on a page is fetched in this crawl.
+
+        `page_changed`: a row of the page is new or changed (a listing), or the page is a changed
+        topic's tail; `listing`: the page is a listing; `next_page`: the link is its pager's next page
+        (only that one is read after a changed page).
+        """
         state = self.state(key)
         if not self.incremental:
             return Decision(True, FULL, url)
@@ -140,7 +132,8 @@ class Planner:
         if info.role == "row" and info.signature:
             if row_changed(state, info):
                 tail = state.last_page or state.fetch_url
-                return Decision(True, "changed", tail, page_no=state.last_page_no, conditional=True)
+                # Asked for whole: the row says it changed, and its pager leads on to any pages after it.
+                return Decision(True, "changed", tail, page_no=state.last_page_no)
             # The row says the topic is as it was: that is the evidence; only a very old copy is renewed.
             if self.now - state.fetched_at >= self.high:
                 return Decision(True, "due", url, conditional=True)
@@ -148,8 +141,10 @@ class Planner:
             return Decision(False, "unchanged", url)
         if state.kind == "listing" and (state.listing_page or 1) <= 1:
             return Decision(True, "listing", url, conditional=True)
-        if info.role == "pager" and listing and page_changed:
-            return Decision(True, "pager", url, page_no=info.page_no, conditional=True)
+        if info.role == "pager" and page_changed and next_page:
+            # The next page of a listing with changed rows, or of a changed topic read from its last
+            # known page on (replies are appended: every page after it may be new or changed).
+            return Decision(True, "pager", url, page_no=info.page_no, conditional=listing)
         return self._unless_due(key, state, url)
 
     def _unless_due(self, key: str, state: UrlState, url: str) -> Decision:

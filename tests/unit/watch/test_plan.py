@@ -58,19 +58,21 @@ def test_a_changed_row_fetches_the_topics_last_page_an_unchanged_one_nothing() -
     assert full.conditional_headers(topic) == {}
 
 
-def test_a_listings_next_page_only_while_its_rows_change_or_move() -> None:
+def test_a_listings_next_page_only_while_its_rows_change() -> None:
     topic, page2 = "http://f.test/topic/7", BOARD + "?page=2"
     observed = {"listing": BOARD, "listing_page": 1, "row": "", "position": 0}
     states = {topic: _state(topic, kind="topic", signature="4", observed=observed),
               page2: _state(page2, kind="listing", listing_page=2)}
     planner = Planner(INCREMENTAL, states, NOW)
     rows = {topic: (topic, LinkInfo("row", "4"))}
-    assert not planner.page_changed(rows, BOARD, 1)
+    assert not planner.page_changed(rows)
     nxt = LinkInfo("pager", next=True)
     assert not planner.decide(page2, page2, nxt, page_changed=False, listing=True).fetch
-    assert planner.page_changed({topic: (topic, LinkInfo("row", "5"))}, BOARD, 1)  # a new reply
-    assert planner.page_changed(rows, BOARD, 2)  # pushed down onto page 2 by new topics
-    assert planner.decide(page2, page2, LinkInfo("pager", next=True), page_changed=True, listing=True).fetch
+    assert planner.page_changed({topic: (topic, LinkInfo("row", "5"))})  # a new reply
+    assert planner.decide(page2, page2, nxt, page_changed=True, listing=True).fetch
+    # the last page's link on a changed page is not followed: paging goes one page at a time
+    last = LinkInfo("pager", page_no=9)
+    assert not planner.decide(page2, page2, last, page_changed=True, listing=True, next_page=False).fetch
 
 
 def test_known_pages_are_revisited_when_due_and_listings_every_run() -> None:
