@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from scrapy import Request
 from scrapy.http import Response
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from linkwatch.watch.feeds import MAX_DISCOVERED, feeds_in_page, parse
 from linkwatch.watch.plan import Planner
 from linkwatch.watch.rows import LinkInfo, is_listing, read_links
 
@@ -52,6 +54,7 @@ def not_modified(spider: Any, response: Response) -> None:
     key = response.meta.get("lw_key") or spider.views.key(response.url)
     planner.not_modified(key, datetime.now(UTC))
     topic_of(planner, response, key, response.meta.get("lw_page_no"))
+    planner.row_read(key, response.url)
     spider.stats.inc_value(STAT + "not_modified")
 
 
@@ -85,12 +88,16 @@ class WatchedPage:
             kind=kind, listing_page=self.listing_page, at=datetime.now(UTC),
         )
         topic_of(planner, response, self.key, page_no)
+        planner.row_read(self.key, response.url)
         self.keyed = {url: (spider.views.key(url), info) for url, info in self.links.items()}
         # A changed topic is read from its last known page to its end: that page may not be the last.
         self.tail = bool(self.topic and meta.get("lw_tail"))
         self.changed = planner.page_changed(self.keyed) if self.listing else self.tail
         if self.topic:
             self._learn_last_page()
+        # Feeds are looked for where a forum advertises them: its index and boards.
+        advertising = self.listing or meta.get("lw_start")
+        self.feeds = discover_feeds(spider, body, response.url) if advertising else []
 
     def _learn_last_page(self) -> None:
         """The topic's pager names its last page (whether or not this crawl reads it): remembered, so
@@ -142,4 +149,74 @@ class WatchedPage:
         request = self.spider._page_request(decision.url or url, depth, meta=meta)
         if request is not None:
             self.spider.stats.inc_value(STAT + f"fetch_{decision.reason}")
+        elif info.role == "row" and decision.url == url and key in self.spider.seen:
+            # Requested already through another link (or read already): its row still counts.
+            self.planner.row_later(key, info, self.key, self.listing_page)
+            if key in self.planner.fetched_keys:
+                self.planner.row_read(key, url)
         return request
+
+
+# -- feeds and sitemaps ---------------------------------------------------------------------------
+
+
+def feed_request(spider: Any, url: str) -> Request | None:
+    """A request for a feed or sitemap (through the spider's frontier, budget and scope)."""
+    request = spider._page_request(url, 0)
+    return request.replace(callback=spider.parse_feed) if request is not None else None
+
+
+def discover_feeds(spider: Any, body: bytes, url: str) -> list[Request]:
+    """The feeds a page advertises (<link rel=alternate>) that the source's state does not know yet."""
+    out = []
+    for link in feeds_in_page(body, url):
+        if spider.planner.state(spider.views.key(link.url)) is None:
+            request = feed_request(spider, link.url)
+            if request is not None:
+                spider.stats.inc_value(STAT + "feeds_discovered")
+                out.append(request)
+    return out
+
+
+def sitemaps_from_robots(spider: Any, robotparser: Any) -> list[Request]:
+    """The `Sitemap:` URLs of a robots.txt the robots middleware parsed, that the state does not know."""
+    out = []
+    for url in list(getattr(getattr(robotparser, "rp", None), "sitemaps", None) or [])[:MAX_DISCOVERED]:
+        if spider.planner.state(spider.views.key(url)) is None:
+            request = feed_request(spider, url)
+            if request is not None:
+                spider.stats.inc_value(STAT + "sitemaps_discovered")
+                out.append(request)
+    return out
+
+
+def read_feed(spider: Any, response: Response) -> list[Request]:
+    """A feed or sitemap: each entry that is new, or listed with a newer date than last time, is
+    fetched (a sitemap index's child sitemaps likewise). Nothing of it is stored as a page."""
+    planner: Planner = spider.planner
+    if response.status == 304:
+        not_modified(spider, response)
+        return []
+    errors: Counter[str] = Counter()
+    document = parse(response.body, response.url, errors=errors)
+    for error, n in errors.items():
+        spider.stats.inc_value(STAT + f"feed_errors/{error}", n)
+    if not document.kind:
+        return []
+    key = response.meta.get("lw_key") or spider.views.key(response.url)
+    kind = "sitemap" if document.kind in ("urlset", "sitemapindex") else "feed"
+    planner.fetched(key, response.url, sha256=hashlib.sha256(response.body).hexdigest(),
+                    etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
+                    kind=kind, listing_page=None, at=datetime.now(UTC))
+    out = []
+    for entry in document.entries:
+        if not planner.from_feed(spider.views.key(entry.url), entry.updated):
+            continue
+        if document.kind == "sitemapindex":
+            request = feed_request(spider, entry.url)
+        else:
+            request = spider._page_request(entry.url, 1, meta={"lw_whole": True})
+        if request is not None:
+            spider.stats.inc_value(STAT + "fetch_feed")
+            out.append(request)
+    return out

@@ -138,6 +138,7 @@ class ForumSpider(Spider):
         # e.g. a redirect back to a page already seen: the dupefilter drops it, no callback runs
         crawler.signals.connect(spider._dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        crawler.signals.connect(spider._robots_parsed, signal=signals.robots_parsed)
         return spider
 
     def _make_renderer(self, settings: Any) -> None:
@@ -246,12 +247,9 @@ class ForumSpider(Spider):
             if request is not None:
                 request.meta["lw_start"] = True
                 yield request
-        if self.planner is not None and self.planner.incremental:
-            # Every board's first page, every run: where new topics and bumped ones appear.
-            for state in self.planner.listings():
-                request = self._page_request(state.fetch_url, depth=1, check_scope=True)
-                if request is not None:
-                    yield request
+        if self.planner is not None:
+            for request in self._watch_start():
+                yield request
 
     def _page_request(self, url: str, depth: int, *, check_scope: bool = True,
                       meta: dict[str, Any] | None = None) -> Request | None:
@@ -364,6 +362,40 @@ class ForumSpider(Spider):
         # Not done yet: the page is done once the store has journaled it (pipelines.store).
         yield item
 
+    def _watch_start(self) -> Iterator[Request]:
+        """An incremental crawl reads every board's first page (where new topics and bumped ones
+        appear) and the feeds and sitemaps the source offers; a full crawl looks for sitemaps."""
+        from crawler.watching import feed_request
+
+        assert self.planner is not None
+        if not self.planner.incremental:
+            return  # sitemaps are found in robots.txt (_robots_parsed), feeds on the pages
+        for state in self.planner.listings():
+            request = self._page_request(state.fetch_url, depth=1)
+            if request is not None:
+                yield request
+        for state in self.planner.feeds():
+            request = feed_request(self, state.fetch_url)
+            if request is not None:
+                yield request
+
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        """A feed or sitemap (crawler.watching.read_feed): the pages it says changed are requested."""
+        from crawler.watching import read_feed
+
+        if self.planner is not None:
+            yield from read_feed(self, response)
+        self._done(response.request)
+
+    def _robots_parsed(self, robotparser: Any, request: Request) -> None:
+        """A full crawl reads robots.txt's `Sitemap:` lines (from the robots middleware's own copy)."""
+        from crawler.watching import sitemaps_from_robots
+
+        if self.planner is None or self.planner.incremental or self.crawler.engine is None:
+            return
+        for sitemap in sitemaps_from_robots(self, robotparser):
+            self.crawler.engine.crawl(sitemap)
+
     def _watch_page(self, tree: LexborHTMLParser, base: str, response: Response, body: bytes) -> Any:
         from crawler.watching import WatchedPage
 
@@ -384,7 +416,7 @@ class ForumSpider(Spider):
             base = urljoin(base, (base_node.attributes.get("href") or "").strip())
         watch = self._watch_page(tree, base, response, body) if self.planner is not None else None
         if depth > self.source.max_depth:
-            return []
+            return watch.feeds if watch is not None else []
         posts: set[str] | None = None  # post numbers shown on this page, read when first needed
         requests = []
         for node in tree.css(FOLLOW_SELECTOR):
@@ -426,7 +458,7 @@ class ForumSpider(Spider):
                 request = self._page_request(urljoin(base, target), depth)
                 if request is not None:
                     requests.append(request)
-        return requests
+        return requests + watch.feeds if watch is not None else requests
 
     # -- requests made for a page ---------------------------------------------------------------
 

@@ -18,6 +18,7 @@ BATCH = 2000  # rows per transaction: one COPY and one INSERT … ON CONFLICT ea
 COLUMNS = (
     "url", "fetch_url", "fetched_at", "kind", "listing_page", "etag", "last_modified", "sha256", "fetches",
     "changes", "unchanged_runs", "next_due", "signature", "observed", "last_page", "last_page_no",
+    "listed_at",
 )
 
 
@@ -45,6 +46,7 @@ def save_states(conn: psycopg.Connection, source_id: int, states: Iterable[UrlSt
                         s.url, s.fetch_url, s.fetched_at, s.kind, s.listing_page, s.etag, s.last_modified,
                         s.sha256, s.fetches, s.changes, s.unchanged_runs, s.next_due, s.signature,
                         Jsonb(s.observed) if s.observed is not None else None, s.last_page, s.last_page_no,
+                        s.listed_at,
                     ))
             cur.execute(query("watch", "upsert"), {"source_id": source_id})
     return len(rows)

@@ -34,6 +34,7 @@ class UrlState:
     observed: dict[str, Any] | None = None
     last_page: str | None = None
     last_page_no: int | None = None
+    listed_at: datetime | None = None  # the date a feed or sitemap last gave for the page
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,9 @@ def row_changed(state: UrlState | None, info: LinkInfo) -> bool:
         return True
     if not info.signature:
         return False  # the row shows no numbers or dates: nothing to compare; revisited when due
-    return state.signature is not None and state.signature != info.signature
+    # No signature stored: the topic was read without its row (a sitemap, a "recent topics" box
+    # reached it first) and never matched against it; read it once more.
+    return state.signature != info.signature
 
 
 @dataclass
@@ -91,6 +94,9 @@ class Planner:
     updates: dict[str, UrlState] = field(default_factory=dict)
     skipped: set[str] = field(default_factory=set)
     fetched_keys: set[str] = field(default_factory=set)
+    listed: dict[str, datetime] = field(default_factory=dict)  # feed dates of pages not yet known
+    # Rows of topics this crawl requests through another link: applied once the topic is read.
+    rows: dict[str, tuple[LinkInfo, str, int | None]] = field(default_factory=dict)
 
     @property
     def incremental(self) -> bool:
@@ -102,6 +108,24 @@ class Planner:
     def skipped_unchanged(self) -> int:
         """Pages known and left alone in this crawl (their listing row, or their age, said unchanged)."""
         return len(self.skipped - self.fetched_keys)
+
+    def feeds(self) -> list[UrlState]:
+        """The feeds and sitemaps the source offers: read at the start of every incremental run."""
+        return [s for s in self.states.values() if s.kind in ("feed", "sitemap")]
+
+    def from_feed(self, key: str, updated: datetime | None) -> bool:
+        """Whether a page (or child sitemap) a feed or sitemap lists is fetched: when it is new, or the
+        date it is listed with is newer than the one listed last time (the site's clock against
+        itself, never against ours). Its date is kept either way."""
+        state = self.state(key)
+        if state is None:
+            if updated is not None:
+                self.listed[key] = updated
+            return True
+        before = state.listed_at
+        if updated is not None and updated != before:
+            self.updates[key] = replace(state, listed_at=updated)
+        return self.incremental and updated is not None and before is not None and updated > before
 
     def listings(self) -> list[UrlState]:
         """The first pages of the listings known (boards, indexes): fetched at the start of every run."""
@@ -174,7 +198,7 @@ class Planner:
         changed = old is None or old.sha256 != sha256
         unchanged_runs = 0 if changed else old.unchanged_runs + 1
         if old is None:
-            new = UrlState(url=key, fetch_url=url, fetched_at=at)
+            new = UrlState(url=key, fetch_url=url, fetched_at=at, listed_at=self.listed.get(key))
         else:
             new = replace(old, fetch_url=url, fetched_at=at)
         if old is not None and old.kind == "topic" and kind == "other":
@@ -207,6 +231,17 @@ class Planner:
         observed = _observed(info, listing, listing_page)
         if old.observed != observed:
             self.updates[key] = replace(old, observed=observed)
+
+    def row_later(self, key: str, info: LinkInfo, listing: str, listing_page: int | None) -> None:
+        """A topic's row seen while the topic is already on its way through another link: the row's
+        signature is kept for when the topic page is read (row_read)."""
+        self.rows.setdefault(key, (info, listing, listing_page))
+
+    def row_read(self, key: str, url: str) -> None:
+        """The topic page `key` was read: a row kept for it by row_later() is now its signature."""
+        row = self.rows.pop(key, None)
+        if row is not None:
+            self.topic_seen(key, row[0], row[1], row[2], url, None)
 
     def topic_seen(self, topic: str, info: LinkInfo | None, listing: str | None, listing_page: int | None,
                    page_url: str, page_no: int | None) -> None:

@@ -5,7 +5,8 @@ CREATE TABLE url_state (
     source_id      bigint NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
     url            text NOT NULL,               -- the frontier key (linkwatch.scope.ViewIndex.key)
     fetch_url      text NOT NULL,               -- the URL as requested
-    kind           text NOT NULL DEFAULT 'other' CHECK (kind IN ('listing', 'topic', 'other')),
+    kind           text NOT NULL DEFAULT 'other'
+                   CHECK (kind IN ('listing', 'topic', 'other', 'feed', 'sitemap')),
     listing_page   integer,                     -- a listing's page number in its pager (1: first page)
     fetched_at     timestamptz NOT NULL,
     etag           text,
@@ -19,6 +20,7 @@ CREATE TABLE url_state (
     observed       jsonb,                       -- the raw row values and where the row was
     last_page      text,                        -- a topic: the last page of it seen (its fetch URL)
     last_page_no   integer,                     -- and that page's number
+    listed_at      timestamptz,                 -- the date a feed or sitemap last gave for it
     PRIMARY KEY (source_id, url)
 );
 

@@ -15,5 +15,6 @@ CREATE TEMP TABLE IF NOT EXISTS lw_stage_url_state (
     signature      text,
     observed       jsonb,
     last_page      text,
-    last_page_no   integer
+    last_page_no   integer,
+    listed_at      timestamptz
 ) ON COMMIT DELETE ROWS;

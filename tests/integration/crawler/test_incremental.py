@@ -98,8 +98,8 @@ def test_after_one_topic_in_seven_changed_a_crawl_finds_every_new_link_with_a_te
         assert all(forum.position(url) is not None for url in change.new_pages)
         old_pages = {forum.topic_url(t, p) for t in change.deep for p in (1, 2)}
         assert all(forum.position(url) is None for url in old_pages)
-        if validators:
-            assert stats["conditional"].get("topic", 0) > 0
+        if validators:  # the boards are asked conditionally; a changed topic's pages whole
+            assert stats["conditional"].get("listing", 0) > 0
         else:
             assert stats["conditional"] == {}
         # nothing changed since: the boards answer 304 where the forum gives validators
@@ -197,3 +197,34 @@ def test_a_reply_on_a_last_page_first_reached_from_the_index_is_found(lw_env, tm
         assert change.codes <= codes(db)
         # read from its last page: page 1 is not fetched again
         assert all(forum.position(forum.topic_url(t)) is None for t in targets)
+
+
+def test_feeds_and_sitemaps_are_found_then_read_every_run(lw_env, tmp_path: Path) -> None:
+    db = lw_env["LINKWATCH_DATABASE_URL"]
+    with MovingForum(boards=3, topics=60, feeds=True) as forum:
+        env = {**lw_env, **_moving(tmp_path, forum.url)}
+        first = run_linkwatch(["crawl", "moving"], env)
+        assert first.returncode == 0, first.stderr
+        assert codes(db) == forum.codes()
+        with psycopg.connect(db) as conn:
+            kinds = dict(conn.execute("SELECT fetch_url, kind FROM url_state "
+                                      "WHERE kind IN ('feed', 'sitemap')"))
+        assert kinds == {
+            forum.url + "/feed.atom": "feed", forum.url + "/feed.rss": "feed",
+            forum.url + "/sitemap.xml": "sitemap",
+            **{forum.url + f"/sitemap-{b}.xml": "sitemap" for b in range(3)},
+        }
+        change = _one_in_seven(forum)
+        forum.reset_counts()
+        second = run_linkwatch(["crawl", "moving"], env)
+        assert second.returncode == 0, second.stderr
+        assert change.codes <= codes(db)
+        stats = forum.stats()
+        assert stats["by_kind"]["feed"] == 2
+        assert stats["not_modified"].get("feed", 0) == 0  # the feeds changed: read whole
+        # nothing new: the feeds and the sitemap index answer 304, no child sitemap is read
+        forum.reset_counts()
+        assert run_linkwatch(["crawl", "moving"], env).returncode == 0
+        stats = forum.stats()
+        assert stats["not_modified"]["feed"] == 2
+        assert stats["by_kind"]["sitemap"] == stats["not_modified"]["sitemap"]
