@@ -106,3 +106,36 @@ def test_state_learns_changes_validators_and_last_pages() -> None:
     assert state.observed == {"row": "Topic 42 replies", "position": 1, "listing": BOARD, "listing_page": 1}
     planner.not_modified(topic, NOW)
     assert planner.state(topic).unchanged_runs == 1
+
+
+def test_feed_entries_are_fetched_when_new_or_listed_with_a_newer_date() -> None:
+    page = "http://f.test/topic/7?page=2"
+    forum_clock = datetime(2026, 1, 1, tzinfo=UTC)  # the site's clock, not ours
+    planner = Planner(INCREMENTAL, {page: _state(page, listed_at=forum_clock)}, NOW)
+    assert not planner.from_feed(page, forum_clock)
+    assert planner.from_feed(page, forum_clock + timedelta(seconds=1))
+    assert planner.state(page).listed_at == forum_clock + timedelta(seconds=1)
+    assert not planner.from_feed(page, None)  # no date: the boards say whether it changed
+    new = "http://f.test/topic/99"
+    assert planner.from_feed(new, forum_clock)
+    made = planner.fetched(new, new, sha256="x", etag=None, last_modified=None, kind="other",
+                           listing_page=None, at=NOW)
+    assert made.listed_at == forum_clock
+    # the first reading of a feed (a full crawl) only notes the dates of pages it knows
+    full = Planner(FULL, {page: _state(page)}, NOW)
+    assert not full.from_feed(page, forum_clock)
+    assert full.state(page).listed_at == forum_clock
+
+
+def test_a_topic_read_through_another_link_takes_its_rows_signature_when_read() -> None:
+    topic = "http://f.test/topic/7"
+    planner = Planner(FULL, {}, NOW)
+    planner.fetched(topic, topic, sha256="a", etag=None, last_modified=None, kind="other",
+                    listing_page=None, at=NOW)
+    planner.row_later(topic, LinkInfo("row", "12 2026-12-07", "Topic 12", position=3), BOARD, 1)
+    planner.row_read(topic, topic)
+    state = planner.state(topic)
+    assert (state.kind, state.signature, state.observed["position"]) == ("topic", "12 2026-12-07", 3)
+    # never matched against its row: read once more when the row shows
+    unmatched = Planner(INCREMENTAL, {topic: _state(topic, kind="topic")}, NOW)
+    assert unmatched.decide(topic, topic, LinkInfo("row", "12"), page_changed=True, listing=True).fetch
