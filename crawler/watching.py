@@ -88,26 +88,29 @@ class WatchedPage:
             kind=kind, listing_page=self.listing_page, at=datetime.now(UTC),
         )
         topic_of(planner, response, self.key, page_no)
+        if not self.listing:
+            self._note_last_page()
         planner.row_read(self.key, response.url)
         self.keyed = {url: (spider.views.key(url), info) for url, info in self.links.items()}
         # A changed topic is read from its last known page to its end: that page may not be the last.
         self.tail = bool(self.topic and meta.get("lw_tail"))
         self.changed = planner.page_changed(self.keyed) if self.listing else self.tail
-        if self.topic:
-            self._learn_last_page()
         # Feeds are looked for where a forum advertises them: its index and boards.
         advertising = self.listing or meta.get("lw_start")
         self.feeds = discover_feeds(spider, body, response.url) if advertising else []
 
-    def _learn_last_page(self) -> None:
-        """The topic's pager names its last page (whether or not this crawl reads it): remembered, so
-        that the topic's next change is read from there."""
+    def _note_last_page(self) -> None:
+        """A topic's pager names its last page (whether or not this crawl reads it): remembered, so
+        that the topic's next change is read from there (also when the page was reached without its
+        row, and its row is matched to it later: Planner.row_read)."""
         numbered = [(info.page_no, url) for url, info in self.links.items()
                     if info.role == "pager" and info.page_no is not None]
         if numbered:
             number, url = max(numbered)
             if number > self.page_no:
-                self.planner.topic_seen(self.topic, None, None, None, url, number)
+                self.planner.pagers[self.key] = (number, url)
+                if self.topic:
+                    self.planner.topic_seen(self.topic, None, None, None, url, number)
 
     def _info(self, url: str, node: LexborNode) -> LinkInfo:
         info = self.links.get(url.split("#", 1)[0])
@@ -149,12 +152,23 @@ class WatchedPage:
         request = self.spider._page_request(decision.url or url, depth, meta=meta)
         if request is not None:
             self.spider.stats.inc_value(STAT + f"fetch_{decision.reason}")
-        elif info.role == "row" and decision.url == url and key in self.spider.seen:
-            # Requested already through another link (or read already): its row still counts.
+        elif decision.url == url:
+            self._row_elsewhere(key, url, info)
+        return request
+
+    def seen_again(self, url: str, depth: int, node: LexborNode) -> Request | None:
+        """A link this crawl has requested already: a topic's row still counts (a changed topic's last
+        page is requested; the row's signature is kept for the topic page)."""
+        if self._info(url, node).role != "row":
+            return None
+        return self.request(url, depth, node)
+
+    def _row_elsewhere(self, key: str, url: str, info: LinkInfo) -> None:
+        # The topic is requested (or read) through another link; its row's signature is kept for it.
+        if info.role == "row" and key in self.spider.seen:
             self.planner.row_later(key, info, self.key, self.listing_page)
             if key in self.planner.fetched_keys:
                 self.planner.row_read(key, url)
-        return request
 
 
 # -- feeds and sitemaps ---------------------------------------------------------------------------

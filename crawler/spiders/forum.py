@@ -437,6 +437,10 @@ class ForumSpider(Spider):
             except ValueError:
                 continue
             if url in self.seen_raw:
+                # A topic's row still counts: its signature, and a changed topic's last page.
+                again = watch.seen_again(url, depth, node) if watch is not None else None
+                if again is not None:
+                    requests.append(again)
                 continue
             number = _post_link_number(url)
             if number is not None:

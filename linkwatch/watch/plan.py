@@ -97,6 +97,8 @@ class Planner:
     listed: dict[str, datetime] = field(default_factory=dict)  # feed dates of pages not yet known
     # Rows of topics this crawl requests through another link: applied once the topic is read.
     rows: dict[str, tuple[LinkInfo, str, int | None]] = field(default_factory=dict)
+    # The last page each page's pager names (when past the page itself): a topic's last page.
+    pagers: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     @property
     def incremental(self) -> bool:
@@ -242,6 +244,9 @@ class Planner:
         row = self.rows.pop(key, None)
         if row is not None:
             self.topic_seen(key, row[0], row[1], row[2], url, None)
+            last = self.pagers.get(key)
+            if last is not None:
+                self.topic_seen(key, None, None, None, last[1], last[0])
 
     def topic_seen(self, topic: str, info: LinkInfo | None, listing: str | None, listing_page: int | None,
                    page_url: str, page_no: int | None) -> None:
