@@ -295,7 +295,8 @@ def table(report: dict) -> str:
         rs = variant["runs"]
         label = "with validators" if variant["validators"] else "without validators"
         lines.append(
-            f"{label}: {rs[0]['pages']:,} pages, {rs[0]['topics']:,} topics; "
+            f"{label}: {statistics.median(r['pages'] for r in rs):,.0f} pages, "
+            f"{statistics.median(r['topics'] for r in rs):,.0f} topics (medians); "
             f"{statistics.median(r['changed_topics'] for r in rs):.0f} topics changed, "
             f"{statistics.median(r['new_links'] for r in rs):.0f} new links; median of {len(rs)} runs"
         )
