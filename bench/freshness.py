@@ -17,9 +17,10 @@ Each run, on a fresh database:
    crawl while `--full` does not exist) on one copy, the default crawl (`linkwatch crawl bench`) on
    the other. For each: recall of the new links (codes stored / codes posted), requests by kind,
    conditional requests and 304s (counted by the forum), seconds (measured, at no delay);
-5. `--ticks` times: the forum moves on by five minutes of activity (`--posts-per-hour`, random
-   topics, some new, some deep) and the default crawl runs again; each tick records the run's
-   request count and when in the run (request ordinal) each new advert's page was fetched.
+5. `--ticks` times: the forum moves on by five minutes of activity (`--posts-per-hour`; each post
+   a new topic with odds 1 in 10, a deep reply 2 in 10, else a reply to a random topic) and the
+   default crawl runs again; each tick records the run's request count and when in the run
+   (request ordinal) each new advert's page was fetched.
 
 Detection latency (post appears -> link stored) at a 5-minute schedule, one request a second, is
 then simulated over a day (docs/benchmarks.md, "Freshness", has the model): posts arrive at
@@ -243,13 +244,14 @@ def one_run(args: argparse.Namespace, admin: str, validators: bool, run: int, fu
             }
             ticks = []
             per_tick = max(1, round(args.posts_per_hour * args.interval / 3600))
+            rng = random.Random(run)
             for _ in range(args.ticks):
-                new_topics = per_tick // 5
-                deep = min(per_tick - new_topics, max(0, per_tick // 5))
+                # each post: a new topic (1 in 10), a deep reply (2 in 10) or a reply to any topic
+                kinds = [rng.choices(("topic", "deep", "reply"), (1, 2, 7))[0] for _ in range(per_tick)]
                 tick = forum.advance(
-                    new_topics=new_topics,
-                    new_replies=per_tick - new_topics - deep,
-                    deep=deep,
+                    new_topics=kinds.count("topic"),
+                    new_replies=kinds.count("reply"),
+                    deep=kinds.count("deep"),
                     seconds=int(args.interval),
                 )
                 ticks.append(crawl("tick", forum, db_b, work / "data-b", sources, [], tick.adverts))
