@@ -42,6 +42,7 @@ import math
 import os
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -357,6 +358,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--json", default="freshness.json", help="where to write the results")
     args = parser.parse_args()
+    # a plain `kill` still drops the benchmark's databases and files (the `finally` blocks run)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     from linkwatch.config import load_config
     from linkwatch.db import database_url
