@@ -51,7 +51,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.crawl import drop_database, fresh_database
+from bench.crawl import drop_database
 from tests.utils.moving import KINDS, MovingForum
 
 LINKWATCH = str(Path(sys.executable).parent / "linkwatch")
@@ -104,19 +104,27 @@ def stored_codes(db: str) -> set[str]:
         return {r[0] for r in conn.execute("SELECT code FROM links")}
 
 
-def clone_database(admin: str, template: str) -> tuple[str, str]:
-    """A copy of a benchmark database (CREATE DATABASE … TEMPLATE), named like fresh_database's."""
+def create_database(admin: str, names: list[str], template: str | None = None) -> str:
+    """A new benchmark database (migrated, or a copy of `template`); its name is in `names` before it
+    exists, so the caller's `finally` drops it even if a signal lands mid-way."""
     import secrets
 
     import psycopg
     from psycopg import sql
 
+    from linkwatch.db.migrate import migrate
+
     name = f"lw_bench_{secrets.token_hex(4)}"
+    names.append(name)
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
-        )
-    return name, psycopg.conninfo.make_conninfo(admin, dbname=name)
+        conn.execute(statement)
+    url = psycopg.conninfo.make_conninfo(admin, dbname=name)
+    if template is None:
+        migrate(url)
+    return url
 
 
 def crawl(
@@ -224,12 +232,10 @@ def one_run(args: argparse.Namespace, admin: str, validators: bool, run: int, fu
     work = Path(tempfile.mkdtemp(prefix="lw-fresh-"))
     with forum:
         try:
-            name_a, db_a = fresh_database(admin)
-            names.append(name_a)
+            db_a = create_database(admin, names)
             sources = sources_file(work, forum.url, args.concurrency)
             first = crawl("first", forum, db_a, work / "data-a", sources, [], forum.adverts())
-            name_b, db_b = clone_database(admin, name_a)
-            names.append(name_b)
+            db_b = create_database(admin, names, template=names[0])
             if (work / "data-a").exists():
                 shutil.copytree(work / "data-a", work / "data-b")
             topics = forum.topics
