@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.freshness [--database-url URL] [--pages 1000] [--runs 3]
                                         [--validators both|with|without] [--ticks 4]
-                                        [--posts-per-hour 30] [--json freshness.json]
+                                        [--posts-per-hour 30] [--feeds] [--json freshness.json]
 
 `--pages 10000` is the issue's target size (about 10 minutes a run on a 2-core machine); the quick
 default is 1,000 pages.
@@ -226,7 +226,7 @@ def summary(latencies: list[float]) -> dict[str, float]:
 
 def one_run(args: argparse.Namespace, admin: str, validators: bool, run: int, full_flag: list[str]) -> dict:
     """First crawl, then full vs default re-crawl from the same state, then the ticks; one forum."""
-    forum = MovingForum.sized(args.pages, validators=validators, seed=1000 * run + 16)
+    forum = MovingForum.sized(args.pages, validators=validators, feeds=args.feeds, seed=1000 * run + 16)
     pages = len(forum.page_urls())  # the size crawled first (it grows as it moves on)
     names: list[str] = []
     work = Path(tempfile.mkdtemp(prefix="lw-fresh-"))
@@ -342,7 +342,8 @@ def table(report: dict) -> str:
     lines.append(
         f"latency model: {report['posts_per_hour']} posts/hour over a day, a run every "
         f"{report['interval_s'] / 60:.0f} minutes, {report['delay_s']} s a request; "
-        f"full re-crawl = {report['full_command']}"
+        f"full re-crawl = {report['full_command']}; "
+        f"the forum {'offers' if report.get('feeds') else 'has no'} feeds and sitemaps"
     )
     return "\n".join(lines)
 
@@ -362,6 +363,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=300.0, help="schedule interval (s)")
     parser.add_argument("--delay", type=float, default=1.0, help="seconds per request in the latency model")
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--feeds", action="store_true", help="the forum offers Atom/RSS feeds and sitemaps")
     parser.add_argument("--json", default="freshness.json", help="where to write the results")
     args = parser.parse_args()
     # a plain `kill` still drops the benchmark's databases and files (the `finally` blocks run)
@@ -376,6 +378,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     report: dict = {
         "pages": args.pages,
+        "feeds": args.feeds,
         "runs": args.runs,
         "posts_per_hour": args.posts_per_hour,
         "interval_s": args.interval,
