@@ -1,7 +1,7 @@
 """Freshness benchmark (issue #16): how soon a re-crawl finds what is new on a forum that moves on.
 
     .venv/bin/python -m bench.freshness [--database-url URL] [--pages 1000] [--runs 3]
-                                        [--validators both|with|without] [--ticks 4]
+                                        [--validators both|with|without] [--ticks 3]
                                         [--posts-per-hour 30] [--feeds] [--json freshness.json]
 
 `--pages 10000` is the issue's target size (about 10 minutes a run on a 2-core machine); the quick
@@ -18,9 +18,9 @@ Each run, on a fresh database:
    the other. For each: recall of the new links (codes stored / codes posted), requests by kind,
    conditional requests and 304s (counted by the forum), seconds (measured, at no delay);
 5. `--ticks` times: the forum moves on by five minutes of activity (`--posts-per-hour`; each post
-   a new topic with odds 1 in 10, a deep reply 2 in 10, else a reply to a random topic) and the
-   default crawl runs again; each tick records the run's request count and when in the run
-   (request ordinal) each new advert's page was fetched.
+   a new topic with odds 1 in 10, a deep reply 2 in 10, else a reply to a random topic) and both
+   crawls run again, each on its own copy; each records the run's request count and when in the
+   run (request ordinal) each new advert's page was fetched.
 
 Detection latency (post appears -> link stored) at a 5-minute schedule, one request a second, is
 then simulated over a day (docs/benchmarks.md, "Freshness", has the model): posts arrive at
@@ -28,8 +28,8 @@ uniformly random times; runs start on the 5-minute ticks, never two at once (a t
 during a run is skipped, as the scheduler's max_instances=1 does); a run takes its measured request
 count x 1 s; a post is found by the first run that starts after it appears (conservative: a run
 already under way may find it sooner), at the measured ordinal of its page in that run x 1 s, and is
-stored within the store's flush interval (5 s, counted in full). The default crawl's runs come from
-the measured ticks, the full re-crawl's from the measured full re-crawl.
+stored within the store's flush interval (5 s, counted in full). Each crawl's runs are its own
+measured ticks, taken in turn.
 
 Figures are medians over runs, printed as a table and written as JSON (`--json`).
 """
@@ -249,7 +249,7 @@ def one_run(args: argparse.Namespace, admin: str, validators: bool, run: int, fu
                 label: crawl(label, forum, db, work / d, sources, flag, change.adverts)
                 for label, db, d, flag in order
             }
-            ticks = []
+            ticks: dict[str, list[Crawl]] = {"full": [], "default": []}
             per_tick = max(1, round(args.posts_per_hour * args.interval / 3600))
             rng = random.Random(run)
             for _ in range(args.ticks):
@@ -261,7 +261,9 @@ def one_run(args: argparse.Namespace, admin: str, validators: bool, run: int, fu
                     deep=kinds.count("deep"),
                     seconds=int(args.interval),
                 )
-                ticks.append(crawl("tick", forum, db_b, work / "data-b", sources, [], tick.adverts))
+                # both crawls again, each on its own copy, of the same forum state
+                for label, db, d, flag in order:
+                    ticks[label].append(crawl(label, forum, db, work / d, sources, flag, tick.adverts))
         finally:
             for name in names:
                 drop_database(admin, name)
@@ -276,19 +278,16 @@ def one_run(args: argparse.Namespace, admin: str, validators: bool, run: int, fu
         "first": first.__dict__,
         "full": measured["full"].__dict__,
         "default": measured["default"].__dict__,
-        "ticks": [t.__dict__ for t in ticks],
+        "ticks": {label: [t.__dict__ for t in crawls] for label, crawls in ticks.items()},
     }
 
 
 def latency_for(results: list[dict], args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    """The simulated day, for the default crawl (ticks) and the full re-crawl, pooled over runs."""
+    """The simulated day, for the default crawl and the full re-crawl, from their measured ticks."""
     posts = round(args.posts_per_hour * DAY / 3600)
     out = {}
     for label in ("full", "default"):
-        if label == "default":
-            templates = [(t["requests"], t["positions"]) for r in results for t in r["ticks"]]
-        else:
-            templates = [(r["full"]["requests"], r["full"]["positions"]) for r in results]
+        templates = [(t["requests"], t["positions"]) for r in results for t in r["ticks"][label]]
         if not templates:
             continue
         latencies = simulate_latency(
@@ -332,13 +331,14 @@ def table(report: dict) -> str:
             lines.append(
                 "  " + " " * 22 + "by kind: " + ", ".join(f"{k} {n:.0f}" for k, n in kinds.items() if n)
             )
-        ticks = [t for r in rs for t in r["ticks"]]
-        if ticks:
-            lines.append(
-                f"  5-minute ticks ({len(ticks)}): {statistics.median(t['requests'] for t in ticks):.0f} "
-                f"requests a run (median), recall {sum(t['found'] for t in ticks)}/"
-                f"{sum(t['new'] for t in ticks)}"
-            )
+        for key, name in (("full", "full re-crawl"), ("default", "default crawl")):
+            ticks = [t for r in rs for t in r["ticks"][key]]
+            if ticks:
+                lines.append(
+                    f"  5-minute ticks, {name} ({len(ticks)}): "
+                    f"{statistics.median(t['requests'] for t in ticks):.0f} requests a run (median), "
+                    f"recall {sum(t['found'] for t in ticks)}/{sum(t['new'] for t in ticks)}"
+                )
     lines.append(
         f"latency model: {report['posts_per_hour']} posts/hour over a day, a run every "
         f"{report['interval_s'] / 60:.0f} minutes, {report['delay_s']} s a request; "
@@ -357,7 +357,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--validators", choices=("both", "with", "without"), default="both")
     parser.add_argument(
-        "--ticks", type=int, default=4, help="5-minute steps measured per run for the latency"
+        "--ticks", type=int, default=3, help="5-minute steps measured per run for the latency"
     )
     parser.add_argument("--posts-per-hour", type=float, default=30.0)
     parser.add_argument("--interval", type=float, default=300.0, help="schedule interval (s)")
