@@ -1,8 +1,8 @@
 """Freshness benchmark (issue #16): how soon a re-crawl finds what is new on a forum that moves on.
 
     .venv/bin/python -m bench.freshness [--database-url URL] [--pages 1000] [--runs 3]
-                                        [--validators both|with|without] [--ticks 4]
-                                        [--posts-per-hour 30] [--json freshness.json]
+                                        [--validators both|with|without] [--ticks 3]
+                                        [--posts-per-hour 30] [--feeds] [--json freshness.json]
 
 `--pages 10000` is the issue's target size (about 10 minutes a run on a 2-core machine); the quick
 default is 1,000 pages.
@@ -17,9 +17,10 @@ Each run, on a fresh database:
    crawl while `--full` does not exist) on one copy, the default crawl (`linkwatch crawl bench`) on
    the other. For each: recall of the new links (codes stored / codes posted), requests by kind,
    conditional requests and 304s (counted by the forum), seconds (measured, at no delay);
-5. `--ticks` times: the forum moves on by five minutes of activity (`--posts-per-hour`, random
-   topics, some new, some deep) and the default crawl runs again; each tick records the run's
-   request count and when in the run (request ordinal) each new advert's page was fetched.
+5. `--ticks` times: the forum moves on by five minutes of activity (`--posts-per-hour`; each post
+   a new topic with odds 1 in 10, a deep reply 2 in 10, else a reply to a random topic) and both
+   crawls run again, each on its own copy; each records the run's request count and when in the
+   run (request ordinal) each new advert's page was fetched.
 
 Detection latency (post appears -> link stored) at a 5-minute schedule, one request a second, is
 then simulated over a day (docs/benchmarks.md, "Freshness", has the model): posts arrive at
@@ -27,8 +28,8 @@ uniformly random times; runs start on the 5-minute ticks, never two at once (a t
 during a run is skipped, as the scheduler's max_instances=1 does); a run takes its measured request
 count x 1 s; a post is found by the first run that starts after it appears (conservative: a run
 already under way may find it sooner), at the measured ordinal of its page in that run x 1 s, and is
-stored within the store's flush interval (5 s, counted in full). The default crawl's runs come from
-the measured ticks, the full re-crawl's from the measured full re-crawl.
+stored within the store's flush interval (5 s, counted in full). Each crawl's runs are its own
+measured ticks, taken in turn.
 
 Figures are medians over runs, printed as a table and written as JSON (`--json`).
 """
@@ -41,6 +42,7 @@ import math
 import os
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -49,7 +51,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.crawl import drop_database, fresh_database
+from bench.crawl import drop_database
 from tests.utils.moving import KINDS, MovingForum
 
 LINKWATCH = str(Path(sys.executable).parent / "linkwatch")
@@ -102,19 +104,27 @@ def stored_codes(db: str) -> set[str]:
         return {r[0] for r in conn.execute("SELECT code FROM links")}
 
 
-def clone_database(admin: str, template: str) -> tuple[str, str]:
-    """A copy of a benchmark database (CREATE DATABASE … TEMPLATE), named like fresh_database's."""
+def create_database(admin: str, names: list[str], template: str | None = None) -> str:
+    """A new benchmark database (migrated, or a copy of `template`); its name is in `names` before it
+    exists, so the caller's `finally` drops it even if a signal lands mid-way."""
     import secrets
 
     import psycopg
     from psycopg import sql
 
+    from linkwatch.db.migrate import migrate
+
     name = f"lw_bench_{secrets.token_hex(4)}"
+    names.append(name)
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
-        )
-    return name, psycopg.conninfo.make_conninfo(admin, dbname=name)
+        conn.execute(statement)
+    url = psycopg.conninfo.make_conninfo(admin, dbname=name)
+    if template is None:
+        migrate(url)
+    return url
 
 
 def crawl(
@@ -216,18 +226,16 @@ def summary(latencies: list[float]) -> dict[str, float]:
 
 def one_run(args: argparse.Namespace, admin: str, validators: bool, run: int, full_flag: list[str]) -> dict:
     """First crawl, then full vs default re-crawl from the same state, then the ticks; one forum."""
-    forum = MovingForum.sized(args.pages, validators=validators, seed=1000 * run + 16)
+    forum = MovingForum.sized(args.pages, validators=validators, feeds=args.feeds, seed=1000 * run + 16)
     pages = len(forum.page_urls())  # the size crawled first (it grows as it moves on)
     names: list[str] = []
     work = Path(tempfile.mkdtemp(prefix="lw-fresh-"))
     with forum:
         try:
-            name_a, db_a = fresh_database(admin)
-            names.append(name_a)
+            db_a = create_database(admin, names)
             sources = sources_file(work, forum.url, args.concurrency)
             first = crawl("first", forum, db_a, work / "data-a", sources, [], forum.adverts())
-            name_b, db_b = clone_database(admin, name_a)
-            names.append(name_b)
+            db_b = create_database(admin, names, template=names[0])
             if (work / "data-a").exists():
                 shutil.copytree(work / "data-a", work / "data-b")
             topics = forum.topics
@@ -241,18 +249,21 @@ def one_run(args: argparse.Namespace, admin: str, validators: bool, run: int, fu
                 label: crawl(label, forum, db, work / d, sources, flag, change.adverts)
                 for label, db, d, flag in order
             }
-            ticks = []
+            ticks: dict[str, list[Crawl]] = {"full": [], "default": []}
             per_tick = max(1, round(args.posts_per_hour * args.interval / 3600))
+            rng = random.Random(run)
             for _ in range(args.ticks):
-                new_topics = per_tick // 5
-                deep = min(per_tick - new_topics, max(0, per_tick // 5))
+                # each post: a new topic (1 in 10), a deep reply (2 in 10) or a reply to any topic
+                kinds = [rng.choices(("topic", "deep", "reply"), (1, 2, 7))[0] for _ in range(per_tick)]
                 tick = forum.advance(
-                    new_topics=new_topics,
-                    new_replies=per_tick - new_topics - deep,
-                    deep=deep,
+                    new_topics=kinds.count("topic"),
+                    new_replies=kinds.count("reply"),
+                    deep=kinds.count("deep"),
                     seconds=int(args.interval),
                 )
-                ticks.append(crawl("tick", forum, db_b, work / "data-b", sources, [], tick.adverts))
+                # both crawls again, each on its own copy, of the same forum state
+                for label, db, d, flag in order:
+                    ticks[label].append(crawl(label, forum, db, work / d, sources, flag, tick.adverts))
         finally:
             for name in names:
                 drop_database(admin, name)
@@ -267,19 +278,16 @@ def one_run(args: argparse.Namespace, admin: str, validators: bool, run: int, fu
         "first": first.__dict__,
         "full": measured["full"].__dict__,
         "default": measured["default"].__dict__,
-        "ticks": [t.__dict__ for t in ticks],
+        "ticks": {label: [t.__dict__ for t in crawls] for label, crawls in ticks.items()},
     }
 
 
 def latency_for(results: list[dict], args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    """The simulated day, for the default crawl (ticks) and the full re-crawl, pooled over runs."""
+    """The simulated day, for the default crawl and the full re-crawl, from their measured ticks."""
     posts = round(args.posts_per_hour * DAY / 3600)
     out = {}
     for label in ("full", "default"):
-        if label == "default":
-            templates = [(t["requests"], t["positions"]) for r in results for t in r["ticks"]]
-        else:
-            templates = [(r["full"]["requests"], r["full"]["positions"]) for r in results]
+        templates = [(t["requests"], t["positions"]) for r in results for t in r["ticks"][label]]
         if not templates:
             continue
         latencies = simulate_latency(
@@ -295,7 +303,8 @@ def table(report: dict) -> str:
         rs = variant["runs"]
         label = "with validators" if variant["validators"] else "without validators"
         lines.append(
-            f"{label}: {rs[0]['pages']:,} pages, {rs[0]['topics']:,} topics; "
+            f"{label}: {statistics.median(r['pages'] for r in rs):,.0f} pages, "
+            f"{statistics.median(r['topics'] for r in rs):,.0f} topics (medians); "
             f"{statistics.median(r['changed_topics'] for r in rs):.0f} topics changed, "
             f"{statistics.median(r['new_links'] for r in rs):.0f} new links; median of {len(rs)} runs"
         )
@@ -322,17 +331,19 @@ def table(report: dict) -> str:
             lines.append(
                 "  " + " " * 22 + "by kind: " + ", ".join(f"{k} {n:.0f}" for k, n in kinds.items() if n)
             )
-        ticks = [t for r in rs for t in r["ticks"]]
-        if ticks:
-            lines.append(
-                f"  5-minute ticks ({len(ticks)}): {statistics.median(t['requests'] for t in ticks):.0f} "
-                f"requests a run (median), recall {sum(t['found'] for t in ticks)}/"
-                f"{sum(t['new'] for t in ticks)}"
-            )
+        for key, name in (("full", "full re-crawl"), ("default", "default crawl")):
+            ticks = [t for r in rs for t in r["ticks"][key]]
+            if ticks:
+                lines.append(
+                    f"  5-minute ticks, {name} ({len(ticks)}): "
+                    f"{statistics.median(t['requests'] for t in ticks):.0f} requests a run (median), "
+                    f"recall {sum(t['found'] for t in ticks)}/{sum(t['new'] for t in ticks)}"
+                )
     lines.append(
         f"latency model: {report['posts_per_hour']} posts/hour over a day, a run every "
         f"{report['interval_s'] / 60:.0f} minutes, {report['delay_s']} s a request; "
-        f"full re-crawl = {report['full_command']}"
+        f"full re-crawl = {report['full_command']}; "
+        f"the forum {'offers' if report.get('feeds') else 'has no'} feeds and sitemaps"
     )
     return "\n".join(lines)
 
@@ -346,14 +357,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--validators", choices=("both", "with", "without"), default="both")
     parser.add_argument(
-        "--ticks", type=int, default=4, help="5-minute steps measured per run for the latency"
+        "--ticks", type=int, default=3, help="5-minute steps measured per run for the latency"
     )
     parser.add_argument("--posts-per-hour", type=float, default=30.0)
     parser.add_argument("--interval", type=float, default=300.0, help="schedule interval (s)")
     parser.add_argument("--delay", type=float, default=1.0, help="seconds per request in the latency model")
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--feeds", action="store_true", help="the forum offers Atom/RSS feeds and sitemaps")
     parser.add_argument("--json", default="freshness.json", help="where to write the results")
     args = parser.parse_args()
+    # a plain `kill` still drops the benchmark's databases and files (the `finally` blocks run)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     from linkwatch.config import load_config
     from linkwatch.db import database_url
@@ -364,6 +378,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     report: dict = {
         "pages": args.pages,
+        "feeds": args.feeds,
         "runs": args.runs,
         "posts_per_hour": args.posts_per_hour,
         "interval_s": args.interval,
