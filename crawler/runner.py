@@ -58,6 +58,7 @@ class _Planned:
     journal_dir: Path
     frontier: Any = None  # linkwatch.db.journal.Frontier
     shared: Any = None  # crawler.frontier.SharedRun (distributed workers)
+    planner: Any = None  # linkwatch.watch.plan.Planner: full or incremental, from url_state
 
 
 class ChromiumMissingError(LinkwatchError):
@@ -117,6 +118,7 @@ def run_crawls(
     overrides: dict[str, Any] | None = None,
     redis_url: str | None = None,
     idle_seconds: float = 30.0,
+    full: bool = False,
 ) -> list[RunResult]:
     """Crawls the sources in this process (concurrently), each recorded in crawl_runs.
 
@@ -131,6 +133,9 @@ def run_crawls(
     with the other workers, takes the source's advisory lock shared, records its own crawl_runs row
     (trigger 'distributed') and stops once the shared queue stayed empty and every worker idle for
     `idle_seconds`.
+
+    A source crawled before is crawled incrementally (linkwatch.watch.plan: its url_state, read here,
+    decides what can have changed); its first crawl, `full` and its periodic full sweep fetch everything.
     """
     from scrapy.crawler import CrawlerProcess
 
@@ -157,6 +162,7 @@ def run_crawls(
         for source in sources:
             plan = _plan(lock_conn, source, config, holder=holder, trigger=trigger, resume=resume,
                          redis_url=redis_url)
+            plan.planner = _planner(lock_conn, plan, full=full)
             planned.append(plan)
             if plan.shared is None:
                 keeper.add(plan.source_id, plan.run_id)
@@ -182,7 +188,8 @@ def run_crawls(
             crawler = process.create_crawler(spidercls)
             crawlers[plan.source_id] = crawler
             started.append((plan, crawler))
-            process.crawl(crawler, source=plan.source, keywords=keywords, resume=plan.frontier)
+            process.crawl(crawler, source=plan.source, keywords=keywords, resume=plan.frontier,
+                          planner=plan.planner)
         keeper.start()
         alert_sender.start()  # a thread: delivers alerts within seconds of each batch's commit
         began = time.monotonic()
@@ -262,6 +269,47 @@ def _plan(conn: Any, source: Source, config: Config, *, holder: str, trigger: st
     return _Planned(source, source_id, run_id, journal_dir, frontier)
 
 
+def _planner(conn: Any, plan: _Planned, *, full: bool) -> Any:
+    """The run's planner: full or incremental (and why, in the run's row), with the source's url_state."""
+    from datetime import UTC, datetime, timedelta
+
+    from linkwatch.db import watch
+    from linkwatch.watch.plan import DEFAULT_MAX_INTERVAL, Planner, choose_mode
+
+    now = datetime.now(UTC)
+    last, known = watch.last_full(conn, plan.source_id)
+    mode, why = choose_mode(known_pages=known, forced_full=full, last_full=last, now=now,
+                            sweep_days=plan.source.full_sweep_days)
+    # A full crawl reads them too: it still counts each page's changes against them.
+    states = watch.load_states(conn, plan.source_id) if known else {}
+    watch.set_mode(conn, plan.run_id, mode)
+    log.info("%s: %s crawl (%s)", plan.source.name, mode, why)
+    high = min(DEFAULT_MAX_INTERVAL, timedelta(days=plan.source.full_sweep_days)) \
+        if plan.source.full_sweep_days else DEFAULT_MAX_INTERVAL
+    return Planner(mode, states, now, high=max(high, timedelta(hours=1)))
+
+
+def _save_state(database_url: str, plan: _Planned, stats: dict[str, Any]) -> None:
+    """Writes what this crawl learnt of each page (url_state), unless pages were lost: then the next
+    crawl plans from the older state and fetches them again."""
+    from linkwatch.db import connect, watch
+
+    planner = plan.planner
+    if planner is None:
+        return
+    stats["linkwatch/watch/mode"] = planner.mode
+    stats["linkwatch/watch/skipped_unchanged"] = planner.skipped_unchanged()
+    if stats.get("linkwatch/lost_pages") or not planner.updates:
+        return
+    try:
+        with connect(database_url, autocommit=True, connect_timeout=5) as conn:
+            stats["linkwatch/watch/states_saved"] = watch.save_states(conn, plan.source_id,
+                                                                      planner.updates.values())
+    except Exception as exc:  # the crawl's pages are safe; only the next crawl's plan is older
+        log.warning("could not save the page state of %s (%s); its next crawl refetches more",
+                    plan.source.name, exc)
+
+
 def _finish(database_url: str, plan: _Planned, crawler: Any, elapsed: float, trigger: str,
             wait_seconds: float) -> RunResult:
     """Records the run's end (or keeps it in the journal), and removes the journal once it is not needed."""
@@ -285,6 +333,7 @@ def _finish(database_url: str, plan: _Planned, crawler: Any, elapsed: float, tri
                       "linkwatch/first_worker": plan.shared.first, "linkwatch/trigger": trigger})
         stats["linkwatch/workers_left"] = plan.shared.leave(finished=status == "finished")
         plan.shared.close()
+    _save_state(database_url, plan, stats)
     recorded = _record_end(database_url, plan.run_id, status, stats, wait_seconds)
     if not recorded:
         try:
@@ -367,6 +416,13 @@ def summary_lines(results: list[RunResult]) -> list[str]:
             line += (f" · {full} page(s) with over {UNUSUALLY_FULL:,} links (most "
                      f"{int(r.stats.get('linkwatch/most_links_on_a_page') or 0):,}; all stored)")
         lines.append(line)
+        mode = r.stats.get("linkwatch/watch/mode")
+        if mode:
+            lines.append(f"{r.source}: {mode} crawl · {f.get('pages', 0)} fetched · "
+                         f"{f.get('skipped_unchanged', 0)} skipped as unchanged · "
+                         f"{f.get('not_modified', 0)} not modified (304) · "
+                         f"{f.get('new_pages', 0)} new pages · "
+                         f"{f.get('new_links', 0)} new links")
         skipped = int(r.stats.get("linkwatch/page_limit_skipped") or 0)
         if skipped:
             # Not a complete crawl: say so, and how to raise the budget (#12.10).

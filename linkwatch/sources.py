@@ -56,6 +56,8 @@ class Source(BaseModel):
     render_timeout: float = Field(default=30.0, ge=1, le=600)
     """Browser: seconds one page's render may take (then it is retried once)."""
     encoding: str | None = None
+    full_sweep_days: float = Field(default=7.0, ge=0, le=366)
+    """Days between full crawls of a source crawled incrementally in between (0: every crawl is full)."""
     schedule: str | None = None
     alert_score: float | None = Field(default=None, ge=0, le=1)
     """Alert for new links from this source scoring at least this; unset: LINKWATCH_ALERT_SCORE."""

@@ -25,6 +25,7 @@ from linkwatch.records import FoundLink, Page
 from linkwatch.scope import Scope, ViewIndex, is_media_type, strip_session
 from linkwatch.sources import Source, SourcesError, load_sources
 from linkwatch.urlrules import account_words, is_account_page, permalink_number, post_numbers
+from linkwatch.watch.plan import Planner
 
 logger = logging.getLogger(__name__)
 
@@ -58,12 +59,15 @@ class ForumSpider(Spider):
     name = "forum"
 
     def __init__(self, source: Source | str | None = None, keywords: list[str] | None = None,
-                 resume: Frontier | None = None, **kwargs: Any) -> None:
+                 resume: Frontier | None = None, planner: Planner | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not isinstance(source, Source):
             raise UsageError("the forum spider needs a source: scrapy crawl forum -a source=NAME")
         self.source = source
         self.resume = resume
+        # The incremental crawl's planner (linkwatch.watch): None in a crawl without url_state
+        # (`scrapy crawl`), which then fetches everything as before.
+        self.planner = planner
         self.journal: Journal | None = None
         self._scheduled = 0
         self.keywords = list(keywords or [])
@@ -135,6 +139,7 @@ class ForumSpider(Spider):
         # e.g. a redirect back to a page already seen: the dupefilter drops it, no callback runs
         crawler.signals.connect(spider._dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        crawler.signals.connect(spider._robots_parsed, signal=signals.robots_parsed)
         return spider
 
     def _make_renderer(self, settings: Any) -> None:
@@ -243,8 +248,12 @@ class ForumSpider(Spider):
             if request is not None:
                 request.meta["lw_start"] = True
                 yield request
+        if self.planner is not None:
+            for request in self._watch_start():
+                yield request
 
-    def _page_request(self, url: str, depth: int, *, check_scope: bool = True) -> Request | None:
+    def _page_request(self, url: str, depth: int, *, check_scope: bool = True,
+                      meta: dict[str, Any] | None = None) -> Request | None:
         if url in self.seen_raw:
             return None
         self.seen_raw.add(url)
@@ -267,7 +276,16 @@ class ForumSpider(Spider):
         journal = self._frontier_journal()
         if journal is not None:
             journal.scheduled(key, url, depth)
-        return self._build(url, depth, key=key)
+        request = self._build(url, depth, key=key)
+        if meta:
+            request.meta.update(meta)
+        if self.planner is not None and not request.meta.get("lw_whole"):
+            headers = self.planner.conditional_headers(key)
+            if headers:
+                # A 304 is an answer here (parse), not an error for HttpErrorMiddleware to drop.
+                request.headers.update(headers)
+                request.meta["handle_httpstatus_list"] = [304]
+        return request
 
     def _build(self, url: str, depth: int, *, key: str, dont_filter: bool = False) -> Request:
         return Request(
@@ -296,6 +314,9 @@ class ForumSpider(Spider):
     # -- pages ----------------------------------------------------------------------------------
 
     async def parse(self, response: Response) -> AsyncIterator[Any]:
+        if response.status == 304:
+            self._not_modified(response)
+            return
         ctype = _content_type(response)
         if ctype.split(";")[0].strip() not in PAGE_TYPES or is_media_type(ctype):
             self.stats.inc_value("linkwatch/skipped_not_page")
@@ -332,7 +353,7 @@ class ForumSpider(Spider):
         self.views.add_fetched(response.url, response.meta.get("redirect_urls") or (),
                                _canonical_href(tree, response.url))
         if tree is not None:
-            for request in self._follow(tree, response):
+            for request in self._follow(tree, response, response.body):
                 yield request
         pending = list(dict.fromkeys(shortener_urls(text, response.url)))
         for url in pending:
@@ -342,14 +363,61 @@ class ForumSpider(Spider):
         # Not done yet: the page is done once the store has journaled it (pipelines.store).
         yield item
 
-    def _follow(self, tree: LexborHTMLParser, response: Response) -> list[Request]:
+    def _watch_start(self) -> Iterator[Request]:
+        """An incremental crawl reads every board's first page (where new topics and bumped ones
+        appear) and the feeds and sitemaps the source offers; a full crawl looks for sitemaps."""
+        from crawler.watching import feed_request
+
+        assert self.planner is not None
+        if not self.planner.incremental:
+            return  # sitemaps are found in robots.txt (_robots_parsed), feeds on the pages
+        for state in self.planner.listings():
+            request = self._page_request(state.fetch_url, depth=1)
+            if request is not None:
+                yield request
+        for state in self.planner.feeds():
+            request = feed_request(self, state.fetch_url)
+            if request is not None:
+                yield request
+
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        """A feed or sitemap (crawler.watching.read_feed): the pages it says changed are requested."""
+        from crawler.watching import read_feed
+
+        if self.planner is not None:
+            yield from read_feed(self, response)
+        self._done(response.request)
+
+    def _robots_parsed(self, robotparser: Any, request: Request) -> None:
+        """A full crawl reads robots.txt's `Sitemap:` lines (from the robots middleware's own copy)."""
+        from crawler.watching import sitemaps_from_robots
+
+        if self.planner is None or self.planner.incremental or self.crawler.engine is None:
+            return
+        for sitemap in sitemaps_from_robots(self, robotparser):
+            self.crawler.engine.crawl(sitemap)
+
+    def _watch_page(self, tree: LexborHTMLParser, base: str, response: Response, body: bytes) -> Any:
+        from crawler.watching import WatchedPage
+
+        return WatchedPage(self, tree, base, response, body)
+
+    def _not_modified(self, response: Response) -> None:
+        from crawler.watching import not_modified
+
+        if self.planner is not None:
+            not_modified(self, response)
+        self._done(response.request)  # nothing to store: the page is as the last crawl stored it
+
+    def _follow(self, tree: LexborHTMLParser, response: Response, body: bytes = b"") -> list[Request]:
         depth = response.meta.get("lw_depth", 0) + 1
-        if depth > self.source.max_depth:
-            return []
         base = response.url
         base_node = tree.css_first("base[href]")
         if base_node is not None:
             base = urljoin(base, (base_node.attributes.get("href") or "").strip())
+        watch = self._watch_page(tree, base, response, body) if self.planner is not None else None
+        if depth > self.source.max_depth:
+            return watch.feeds if watch is not None else []
         posts: set[str] | None = None  # post numbers shown on this page, read when first needed
         requests = []
         for node in tree.css(FOLLOW_SELECTOR):
@@ -370,6 +438,10 @@ class ForumSpider(Spider):
             except ValueError:
                 continue
             if url in self.seen_raw:
+                # A topic's row still counts: its signature, and a changed topic's last page.
+                again = watch.seen_again(url, depth, node) if watch is not None else None
+                if again is not None:
+                    requests.append(again)
                 continue
             number = _post_link_number(url)
             if number is not None:
@@ -380,7 +452,7 @@ class ForumSpider(Spider):
                     self.seen_raw.add(url)
                     self.stats.inc_value("linkwatch/skipped_permalinks")
                     continue
-            request = self._page_request(url, depth)
+            request = self._page_request(url, depth) if watch is None else watch.request(url, depth, node)
             if request is not None:
                 requests.append(request)
         for node in tree.css("meta[http-equiv]"):
@@ -391,7 +463,7 @@ class ForumSpider(Spider):
                 request = self._page_request(urljoin(base, target), depth)
                 if request is not None:
                     requests.append(request)
-        return requests
+        return requests + watch.feeds if watch is not None else requests
 
     # -- requests made for a page ---------------------------------------------------------------
 

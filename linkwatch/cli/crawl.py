@@ -59,6 +59,8 @@ def log_level_of(level: str | None, verbose: int, quiet: bool) -> str:
 @click.option("--max-pages", type=click.IntRange(1, 10_000_000), default=None, help="Page budget per source.")
 @click.option("--resume", is_flag=True,
               help="Continue an interrupted or killed crawl from its journal instead of starting over.")
+@click.option("--full", is_flag=True,
+              help="Fetch every page, not only what can have changed since the source's last crawl.")
 @click.option("--redis", "redis_url", metavar="URL",
               help="Be one worker of a distributed crawl sharing this Redis (default: LINKWATCH_REDIS_URL).")
 @click.option("--idle-timeout", type=FiniteFloat(0.5), default=30.0, show_default=True, metavar="SECONDS",
@@ -81,6 +83,7 @@ def crawl(
     allow: tuple[str, ...],
     max_pages: int | None,
     resume: bool,
+    full: bool,
     redis_url: str | None,
     idle_timeout: float,
     verbose: int,
@@ -92,9 +95,11 @@ def crawl(
     """Crawl sources NAME… from the sources file, or one site with --url.
 
     Shows live progress on stderr and a summary at the end; each crawl is recorded in crawl_runs
-    (`linkwatch runs`). A source that could not be reached at all (nothing fetched) is an error:
-    the run is marked failed and the exit status is 1. Ctrl-C stops cleanly (the run is marked
-    interrupted); --resume continues it.
+    (`linkwatch runs`). A source crawled before is crawled incrementally: its boards' first pages,
+    and only the topics, pages and listing pages that can have changed (--full fetches everything;
+    a full sweep also runs every full_sweep_days). A source that could not be reached at all
+    (nothing fetched) is an error: the run is marked failed and the exit status is 1. Ctrl-C stops
+    cleanly (the run is marked interrupted); --resume continues it.
     With --redis (or LINKWATCH_REDIS_URL) this is one worker of a distributed crawl: start the same
     command on several machines and they share one frontier and page budget.
     """
@@ -131,7 +136,7 @@ def crawl(
         logging["LOG_FILE"] = str(log_file)
     results = run_crawls(sources, database_url=app.database_url(), config=config, trigger=trigger,
                          resume=resume, redis_url=redis_url, idle_seconds=idle_timeout,
-                         progress=not quiet, overrides=logging)
+                         progress=not quiet, overrides=logging, full=full)
     for line in summary_lines(results):
         click.echo(line)
     lost = storage_failure(results)

@@ -154,6 +154,9 @@ def show(app: App, run_id: int, fmt: str) -> None:
         ("host", f"{run['host'] or '-'} (process {run['pid'] or '-'})"), ("pages", run["pages"]),
         ("links", f"{run['links']} ({run['new_links']} new)"), ("errors", run["errors"]),
         ("bytes", run["bytes"]), ("media refused", run["media_refused"]),
+        ("mode", run["mode"] or "-"),
+        ("unchanged", f"{run['skipped_unchanged']} skipped · {run['not_modified']} not modified (304)"),
+        ("new pages", run["new_pages"]),
         ("journal", left),
     ):
         click.echo(f"{label:<15}{for_terminal(value, one_line=True)}")

@@ -28,7 +28,11 @@ HEALTH_COLUMNS = [
     Column("name", "source", keep=True),
     Column("started_at", "last run", rank=8),
     Column("status", "outcome", rank=9),
+    Column("mode", "mode", rank=3),
     Column("pages", "pages", rank=7, right=True),
+    Column("skipped_unchanged", "skipped", rank=1, right=True),
+    Column("not_modified", "304", rank=1, right=True),
+    Column("new_pages", "new pages", rank=1, right=True),
     Column("links", "links", rank=6, right=True),
     Column("new_links", "new", rank=5, right=True),
     Column("errors", "errors", rank=4, right=True),
@@ -102,7 +106,8 @@ def check(file: Path) -> None:
 @pass_app
 def status(app: App, names: tuple[str, ...], max_errors: int, adhoc: bool, fmt: str, as_json: bool,
            fail_on_flags: bool, sources_file: Path | None) -> None:
-    """Show each source's last crawl: outcome, pages, links, new links, errors, media refused.
+    """Show each source's last crawl: outcome, mode (full or incremental), pages, pages skipped as
+    unchanged, 304 answers, new pages, links, new links, errors, media refused.
 
     FLAGS says when a source needs a look: the last run failed or was interrupted, found zero
     pages, found zero links where earlier runs found some (layout changed, blocked or gone), or
@@ -135,7 +140,9 @@ def status(app: App, names: tuple[str, ...], max_errors: int, adhoc: bool, fmt: 
     def text(records: list[dict[str, Any]]) -> None:
         cells = [{
             "name": r["name"], "started_at": local(r["started_at"], tz, TABLE_TIME) or "never",
-            "status": r["status"] or "-", "pages": str(r["pages"]), "links": str(r["links"]),
+            "status": r["status"] or "-", "mode": r["mode"] or "-", "pages": str(r["pages"]),
+            "skipped_unchanged": str(r["skipped_unchanged"]), "not_modified": str(r["not_modified"]),
+            "new_pages": str(r["new_pages"]), "links": str(r["links"]),
             "new_links": str(r["new_links"]), "errors": str(r["errors"]),
             "media_refused": str(r["media_refused"]), "flags": ", ".join(r["flags"]) or "ok",
         } for r in records]

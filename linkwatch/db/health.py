@@ -102,6 +102,10 @@ class SourceHealth:
     previous_max_links: int | None
     full_pages: int = 0
     flags: list[str] = field(default_factory=list)
+    mode: str | None = None  # full | incremental
+    skipped_unchanged: int = 0
+    not_modified: int = 0
+    new_pages: int = 0
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready fields."""
@@ -153,9 +157,11 @@ def source_health(
     out = []
     for row in rows:
         (name, enabled, run_id, started, finished, status, trigger, pages, links, new_links, errors,
-         media_refused, prev, full_pages) = row
+         media_refused, prev, full_pages, mode, skipped, not_modified, new_pages) = row
         h = SourceHealth(name, enabled, run_id, started, finished, status, trigger, pages or 0,
-                         links or 0, new_links or 0, errors or 0, media_refused or 0, prev, full_pages or 0)
+                         links or 0, new_links or 0, errors or 0, media_refused or 0, prev, full_pages or 0,
+                         mode=mode, skipped_unchanged=skipped or 0, not_modified=not_modified or 0,
+                         new_pages=new_pages or 0)
         h.flags = flags_for(h, max_errors, max_error_rate)
         out.append(h)
     return out

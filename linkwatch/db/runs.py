@@ -115,6 +115,10 @@ def run_figures(stats: dict[str, Any]) -> dict[str, int]:
         "errors": n("linkwatch/errors") + n("log_count/ERROR"),
         "bytes": n("downloader/response_bytes"),
         "media_refused": n("media/refused"),
+        # the incremental crawl's figures (linkwatch.watch)
+        "skipped_unchanged": n("linkwatch/watch/skipped_unchanged"),
+        "not_modified": n("linkwatch/watch/not_modified"),
+        "new_pages": n("linkwatch/watch/new_pages"),
     }
 
 

@@ -17,7 +17,12 @@ SELECT s.name,
                    AND status <> 'running'
                  ORDER BY started_at DESC LIMIT 5) AS p) AS previous_max_links,
        -- pages with over 1,000 distinct links (pipelines.normalise): a link farm, or a decoy page
-       COALESCE((r.stats ->> 'linkwatch/full_pages')::integer, 0) AS full_pages
+       COALESCE((r.stats ->> 'linkwatch/full_pages')::integer, 0) AS full_pages,
+       -- the incremental crawl's figures (issue #16)
+       r.mode,
+       r.skipped_unchanged,
+       r.not_modified,
+       r.new_pages
 FROM sources AS s
 LEFT JOIN LATERAL (
     SELECT * FROM crawl_runs WHERE source_id = s.id ORDER BY started_at DESC, id DESC LIMIT 1

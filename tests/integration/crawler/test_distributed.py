@@ -30,9 +30,10 @@ def _name() -> str:
     return f"d{uuid.uuid4().hex[:10]}"
 
 
-def _worker(name: str, sources: str, redis_url: str, env: dict[str, str]) -> subprocess.Popen:
+def _worker(name: str, sources: str, redis_url: str, env: dict[str, str], *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [LINKWATCH, "crawl", name, "--sources", sources, "--redis", redis_url, "--idle-timeout", IDLE],
+        [LINKWATCH, "crawl", name, "--sources", sources, "--redis", redis_url, "--idle-timeout", IDLE,
+         *extra],
         env={**os.environ, **env, "LINKWATCH_USER_AGENT": UA},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
@@ -137,8 +138,8 @@ def test_two_workers_fetch_each_page_once_and_store_what_one_worker_stores(lw_en
         # the last worker out deleted the run's keys
         assert _run_keys(redis_url, name) == []
 
-        # a second run starts fresh: its own token, every page fetched again, still no duplicates
-        results = _finish([_worker(name, str(path), redis_url, lw_env) for _ in range(2)])
+        # a second (full) run starts fresh: its own token, every page fetched again, still no duplicates
+        results = _finish([_worker(name, str(path), redis_url, lw_env, "--full") for _ in range(2)])
         assert [code for code, _o, _e in results] == [0, 0], results[0][2] + results[1][2]
         again = Counter(forum.paths()) - first
         _assert_each_page_once(again, workers=2, flaky=1)
