@@ -162,7 +162,9 @@ def run_crawls(
         for source in sources:
             plan = _plan(lock_conn, source, config, holder=holder, trigger=trigger, resume=resume,
                          redis_url=redis_url)
-            plan.planner = _planner(lock_conn, plan, full=full)
+            # A distributed run stays full: its workers share one queue, and a planner per worker
+            # (each from its own view of url_state) starved a worker that joined late.
+            plan.planner = None if plan.shared is not None else _planner(lock_conn, plan, full=full)
             planned.append(plan)
             if plan.shared is None:
                 keeper.add(plan.source_id, plan.run_id)
