@@ -6,10 +6,9 @@ say exactly which links a complete crawl must find and how many requests it shou
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.utils.http import PageSite
 
 SHARED_CODE = "LwBoardShared1"
 
@@ -18,52 +17,12 @@ def thread_codes(board: int, thread: int, page: int) -> list[str]:
     return [f"LwB{board}t{thread}p{page}A", f"LwB{board}t{thread}p{page}B"]
 
 
-class Board:
+class Board(PageSite):
     """`with Board(boards=10, threads=10, pages=2) as forum: forum.url`."""
 
     def __init__(self, boards: int = 10, threads: int = 10, pages: int = 2) -> None:
+        super().__init__()
         self.boards, self.threads, self.pages = boards, threads, pages
-        self.counts: Counter[str] = Counter()
-        self.lock = threading.Lock()
-        self.served = threading.Condition(self.lock)
-        board = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                return
-
-            def do_GET(self) -> None:
-                body = board.page(self.path)
-                with board.served:
-                    board.counts[self.path] += 1
-                    board.served.notify_all()
-                status, ctype = (200, "text/html; charset=utf-8") if body is not None else (404, "text/plain")
-                if self.path == "/robots.txt":
-                    status, ctype, body = 200, "text/plain", "User-agent: *\nDisallow:\n"
-                data = (body or "not found").encode()
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> Board:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     # -- what the forum holds ---------------------------------------------------------------------
 

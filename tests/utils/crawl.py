@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -14,7 +15,8 @@ MAX_DEPTH = 6
 UA = "linkwatch-test/1 (+ops@example.invalid)"
 
 
-def sources_toml(url: str, *, name: str = "tf", render: str = "static", extra: str = "") -> str:
+def sources_toml(url: str, *, name: str = "tf", render: str = "static", extra: str = "",
+                 max_depth: int = MAX_DEPTH, max_pages: int = 300) -> str:
     return f"""
 [[source]]
 name = "{name}"
@@ -22,10 +24,17 @@ start_urls = ["{url}/"]
 render = "{render}"
 delay = 0.0
 concurrency = 4
-max_depth = {MAX_DEPTH}
-max_pages = 300
+max_depth = {max_depth}
+max_pages = {max_pages}
 {extra}
 """
+
+
+def write_sources(tmp_path: Path, url: str, **options: Any) -> Path:
+    """tmp_path/sources.toml with one source (sources_toml's options)."""
+    path = tmp_path / "sources.toml"
+    path.write_text(sources_toml(url, **options), encoding="utf-8")
+    return path
 
 
 def run_linkwatch(args: list[str], env: dict[str, str], timeout: float = 240) -> subprocess.CompletedProcess:

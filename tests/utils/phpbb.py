@@ -10,12 +10,11 @@ All codes are made up.
 from __future__ import annotations
 
 import secrets
-import threading
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.utils.http import PageSite
 
 POSTS_PER_PAGE = 5
 
@@ -45,13 +44,12 @@ def code(topic: int, post: int) -> str:
     return f"PhpbbT{topic}P{post}zq"
 
 
-class PhpbbBoard:
+class PhpbbBoard(PageSite):
     """`with PhpbbBoard() as board: board.url`; topics 0..n-1 of `posts` posts, every other one with
     a made-up invite link (t.me/+…), the last post of topic 1 repeating topic 0's first code."""
 
     def __init__(self, topics: int = 6, posts: int = 7) -> None:
-        self.lock = threading.Lock()
-        self.counts: Counter[str] = Counter()
+        super().__init__()
         self.topics: list[Topic] = []
         self._next_post = 100
         for t in range(topics):
@@ -60,48 +58,6 @@ class PhpbbBoard:
                 self.add_post(t, f"reply {n} in topic {t}, join t.me/+{code(t, n)} now" if n % 2 == 0
                               else f"reply {n} in topic {t}, nothing to see")
         self.add_post(1, f"same again: t.me/+{code(0, 0)}")
-        self.server: ThreadingHTTPServer | None = None
-        self.thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None, "serve the board first: with PhpbbBoard() as board"
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> PhpbbBoard:
-        """Serves the board on a free port of 127.0.0.1 until the with-block ends."""
-        board = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                return
-
-            def do_GET(self) -> None:
-                with board.lock:
-                    board.counts[self.path] += 1
-                    body = board.page(self.path)
-                status, ctype = (200, "text/html; charset=UTF-8") if body is not None else (404, "text/plain")
-                if self.path == "/robots.txt":
-                    status, ctype, body = 200, "text/plain", "User-agent: *\nDisallow:\n"
-                data = (body or "not found").encode()
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
 
     # -- what the board holds ----------------------------------------------------------------------
 

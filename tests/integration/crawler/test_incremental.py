@@ -12,21 +12,12 @@ import psycopg
 import pytest
 
 from tests.utils.board import Board
-from tests.utils.crawl import LINKWATCH, UA, codes, run_linkwatch, runs
+from tests.utils.crawl import LINKWATCH, UA, codes, run_linkwatch, runs, write_sources
 from tests.utils.moving import Change, MovingForum
 
 
 def _sources(tmp_path: Path, url: str, extra: str = "") -> dict[str, str]:
-    path = tmp_path / "sources.toml"
-    path.write_text(f"""
-[[source]]
-name = "board"
-start_urls = ["{url}/"]
-delay = 0.0
-concurrency = 4
-max_pages = 1000
-{extra}
-""", encoding="utf-8")
+    path = write_sources(tmp_path, url, name="board", max_depth=5, max_pages=1000, extra=extra)
     return {"LINKWATCH_SOURCES": str(path)}
 
 
@@ -51,17 +42,7 @@ def test_a_second_crawl_of_an_unchanged_forum_fetches_only_its_listings(lw_env, 
 
 
 def _moving(tmp_path: Path, url: str, extra: str = "") -> dict[str, str]:
-    path = tmp_path / "sources.toml"
-    path.write_text(f"""
-[[source]]
-name = "moving"
-start_urls = ["{url}/"]
-delay = 0.0
-concurrency = 4
-max_depth = 20
-max_pages = 5000
-{extra}
-""", encoding="utf-8")
+    path = write_sources(tmp_path, url, name="moving", max_depth=20, max_pages=5000, extra=extra)
     return {"LINKWATCH_SOURCES": str(path)}
 
 

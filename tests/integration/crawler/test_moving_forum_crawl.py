@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tests.utils.crawl import codes, run_linkwatch
+from tests.utils.crawl import codes, run_linkwatch, write_sources
 from tests.utils.moving import MovingForum
-
-
-def sources(tmp_path: Path, url: str) -> Path:
-    path = tmp_path / "sources.toml"
-    path.write_text(f"""
-[[source]]
-name = "moving"
-start_urls = ["{url}/"]
-delay = 0.0
-concurrency = 4
-max_depth = 20
-max_pages = 2000
-""", encoding="utf-8")
-    return path
 
 
 def test_a_crawl_finds_every_advert_and_a_second_crawl_the_new_ones(lw_env, tmp_path) -> None:
     db = lw_env["LINKWATCH_DATABASE_URL"]
     with MovingForum(boards=2, topics=40, per_page=10, posts_per_page=5, max_posts=25) as forum:
-        path = sources(tmp_path, forum.url)
+        path = write_sources(tmp_path, forum.url, name="moving", max_depth=20, max_pages=2000)
         first = run_linkwatch(["crawl", "moving", "--sources", str(path)], lw_env)
         assert first.returncode == 0, first.stderr
         assert codes(db) == forum.codes()
