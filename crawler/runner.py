@@ -425,6 +425,10 @@ def summary_lines(results: list[RunResult]) -> list[str]:
                          f"{f.get('not_modified', 0)} not modified (304) · "
                          f"{f.get('new_pages', 0)} new pages · "
                          f"{f.get('new_links', 0)} new links")
+        alerts = int(r.stats.get("linkwatch/alerts_enqueued") or 0)
+        if alerts:
+            lines.append(f"{r.source}: {_n(alerts, 'alert')} for new links at or above the alert score "
+                         "(`linkwatch alerts list` shows what was sent)")
         skipped = int(r.stats.get("linkwatch/page_limit_skipped") or 0)
         if skipped:
             # Not a complete crawl: say so, and how to raise the budget (#12.10).

@@ -44,8 +44,9 @@ def test_a_crawl_posts_its_new_high_scoring_links_once(lw_env, tmp_path) -> None
     with Board(boards=2, threads=2, pages=1) as forum, WebhookReceiver() as hook:
         path = write_sources(tmp_path, forum.url)
         env = alert_env(lw_env, tmp_path, hook.url, LINKWATCH_ALERT_SCORE="0.5")
-        crawl(path, env)
+        done = crawl(path, env)
         high = codes_scoring(db, 0.5)
+        assert f"board: {len(high)} alerts for new links at or above the alert score" in done.stdout
         assert HOT_CODE in high
         assert 0 < len(high) < len(forum.codes())  # some links score high, most do not
         posts = hook.wait_for_posts(len(high))
