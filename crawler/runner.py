@@ -423,8 +423,8 @@ def summary_lines(results: list[RunResult]) -> list[str]:
             lines.append(f"{r.source}: {mode} crawl · {f.get('pages', 0)} fetched · "
                          f"{f.get('skipped_unchanged', 0)} skipped as unchanged · "
                          f"{f.get('not_modified', 0)} not modified (304) · "
-                         f"{f.get('new_pages', 0)} new pages · "
-                         f"{f.get('new_links', 0)} new links")
+                         f"{_n(f.get('new_pages', 0), 'new page')} · "
+                         f"{_n(f.get('new_links', 0), 'new link')}")
         alerts = int(r.stats.get("linkwatch/alerts_enqueued") or 0)
         if alerts:
             lines.append(f"{r.source}: {_n(alerts, 'alert')} for new links at or above the alert score "
