@@ -17,15 +17,12 @@ server) and migrates it. Then:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
 import statistics
-import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import psycopg
 from psycopg import sql
@@ -39,45 +36,10 @@ from linkwatch.db.store import store_batch
 from linkwatch.jobs.alert_sender import AlertSender
 from linkwatch.records import FoundLink, Page
 from pipelines.store import DEFAULT_BATCH_SIZE
+from tests.utils.webhook import WebhookReceiver
 
 TABLES = "alert_outbox, pages, links, sightings, sighting_texts, sighting_text_queue"
 UA = "linkwatch-bench/1 (+ops@example.invalid)"
-
-
-class Receiver:
-    """A webhook on 127.0.0.1 that notes when each alert's POST arrived (time.perf_counter)."""
-
-    def __init__(self) -> None:
-        self.arrived: dict[str, float] = {}
-        self.cond = threading.Condition()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                return
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                now = time.perf_counter()
-                with receiver.cond:
-                    receiver.arrived[json.loads(body)["code"]] = now
-                    receiver.cond.notify_all()
-                self.send_response(204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook/bench-token"
-
-    def wait(self, code: str, timeout: float = 30.0) -> float:
-        with self.cond:
-            if not self.cond.wait_for(lambda: code in self.arrived, timeout):
-                raise SystemExit(f"alert for {code} did not arrive within {timeout}s")
-            return self.arrived[code]
 
 
 def scored(pages: list[Page]) -> list[Page]:
@@ -97,29 +59,28 @@ def store_all(url: str, pages: list[Page], batch: int, policy: StorePolicy | Non
 
 
 def latency(url: str, n: int) -> list[float]:
-    receiver = Receiver()
-    target = webhook_target(receiver.url)
-    settings = AlertSettings(score=0.5, targets=(target,), timeout=10, attempts=3, retry_seconds=1)
-    policy = StorePolicy(0.5, ((target.key, target.label),))
-    sender = AlertSender(url, settings, UA).start()
-    t0 = datetime(2026, 12, 1, tzinfo=UTC)
     out = []
-    try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            for i in range(n):
-                code = f"BenchAlert{i:05d}"
-                link = FoundLink(platform="telegram", kind="invite", code=code, url=f"https://t.me/+{code}",
-                                 raw=f"t.me/+{code}", obfuscated=False, where="text", context="synthetic",
-                                 score=0.9)
-                page = Page(url=f"http://bench.test/alert/{i}", fetched_at=t0 + timedelta(seconds=i),
-                            status=200, content_type="text/html", body=None, title="bench",
-                            sha256=f"{i:064x}", links=(link,))
-                store_batch(conn, [page], None, alerts=policy)
-                committed = time.perf_counter()
-                out.append(receiver.wait(code) - committed)
-    finally:
-        sender.stop()
-        receiver.server.shutdown()
+    with WebhookReceiver(path="/hook/bench-token") as receiver:
+        target = webhook_target(receiver.url)
+        settings = AlertSettings(score=0.5, targets=(target,), timeout=10, attempts=3, retry_seconds=1)
+        policy = StorePolicy(0.5, ((target.key, target.label),))
+        sender = AlertSender(url, settings, UA).start()
+        t0 = datetime(2026, 12, 1, tzinfo=UTC)
+        try:
+            with psycopg.connect(url, autocommit=True) as conn:
+                for i in range(n):
+                    code = f"BenchAlert{i:05d}"
+                    link = FoundLink(platform="telegram", kind="invite", code=code,
+                                     url=f"https://t.me/+{code}", raw=f"t.me/+{code}", obfuscated=False,
+                                     where="text", context="synthetic", score=0.9)
+                    page = Page(url=f"http://bench.test/alert/{i}", fetched_at=t0 + timedelta(seconds=i),
+                                status=200, content_type="text/html", body=None, title="bench",
+                                sha256=f"{i:064x}", links=(link,))
+                    store_batch(conn, [page], None, alerts=policy)
+                    committed = time.perf_counter()
+                    out.append(receiver.wait_for_code(code) - committed)
+        finally:
+            sender.stop()
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -22,6 +23,7 @@ class WebhookReceiver:
         self.attempts = 0  # every POST, accepted or failed
         self.tries: Counter[object] = Counter()  # POSTs per alert_id
         self.headers: list[dict[str, str]] = []
+        self.arrived: dict[str, float] = {}  # code -> time.perf_counter() when its POST was accepted
         self.cond = threading.Condition()
         receiver = self
 
@@ -34,6 +36,7 @@ class WebhookReceiver:
             def do_POST(self) -> None:
                 length = min(int(self.headers.get("Content-Length") or 0), 1 << 20)
                 body = self.rfile.read(length)
+                now = time.perf_counter()
                 document = json.loads(body)
                 with receiver.cond:
                     receiver.attempts += 1
@@ -42,6 +45,7 @@ class WebhookReceiver:
                                or receiver.tries[document.get("alert_id")] <= receiver.fail_first)
                     if not failing:
                         receiver.posts.append(document)
+                        receiver.arrived[str(document.get("code"))] = now
                         receiver.headers.append(dict(self.headers))
                     receiver.cond.notify_all()
                 status = 404 if self.path != receiver.path else (500 if failing else 204)
@@ -82,3 +86,10 @@ class WebhookReceiver:
         with self.cond:
             assert self.cond.wait_for(lambda: self.attempts >= n, timeout), \
                 f"the webhook saw {self.attempts} of {n} POSTs in {timeout}s"
+
+    def wait_for_code(self, code: str, timeout: float = 30.0) -> float:
+        """Blocks until the alert for `code` was accepted; returns when it arrived (time.perf_counter)."""
+        with self.cond:
+            assert self.cond.wait_for(lambda: code in self.arrived, timeout), \
+                f"the webhook received no alert for {code} in {timeout}s"
+            return self.arrived[code]
