@@ -75,8 +75,9 @@ def seed(url: str, scale: float) -> None:
     n_pages = max(1, n_sightings // 5)
     rng = random.Random(20261121)
     with psycopg.connect(url, autocommit=True) as conn:
+        # Not audit_log: it is append-only (migration 0009), and the benchmarks never read it.
         conn.execute("TRUNCATE sources, crawl_runs, pages, links, sightings, sighting_texts, "
-                     "sighting_text_queue, link_checks, reviews, referrals, referral_items, audit_log "
+                     "sighting_text_queue, link_checks, reviews, referrals, referral_items "
                      "RESTART IDENTITY CASCADE")
         indexes = conn.execute(
             "SELECT i.indexname, i.indexdef FROM pg_indexes i "
@@ -120,14 +121,14 @@ def seed(url: str, scale: float) -> None:
             # The context search copy is filled in one statement below, not queued by the trigger
             # (whose transition table would hold all 5,000,000 rows).
             cur.execute("ALTER TABLE sightings DISABLE TRIGGER sightings_queue_texts")
-            with cur.copy("COPY sightings (link_id, page_id, crawl_run_id, seen_at, raw, context) "
+            with cur.copy("COPY sightings (link_id, page_id, crawl_run_id, seen_at, raw, context, post_key) "
                           "FROM STDIN") as cp:
                 for link in range(1, n_links + 1):
                     pages = rng.sample(range(1, n_pages + 1), 5) if n_pages >= 5 else [1] * 5
                     for k, page in enumerate(pages[:5] if n_pages >= 5 else pages[:1]):
                         cp.write_row((link, page, page % (N_SOURCES * 10) + 1,
                                       firsts[link - 1] + timedelta(hours=k), f"t.me/+BENCH{link - 1:08d}",
-                                      context(rng)))
+                                      context(rng), f"post:bench.test/{page}"))  # one post per page
             cur.execute("ALTER TABLE sightings ENABLE TRIGGER sightings_queue_texts")
             cur.execute("INSERT INTO sighting_texts (sighting_id, link_id, context) "
                         "SELECT id, link_id, context FROM sightings")
