@@ -79,65 +79,68 @@ def seed(url: str, scale: float) -> None:
         conn.execute("TRUNCATE sources, crawl_runs, pages, links, sightings, sighting_texts, "
                      "sighting_text_queue, link_checks, reviews, referrals, referral_items "
                      "RESTART IDENTITY CASCADE")
-        indexes = conn.execute(
-            "SELECT i.indexname, i.indexdef FROM pg_indexes i "
-            "JOIN pg_class c ON c.relname = i.indexname "
-            "LEFT JOIN pg_constraint k ON k.conindid = c.oid "
-            "WHERE i.schemaname = 'public' "
-            "AND i.tablename IN ('links', 'sightings', 'pages', 'sighting_texts') "
-            "AND k.oid IS NULL").fetchall()
-        for name, _ in indexes:
-            conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
-        started = time.perf_counter()
-        with conn.cursor() as cur:
-            with cur.copy("COPY sources (name) FROM STDIN") as cp:
-                for i in range(N_SOURCES):
-                    cp.write_row((f"bench-forum-{i:02d}",))
-            with cur.copy("COPY crawl_runs (source_id, status, started_at) FROM STDIN") as cp:
-                for i in range(N_SOURCES * 10):
-                    cp.write_row((i % N_SOURCES + 1, "finished", T0 + timedelta(days=i)))
-            with cur.copy("COPY pages (url, sha256, fetched_at, http_status, title, crawl_run_id) "
-                          "FROM STDIN") as cp:
-                for i in range(n_pages):
-                    at = T0 + timedelta(seconds=rng.randrange(SPAN_DAYS * 86400))
-                    cp.write_row((f"http://bench-{i % N_SOURCES:02d}.test/t/{i}", f"{i:064x}", at, 200,
-                                  f"{rng.choice(WORDS)} {rng.choice(WORDS)} {i}", i % (N_SOURCES * 10) + 1))
-            print(f"  pages {n_pages:,} ({time.perf_counter() - started:.0f} s)")
-            statuses = ["new"] * 80 + ["confirmed"] * 5 + ["dismissed"] * 10 + ["referred"] * 5
-            livenesses = ["unchecked"] * 40 + ["live"] * 40 + ["dead"] * 15 + ["unknown"] * 5
-            firsts = []
-            with cp_links(cur) as cp:
-                for i in range(n_links):
-                    platform, kind, prefix = PLATFORMS[i % len(PLATFORMS)]
-                    code = f"BENCH{i:08d}"
-                    first = T0 + timedelta(seconds=rng.randrange(SPAN_DAYS * 86400))
-                    firsts.append(first)
-                    last = first + timedelta(seconds=rng.randrange(30 * 86400))
-                    title = f"{rng.choice(WORDS)} {rng.choice(WORDS)} 방" if rng.random() < 0.3 else None
-                    cp.write_row((platform, kind, code, prefix + code, first, last, 5,
-                                  round(rng.random() * 10, 2), rng.choice(statuses), rng.choice(livenesses),
-                                  title))
-            print(f"  links {n_links:,} ({time.perf_counter() - started:.0f} s)")
-            # The context search copy is filled in one statement below, not queued by the trigger
-            # (whose transition table would hold all 5,000,000 rows).
-            cur.execute("ALTER TABLE sightings DISABLE TRIGGER sightings_queue_texts")
-            with cur.copy("COPY sightings (link_id, page_id, crawl_run_id, seen_at, raw, context, post_key) "
-                          "FROM STDIN") as cp:
-                for link in range(1, n_links + 1):
-                    pages = rng.sample(range(1, n_pages + 1), 5) if n_pages >= 5 else [1] * 5
-                    for k, page in enumerate(pages[:5] if n_pages >= 5 else pages[:1]):
-                        cp.write_row((link, page, page % (N_SOURCES * 10) + 1,
-                                      firsts[link - 1] + timedelta(hours=k), f"t.me/+BENCH{link - 1:08d}",
-                                      context(rng), f"post:bench.test/{page}"))  # one post per page
-            cur.execute("ALTER TABLE sightings ENABLE TRIGGER sightings_queue_texts")
-            cur.execute("INSERT INTO sighting_texts (sighting_id, link_id, context) "
-                        "SELECT id, link_id, context FROM sightings")
-            print(f"  sightings {n_sightings:,} and their context copies "
-                  f"({time.perf_counter() - started:.0f} s)")
-        for name, definition in indexes:
-            t = time.perf_counter()
-            conn.execute(definition)
-            print(f"  index {name} ({time.perf_counter() - t:.0f} s)")
+        # One transaction: a seed that fails half-way leaves the tables and their indexes as they were.
+        with conn.transaction():
+            indexes = conn.execute(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i "
+                "JOIN pg_class c ON c.relname = i.indexname "
+                "LEFT JOIN pg_constraint k ON k.conindid = c.oid "
+                "WHERE i.schemaname = 'public' "
+                "AND i.tablename IN ('links', 'sightings', 'pages', 'sighting_texts') "
+                "AND k.oid IS NULL").fetchall()
+            for name, _ in indexes:
+                conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+            started = time.perf_counter()
+            with conn.cursor() as cur:
+                with cur.copy("COPY sources (name) FROM STDIN") as cp:
+                    for i in range(N_SOURCES):
+                        cp.write_row((f"bench-forum-{i:02d}",))
+                with cur.copy("COPY crawl_runs (source_id, status, started_at) FROM STDIN") as cp:
+                    for i in range(N_SOURCES * 10):
+                        cp.write_row((i % N_SOURCES + 1, "finished", T0 + timedelta(days=i)))
+                with cur.copy("COPY pages (url, sha256, fetched_at, http_status, title, crawl_run_id) "
+                              "FROM STDIN") as cp:
+                    for i in range(n_pages):
+                        at = T0 + timedelta(seconds=rng.randrange(SPAN_DAYS * 86400))
+                        title = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {i}"
+                        cp.write_row((f"http://bench-{i % N_SOURCES:02d}.test/t/{i}", f"{i:064x}", at, 200,
+                                      title, i % (N_SOURCES * 10) + 1))
+                print(f"  pages {n_pages:,} ({time.perf_counter() - started:.0f} s)")
+                statuses = ["new"] * 80 + ["confirmed"] * 5 + ["dismissed"] * 10 + ["referred"] * 5
+                livenesses = ["unchecked"] * 40 + ["live"] * 40 + ["dead"] * 15 + ["unknown"] * 5
+                firsts = []
+                with cp_links(cur) as cp:
+                    for i in range(n_links):
+                        platform, kind, prefix = PLATFORMS[i % len(PLATFORMS)]
+                        code = f"BENCH{i:08d}"
+                        first = T0 + timedelta(seconds=rng.randrange(SPAN_DAYS * 86400))
+                        firsts.append(first)
+                        last = first + timedelta(seconds=rng.randrange(30 * 86400))
+                        title = f"{rng.choice(WORDS)} {rng.choice(WORDS)} 방" if rng.random() < 0.3 else None
+                        cp.write_row((platform, kind, code, prefix + code, first, last, 5,
+                                      round(rng.random() * 10, 2), rng.choice(statuses),
+                                      rng.choice(livenesses), title))
+                print(f"  links {n_links:,} ({time.perf_counter() - started:.0f} s)")
+                # The context search copy is filled in one statement below, not queued by the trigger
+                # (whose transition table would hold all 5,000,000 rows).
+                cur.execute("ALTER TABLE sightings DISABLE TRIGGER sightings_queue_texts")
+                with cur.copy("COPY sightings (link_id, page_id, crawl_run_id, seen_at, raw, context, "
+                              "post_key) FROM STDIN") as cp:
+                    for link in range(1, n_links + 1):
+                        pages = rng.sample(range(1, n_pages + 1), 5) if n_pages >= 5 else [1] * 5
+                        for k, page in enumerate(pages[:5] if n_pages >= 5 else pages[:1]):
+                            cp.write_row((link, page, page % (N_SOURCES * 10) + 1,
+                                          firsts[link - 1] + timedelta(hours=k), f"t.me/+BENCH{link - 1:08d}",
+                                          context(rng), f"post:bench.test/{page}"))  # one post per page
+                cur.execute("ALTER TABLE sightings ENABLE TRIGGER sightings_queue_texts")
+                cur.execute("INSERT INTO sighting_texts (sighting_id, link_id, context) "
+                            "SELECT id, link_id, context FROM sightings")
+                print(f"  sightings {n_sightings:,} and their context copies "
+                      f"({time.perf_counter() - started:.0f} s)")
+            for name, definition in indexes:
+                t = time.perf_counter()
+                conn.execute(definition)
+                print(f"  index {name} ({time.perf_counter() - t:.0f} s)")
         conn.execute("ANALYZE")
         conn.execute("CREATE TABLE IF NOT EXISTS bench_meta (scale real)")
         conn.execute("DELETE FROM bench_meta")
