@@ -85,13 +85,7 @@ def list_(app: App, fmt: str) -> None:
 @pass_app
 def disable(app: App, name: str) -> None:
     """Disable a user: their sessions end and their API tokens stop working at once."""
-    from linkwatch.db.audit import audit, identity
-    from linkwatch.db.users import set_disabled
-
-    with app.open_database() as conn:
-        set_disabled(conn, name, True)
-        audit(conn, identity(conn), "user_disable", name.strip().lower(), {"via": "cli"})
-    click.echo(f"disabled {name.strip().lower()}; their sessions and API tokens no longer work")
+    click.echo(f"disabled {_set_disabled(app, name, True)}; their sessions and API tokens no longer work")
 
 
 @users.command()
@@ -99,13 +93,19 @@ def disable(app: App, name: str) -> None:
 @pass_app
 def enable(app: App, name: str) -> None:
     """Enable a disabled user again (their old API tokens stay revoked)."""
+    click.echo(f"enabled {_set_disabled(app, name, False)}")
+
+
+def _set_disabled(app: App, name: str, disabled: bool) -> str:
+    """Disables or enables the user, audited; returns the name as stored."""
     from linkwatch.db.audit import audit, identity
     from linkwatch.db.users import set_disabled
 
     with app.open_database() as conn:
-        set_disabled(conn, name, False)
-        audit(conn, identity(conn), "user_enable", name.strip().lower(), {"via": "cli"})
-    click.echo(f"enabled {name.strip().lower()}")
+        set_disabled(conn, name, disabled)
+        action = "user_disable" if disabled else "user_enable"
+        audit(conn, identity(conn), action, name.strip().lower(), {"via": "cli"})
+    return name.strip().lower()
 
 
 @users.command()
