@@ -1,6 +1,6 @@
 """Open-channel link extractor: finds invite links (Telegram, Discord, Kakao, …) in HTML or text.
 
-Pure: stdlib, lxml, charset-normalizer and the UTS #39 data of confusable-homoglyphs only (no
+Pure: stdlib, lxml, google-re2, charset-normalizer and the UTS #39 data of confusable-homoglyphs only (no
 Scrapy/Twisted; a test imports it in a fresh process to prove it). Rules: docs/invite-rules.md. The
 platform table is `linkwatch.extract.platforms.PLATFORMS`. An HTML page is read around its
 candidates (`spans`), the lxml tree walk (`page`) being the reference for the pages that reader
@@ -22,7 +22,7 @@ from functools import partial
 
 from .charset import decode, utf8_body
 from .page import Occurrence, Walked, base_on_platform, context_at, unescape, walk
-from .prefilter import NO, SPECIAL, verdict
+from .prefilter import NO, SPECIAL, gate_windows, survey, verdict
 from .resolve import parse_url
 from .scan import Hit, scan
 from .shorteners import shortener_urls
@@ -146,14 +146,21 @@ def extract(
     else:
         text = content
         raw = text.encode("utf-8", "surrogatepass")
-    seen = SPECIAL if on_platform else verdict(raw)
+    html = is_html(raw, content_type)
+    windows = None if on_platform else gate_windows(raw)
+    found: list[int] | None = None
+    if windows is None:
+        seen = SPECIAL
+    elif html:
+        seen, found = survey(raw, windows)  # the verdict and where to read, in one
+    else:
+        seen = verdict(raw, windows)
     if seen == NO:
         return []  # the prefilter proves most pages link-free, at its early-exit cost
-    html = is_html(raw, content_type)
     if html and not on_platform:
-        found = occurrences(raw, base_url, seen == SPECIAL)  # the candidates' spans only
-        if found is not None:
-            return _merge(found)
+        spans = occurrences(raw, base_url, found)  # the candidates' spans only
+        if spans is not None:
+            return _merge(spans)
     if html:
         if text is None:
             text = decode(content, content_type, encoding)

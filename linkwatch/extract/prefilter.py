@@ -11,6 +11,9 @@ It reads UTF-8 bytes (text is encoded; `extract` passes a UTF-8 page's bytes und
    the hit. Python's `re` is fast only from a literal first byte, so the seeds are grouped by a
    rare-ish byte they hold (a few passes, not one per seed).
 3. HTML entities that decode to URL text.
+First, one RE2 automaton (`gate_windows`) finds where any of these tests could say yes: most pages
+are cleared by that one pass, and on the others the exact tests read only small windows around its
+matches (they run Python's `re`, whose lookbehinds and per-hit checks RE2 lacks).
 Tags at the separator (`t.<i>me</i>`, `t<b>.</b>me`) and at the end of a first label are seen; a
 tag deep inside a label is not (`dis<b></b>cord.gg`: `.gg/` still is). The prefilter tests
 (tests/unit/extract/test_prefilter.py) prove the superset on every disguise the rules list.
@@ -19,9 +22,12 @@ tag deep inside a label is not (`dis<b></b>cord.gg`: `.gg/` still is). The prefi
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from functools import cache, lru_cache
 from unicodedata import is_normalized
+
+import re2
 
 from .chars import ALWAYS_CHANGED, visible_change
 from .lookalike import MARKS, lookalikes
@@ -254,51 +260,53 @@ _HANDLE_SEED = re.compile(_TELE_KO + rb"(?:[^@<\n]|<[^<>\n]{0,200}>){0,48}?@")
 _HANGUL_WORDS = (("슬래".encode(), "슬러".encode()), ("닷".encode(),))
 
 
-def _special_offsets(raw: bytes, first: bool = False) -> list[int]:
+def _special_offsets(raw: bytes, first: bool = False, windows: Windows | None = None) -> list[int]:
     """Offsets of what the fold cannot see: characters stage 1 rewrites, handle instructions, hosts
-    spelled in Hangul. `first`: stop at the first one."""
+    spelled in Hangul, inside `windows` (default: the whole page). `first`: stop at the first one."""
     out: list[int] = []
     if raw.isascii():
         return out
-    i = raw.find(_TELE_KO)
-    while i >= 0:  # each `텔레` with an `@` soon after it
-        if b"@" in raw[i : i + 600] and _HANDLE_SEED.match(raw, i) is not None:
-            out.append(i)
-            if first:
-                return out
-        i = raw.find(_TELE_KO, i + 1)
-    for lead, words in zip((b"\xec\x8a\xac", b"\xeb\x8b\xb7"), _HANGUL_WORDS, strict=True):  # 슬, 닷
-        if lead not in raw:
-            continue
-        for word in words:
-            i = raw.find(word)
-            while i >= 0:
+    windows = ((0, len(raw)),) if windows is None else windows
+    for lo, hi in windows:
+        i = raw.find(_TELE_KO, lo, hi)
+        while i >= 0:  # each `텔레` with an `@` soon after it
+            if raw.find(b"@", i, i + 600) >= 0 and _HANDLE_SEED.match(raw, i) is not None:
                 out.append(i)
                 if first:
                     return out
-                i = raw.find(word, i + 1)
-    # Most lead bytes these regexes start from (Latin extensions to Armenian, combining marks, planes
-    # 14-16) are absent from Korean pages: one translate and one memchr tell, for all of them at once.
-    rare = b"\x01" in raw.translate(_RARE_LEADS)
-    # the look-alikes only start from rare lead bytes: their data is not even loaded for most pages
-    for lead, rx in (*_special_utf8(), *(_lookalike_utf8() if rare else ())):
-        if not rare and lead[0] in _RARE:
-            continue
-        i = raw.find(lead)  # memchr; the regex then starts at the first lead byte, not at the top
-        if i < 0:
-            continue
-        if first:
-            if rx.search(raw, i) is not None:
-                return [i]
-            continue
-        out.extend(m.start() for m in rx.finditer(raw, i))
-        if len(out) > MAX_CANDIDATES:
-            return out
+            i = raw.find(_TELE_KO, i + 1, hi)
+        for lead, words in zip((b"\xec\x8a\xac", b"\xeb\x8b\xb7"), _HANGUL_WORDS, strict=True):  # 슬, 닷
+            if raw.find(lead, lo, hi) < 0:
+                continue
+            for word in words:
+                i = raw.find(word, lo, hi)
+                while i >= 0:
+                    out.append(i)
+                    if first:
+                        return out
+                    i = raw.find(word, i + 1, hi)
+        # Most lead bytes these regexes start from (Latin extensions to Armenian, combining marks, planes
+        # 14-16) are absent from Korean pages: one translate and one memchr tell, for all of them at once.
+        rare = b"\x01" in raw[lo:hi].translate(_RARE_LEADS)
+        # the look-alikes only start from rare lead bytes: their data is not even loaded for most pages
+        for lead, rx in (*_special_utf8(), *(_lookalike_utf8() if rare else ())):
+            if not rare and lead[0] in _RARE:
+                continue
+            i = raw.find(lead, lo, hi)  # memchr; the regex then starts at the first lead byte, not at the top
+            if i < 0:
+                continue
+            if first:
+                if rx.search(raw, i, hi) is not None:
+                    return [i]
+                continue
+            out.extend(m.start() for m in rx.finditer(raw, i, hi))
+            if len(out) > MAX_CANDIDATES:
+                return out
     return out
 
 
-def _has_special_utf8(raw: bytes) -> bool:
-    return bool(_special_offsets(raw, first=True))
+def _has_special_utf8(raw: bytes, windows: Windows | None = None) -> bool:
+    return bool(_special_offsets(raw, first=True, windows=windows))
 
 
 # The seeds above, searched in few passes over the folded page. A regex whose literal first byte
@@ -341,30 +349,34 @@ def _candidate_hit(data: bytes, label: str, start: int, end: int, tags: list[boo
 _XO = {ord("i"): ("io", b""), ord("t"): ("to", b""), ord("d"): ("dog", b"g"), ord("c"): ("com", b"m")}
 
 
-def _seed_hit(data: bytes) -> bool:
-    if b"%" in data and b"%2e" in data:  # memchr first: `%` is rare
+def _seed_hit(data: bytes, windows: Windows | None = None) -> bool:
+    windows = ((0, len(data)),) if windows is None else windows
+    # memchr first: `%` is rare
+    if b"%" in data and any(data.find(b"%2e", lo, hi) >= 0 for lo, hi in windows):
         return True
     tags = [False]
     hits = 0
     for rx in _ANCHORED:
-        for m in rx.finditer(data):
-            label = m.lastgroup or "hit"
-            if label.startswith("hit"):
-                return True
-            end = m.end()
-            if label == "xo":
-                label, after = _XO[data[end - 2]]
-                if not data.startswith(after, end):
-                    continue
-                end += len(after)
-            hits += 1
-            if hits > MAX_HITS:  # very many candidates: one search each over everything, no Python loop
-                return any(before.search(data) is not None for before in _BEFORE.values()) or (
-                    _TAG_LABEL.search(data) is not None and any(rx.search(data) for rx in _TAG_SPLITS)
-                )
-            if _candidate_hit(data, label, end - len(label), end, tags):
-                return True
-    return b":" in data and _COLON.search(data) is not None  # last: `:` is everywhere in markup
+        for lo, hi in windows:
+            for m in rx.finditer(data, lo, hi):
+                label = m.lastgroup or "hit"
+                if label.startswith("hit"):
+                    return True
+                end = m.end()
+                if label == "xo":
+                    label, after = _XO[data[end - 2]]
+                    if not data.startswith(after, end):
+                        continue
+                    end += len(after)
+                hits += 1
+                if hits > MAX_HITS:  # very many candidates: one search each over everything, no Python loop
+                    return any(before.search(data) is not None for before in _BEFORE.values()) or (
+                        _TAG_LABEL.search(data) is not None and any(rx.search(data) for rx in _TAG_SPLITS)
+                    )
+                if _candidate_hit(data, label, end - len(label), end, tags):
+                    return True
+    # last: `:` is everywhere in markup
+    return b":" in data and any(_COLON.search(data, lo, hi) is not None for lo, hi in windows)
 
 
 def maybe_links(content: str | bytes) -> bool:
@@ -380,14 +392,17 @@ def maybe_links(content: str | bytes) -> bool:
 NO, MAYBE, SPECIAL = 0, 1, 2
 
 
-def verdict(raw: bytes) -> int:
+def verdict(raw: bytes, windows: Windows | None = None) -> int:
     """`maybe_links` on UTF-8 bytes, telling apart the pages that hold something only the byte-level
     tests see (a character stage 1 rewrites, a handle instruction, a spelled slash): SPECIAL. The
-    other pages that may hold a link are MAYBE, and `candidates` need not look for those things."""
-    if _has_special_utf8(raw):
-        return SPECIAL  # fullwidth, math letters, zero-width, look-alikes, Hangul hosts…: the scanner judges
-    if _seed_hit(raw.translate(_POS_FOLD)):
-        return MAYBE
+    other pages that may hold a link are MAYBE, and `candidates` need not look for those things.
+    `windows`: what `gate_windows` gave for `raw` (computed when not given)."""
+    windows = gate_windows(raw) if windows is None else windows
+    if windows:  # the exact tests, only where the gate matched
+        if _has_special_utf8(raw, windows):
+            return SPECIAL  # fullwidth, math letters, zero-width, look-alikes, Hangul hosts…: scanner judges
+        if _seed_hit(raw.translate(_POS_FOLD), windows):
+            return MAYBE
     return MAYBE if b"&" in raw and _entity_hit(raw) else NO
 
 
@@ -399,21 +414,22 @@ MAX_CANDIDATES = 512  # more than this: the caller reads the whole page instead
 _LITERAL = -1  # a seed found by `%2e` or a scheme colon, not by one of _ANCHORED
 
 
-def candidates(raw: bytes, special: bool = True) -> list[int] | None:
+def candidates(raw: bytes, special: bool = True, windows: Windows | None = None) -> list[int] | None:
     """Sorted offsets in `raw` (UTF-8) near which a link may be written, for a page `maybe_links` did not
     clear; [] when there is none after all, None when there are very many.
 
     Each offset is where a seed `maybe_links` looks for starts (a second label, a platform word, a
     special character, an entity…), so a span of text, a tag or a script read around each offset
     holds every link of the page. `special=False`: `verdict` said MAYBE, so the byte-level tests
-    would find nothing.
+    would find nothing. `windows`: what `gate_windows` gave for `raw` (computed when not given).
     """
-    out = set(_special_offsets(raw)) if special else set()
+    windows = gate_windows(raw) if windows is None else windows
+    out = set(_special_offsets(raw, windows=windows)) if special and windows else set()
     entities = _entity_offsets(raw) if b"&" in raw else []
     if entities is None or len(out) > MAX_CANDIDATES:
         return None
     out.update(entities)
-    found = _seed_offsets(raw.translate(_POS_FOLD))
+    found = _seed_offsets(raw.translate(_POS_FOLD), windows=windows) if windows else []
     if found is None:
         return None
     out.update(q for q, _ in found)
@@ -422,36 +438,120 @@ def candidates(raw: bytes, special: bool = True) -> list[int] | None:
     return sorted(out)
 
 
-def _seed_offsets(data: bytes, passes: set[int] | None = None) -> list[tuple[int, int]] | None:
+def survey(raw: bytes, windows: Windows) -> tuple[int, list[int] | None]:
+    """`verdict` and `candidates` of an HTML page at once, for the price of `candidates`: the verdict
+    may say MAYBE where `verdict` says NO (a tag before a second label that no tag-split pattern
+    confirms); the candidates then read find nothing there. `windows`: `gate_windows(raw)`."""
+    if not windows:
+        entities = _entity_offsets(raw) if b"&" in raw else []
+        return (MAYBE, sorted(entities) if entities is not None else None) if entities != [] else (NO, [])
+    special = _special_offsets(raw, windows=windows)
+    found = candidates(raw, False, windows)
+    if special:
+        found = None if found is None or len(special) > MAX_CANDIDATES else sorted({*special, *found})
+        return SPECIAL, found if found is None or len(found) <= MAX_CANDIDATES else None
+    return (MAYBE, found) if found != [] else (NO, [])
+
+
+def _seed_offsets(
+    data: bytes, passes: set[int] | None = None, windows: Windows | None = None
+) -> list[tuple[int, int]] | None:
     """(offset, pass) of every seed `_seed_hit` would say yes to in folded bytes (None: very many); the
-    pass is the index in _ANCHORED that found it, or _LITERAL. `passes` limits the search to those."""
+    pass is the index in _ANCHORED that found it, or _LITERAL. `passes` limits the search to those,
+    `windows` to those spans of the page."""
     out: list[tuple[int, int]] = []
-    if passes is None or _LITERAL in passes:
-        i = data.find(b"%2e")
-        while i >= 0:
-            out.append((i, _LITERAL))
-            i = data.find(b"%2e", i + 1)
-        out.extend((m.start(), _LITERAL) for m in _COLON.finditer(data))
-    for k, rx in enumerate(_ANCHORED):
-        if passes is not None and k not in passes:
-            continue
-        for m in rx.finditer(data):
-            label = m.lastgroup or "hit"
-            end = m.end()
-            if not label.startswith("hit"):
-                if label == "xo":
-                    label, after = _XO[data[end - 2]]
-                    if not data.startswith(after, end):
+    windows = ((0, len(data)),) if windows is None else windows
+    for lo, hi in windows:
+        if passes is None or _LITERAL in passes:
+            i = data.find(b"%2e", lo, hi)
+            while i >= 0:
+                out.append((i, _LITERAL))
+                i = data.find(b"%2e", i + 1, hi)
+            out.extend((m.start(), _LITERAL) for m in _COLON.finditer(data, lo, hi))
+        for k, rx in enumerate(_ANCHORED):
+            if passes is not None and k not in passes:
+                continue
+            for m in rx.finditer(data, lo, hi):
+                label = m.lastgroup or "hit"
+                end = m.end()
+                if not label.startswith("hit"):
+                    if label == "xo":
+                        label, after = _XO[data[end - 2]]
+                        if not data.startswith(after, end):
+                            continue
+                        end += len(after)
+                    start = end - len(label)
+                    before = _BEFORE.get(label)
+                    # as _candidate_hit, but any tag right before the label counts (a superset of the splits)
+                    if (before is None or before.search(data, max(0, start - 24), end) is None) and (
+                        _TAG_LABEL.search(data, max(0, start - 6), end) is None
+                    ):
                         continue
-                    end += len(after)
-                start = end - len(label)
-                before = _BEFORE.get(label)
-                # as _candidate_hit, but any tag right before the label counts (a superset of the splits)
-                if (before is None or before.search(data, max(0, start - 24), end) is None) and (
-                    _TAG_LABEL.search(data, max(0, start - 6), end) is None
-                ):
-                    continue
-            out.append((m.start(), k))
-            if len(out) > MAX_CANDIDATES:
-                return None
+                out.append((m.start(), k))
+                if len(out) > MAX_CANDIDATES:
+                    return None
     return out
+
+
+# Any folded dot (see _POS_FOLD) as a class of raw bytes, so that the gate reads the page unfolded.
+_RAW_DOT = rb"[.\[\](){}, \t\r\n\x80-\xff]"
+
+
+@cache
+def _gate() -> re2._Regexp:
+    """One RE2 automaton over the raw page that matches wherever `verdict`'s exact tests (but the
+    entities and handle instructions) could say yes: a superset of them, without their context checks
+    and lookbehinds.
+
+    Python's `re` is fast only from a literal first byte, hence the exact tests' many passes; RE2 runs
+    one DFA over the page whatever the alternatives, at several hundred MB/s."""
+    always = _special_set() | ALWAYS_CHANGED
+    marks = sorted(c.encode() for c in MARKS - always)
+    looks = sorted(c.encode() for c in set(lookalikes()) - always if len(c.encode()) == 2)
+    special = [
+        _trie(sorted(c.encode() for c in always)),
+        rb"[\x21-\x7e]" + _trie(marks),
+        rb"[A-Za-z0-9]" + _trie(looks),
+        _trie(looks) + rb"[A-Za-z0-9]",
+        *(re.escape(w) for words in _HANGUL_WORDS for w in words),
+    ]
+    befores = [rx.pattern for _seed, rx in _VERIFIED]
+    seeds = [
+        rb"%2e|tg:|line:|\.:\.|matrix|sgnl|telegram|public_key|\.dot\.|discord|ahr0c|whatsapp|\.gg/",
+        rb"\.\.\.(?:me|com|gg)\.{0,3}/",
+        rb">\.{0,4}" + _SECOND,
+        *befores,
+    ]
+    folded = b"(?i:" + b"|".join(seeds).replace(rb"\.", _RAW_DOT) + b")"
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1
+    options.max_mem = 64 << 20
+    return re2.compile(b"|".join([*special, folded]), options)
+
+
+Windows = tuple[tuple[int, int], ...]
+# Around each gate match, what the exact tests read: their lookbehinds and lookaheads (at most about 24
+# bytes), and a candidate that an earlier, overlapping gate match hid (at most 25 bytes after its end).
+_PAD = 64
+MAX_GATE = 256  # more gate matches than this: the exact tests read the whole page
+
+
+def gate_windows(raw: bytes) -> Windows:
+    """The spans of `raw` (sorted, disjoint) outside which `verdict`'s exact tests (but the entities)
+    find nothing: each gate match and handle instruction, padded; () when there is none."""
+    found = [(m.start(), m.end()) for m in itertools.islice(_gate().finditer(raw), MAX_GATE + 1)]
+    if len(found) > MAX_GATE:
+        return ((0, len(raw)),)
+    i = raw.find(_TELE_KO)
+    while i >= 0:  # a handle instruction may run over many tags: an automaton would be huge
+        if raw.find(b"@", i, i + 600) >= 0 and (m := _HANDLE_SEED.match(raw, i)) is not None:
+            found.append((i, m.end()))
+        i = raw.find(_TELE_KO, i + 1)
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(found):
+        lo, hi = max(0, start - _PAD), min(len(raw), end + _PAD)
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(hi, out[-1][1]))
+        else:
+            out.append((lo, hi))
+    return tuple(out)

@@ -28,7 +28,6 @@ from .page import (
     context_at,
     context_bounds,
 )
-from .prefilter import candidates
 from .resolve import resolve
 from .scan import ANCHOR, Hit, scan
 
@@ -36,12 +35,11 @@ _SEPARATORS = frozenset("./+:／＋")
 CONTEXT_SPAN = 3072  # page bytes read on each side for a link's context (context_at uses < 3,000 chars)
 
 
-def occurrences(raw: bytes, base_url: str | None, special: bool = True) -> list[Occurrence] | None:
-    """Occurrences in the HTML page `raw` (UTF-8, one `maybe_links` did not clear), or None when the
-    page needs the tree walk. `special=False`: the prefilter's verdict was MAYBE, not SPECIAL."""
+def occurrences(raw: bytes, base_url: str | None, found: list[int] | None) -> list[Occurrence] | None:
+    """Occurrences in the HTML page `raw` (UTF-8) read around the candidate offsets `found`
+    (`prefilter.survey`), or None when the page needs the tree walk."""
     if base_on_platform(base_url):
         return None  # relative links there are invites: every href counts
-    found = candidates(raw, special)
     if found is None:
         return None
     if not found:
@@ -60,6 +58,14 @@ class _Page:
         self.mk = mk
         self.base_url = base_url
         self.out: list[Occurrence] = []
+        self._visible: dict[tuple[int, int], Visible] = {}
+
+    def visible(self, lo: int, hi: int) -> Visible:
+        """`Markup.visible`, each span read once (widening a block and reading a context ask again)."""
+        vis = self._visible.get((lo, hi))
+        if vis is None:
+            vis = self._visible[lo, hi] = self.mk.visible(lo, hi)
+        return vis
 
     def read(self, found: list[int]) -> list[Occurrence]:
         mk = self.mk
@@ -82,7 +88,7 @@ class _Page:
                 windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))
             else:
                 windows.append((lo, hi))
-        spans = [mk.visible(lo, hi) for lo, hi in windows]
+        spans = [self.visible(lo, hi) for lo, hi in windows]
         for vis in spans:  # candidates in a tag or script inside a window of text
             for p in found[bisect_left(found, vis.start) : bisect_left(found, vis.end)]:
                 sec = mk.section_at(p)
@@ -127,7 +133,7 @@ class _Page:
         mk = self.mk
         lo, hi = mk.block_before(p), mk.block_after(p)
         for _ in range(4):
-            text = mk.visible(lo, hi).text.strip()
+            text = self.visible(lo, hi).text.strip()
             if len(text) > 8 and text[0] not in _SEPARATORS and text[-1] not in _SEPARATORS:
                 break
             wider = (mk.block_before(lo) if lo else lo, mk.block_after(hi) if hi < len(mk.raw) else hi)
@@ -144,7 +150,7 @@ class _Page:
             if span:
                 lo = mk.block_before(max(0, page - span))
                 hi = mk.block_after(min(len(mk.raw), page + span))
-                vis = mk.visible(lo, hi)
+                vis = self.visible(lo, hi)
             if vis is None:
                 continue
             pos = vis.text_offset(page)

@@ -15,7 +15,15 @@ from bench import nearmiss  # the same pages the benchmark times (bench/ is on t
 from bench.extract import corpus, page
 from linkwatch.extract import extract
 from linkwatch.extract.platforms import KNOWN_HOSTS
-from linkwatch.extract.prefilter import SPECIAL, candidates, maybe_links, special_chars
+from linkwatch.extract.prefilter import (
+    SPECIAL,
+    candidates,
+    gate_windows,
+    maybe_links,
+    special_chars,
+    survey,
+    verdict,
+)
 
 CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "corpus" / "invite_vectors_dev.json"
 
@@ -81,7 +89,8 @@ def test_prefilter_never_changes_the_result(monkeypatch: pytest.MonkeyPatch) -> 
     texts = pages + [v["input"] for v in json.loads(CORPUS.read_text(encoding="utf-8"))]
     with_prefilter = [extract(t) for t in texts]
     # no prefilter and no candidate spans: every page is walked as a tree and every piece of text scanned
-    monkeypatch.setattr(extract_pkg, "verdict", lambda _raw: SPECIAL)
+    monkeypatch.setattr(extract_pkg, "verdict", lambda _raw, _windows: SPECIAL)
+    monkeypatch.setattr(extract_pkg, "survey", lambda _raw, _windows: (SPECIAL, None))
     monkeypatch.setattr(extract_pkg, "occurrences", lambda *_args: None)
     # the module, not the `scan` function the package re-exports under the same name
     scan_module = importlib.import_module("linkwatch.extract.scan")
@@ -204,3 +213,31 @@ def test_prefilter_is_a_superset_on_the_new_disguises() -> None:
             assert candidates(page), text
             assert extract(page) == extract(f"<p>{text.replace('&', '&amp;')}</p>"), text
     assert found > 500
+
+
+def test_the_exact_tests_find_in_the_gate_windows_what_they_find_in_the_whole_page() -> None:
+    # the RE2 gate only narrows where the exact tests read: their verdict is the whole page's, they
+    # find every candidate the whole page gives, and `survey` agrees with `verdict` and `candidates`
+    rng = random.Random(41)
+    mixed, free = corpus(30, seed=9)
+    texts = [f"<p>{_fragment(rng)}</p>" for _ in range(1500)] + mixed + free
+    texts += [v["input"] for v in json.loads(CORPUS.read_text(encoding="utf-8"))]
+    pages = [t.encode() for t in texts] + [p for p in nearmiss.corpus(30, seed=5) if b"euc-kr" not in p[:300]]
+    hits = 0
+    for raw in pages:
+        whole = ((0, len(raw)),)
+        windows = gate_windows(raw)
+        assert verdict(raw, windows) == verdict(raw, whole), raw[:200]
+        exact, narrowed = candidates(raw, True, whole), candidates(raw, True, windows)
+        if exact is not None and narrowed is not None:
+            assert set(exact) <= set(narrowed), raw[:200]
+        seen, found = survey(raw, windows)
+        assert (seen == SPECIAL) == (verdict(raw) == SPECIAL)
+        if verdict(raw):
+            hits += 1
+            assert seen
+            assert found != []
+        if found is not None and narrowed is not None:
+            assert set(found) == set(narrowed) or seen == SPECIAL
+    assert hits > 300
+    assert not any(gate_windows(t.encode()) for t in free)  # link-free pages: the gate alone clears them
