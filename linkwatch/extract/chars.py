@@ -11,7 +11,7 @@ ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"
 # RFC 3490 3.1: ideographic and halfwidth ideographic full stops are dots (NFKC keeps U+3002).
 _DOTS = "\u3002\uff61"
 # NFKC would turn these into "..."/".."; the rules say the ellipsis ends a URL, so keep it.
-_KEEP = frozenset("\u2026\u2025")
+KEPT = frozenset("\u2026\u2025")
 ALWAYS_CHANGED = frozenset(ZERO_WIDTH + _DOTS)  # changed although NFKC leaves them alone
 # Runs worth NFKC-normalising: non-ASCII except Hangul, kana and CJK ideographs (NFKC leaves them as is).
 SPECIAL = re.compile(r"[^\x00-\x7f\uac00-\ud7a3\u1100-\u11ff\u3131-\u318e\u3040-\u30ff\u4e00-\u9fff]+")
@@ -24,7 +24,7 @@ def char_change(c: str) -> str:
         return ""
     if c in _DOTS:
         return "."
-    if c in _KEEP:
+    if c in KEPT:
         return c
     return unicodedata.normalize("NFKC", c)
 

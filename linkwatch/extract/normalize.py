@@ -12,8 +12,10 @@ import html as htmllib
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
+from functools import cache
+from unicodedata import is_normalized
 
-from .chars import ALWAYS_CHANGED, SPECIAL, char_change
+from .chars import ALWAYS_CHANGED, KEPT, SPECIAL, char_change
 from .lookalike import MARKS, lookalikes
 from .platforms import KNOWN_HOSTS
 from .prefilter import has_relevant_special
@@ -43,6 +45,53 @@ def _stage1(m: re.Match[str]) -> str:
         out.append(new)
         prev = new[-1:] if new else prev
     return "".join(out)
+
+
+_LAST_CHANGED = 0x30000  # no character above planes 0-2 changes in stage 1 (a test checks)
+
+
+@cache
+def _changeable() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Characters `_stage1` may change, in some context (NFKC-changed, invisible, marks, look-alikes):
+    the BMP's and the others' apart, so that the BMP class compiles to a bitmap (one test per char)."""
+    nfkc = (chr(cp) for cp in range(0x80, _LAST_CHANGED) if not 0xD800 <= cp <= 0xDFFF)
+    changed = {c for c in nfkc if not is_normalized("NFKC", c)} | ALWAYS_CHANGED | MARKS | set(lookalikes())
+    cps = sorted(ord(c) for c in changed if SPECIAL.fullmatch(c) and c not in KEPT)
+    return _class([cp for cp in cps if cp < 0x10000]), _class([cp for cp in cps if cp >= 0x10000])
+
+
+def _class(cps: list[int]) -> re.Pattern[str]:
+    ranges = []
+    start = prev = cps[0]
+    for cp in [*cps[1:], -1]:
+        if cp != prev + 1:
+            ranges.append(f"\\U{start:08x}" + ("" if start == prev else f"-\\U{prev:08x}"))
+            start = cp
+        prev = cp
+    return re.compile("[" + "".join(ranges) + "]")
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def stage1_windows(text: str) -> list[tuple[int, int]]:
+    """The runs of special characters (`chars.SPECIAL`) that hold a character `_stage1` may change: the
+    only ones it rewrites (pages are full of `·`, `…`, arrows and emoji, which it leaves alone)."""
+    bmp, astral = _changeable()
+    found = [m.start() for m in bmp.finditer(text)]
+    if _ASTRAL.search(text) is not None:
+        found = sorted(found + [m.start() for m in astral.finditer(text)])
+    out: list[tuple[int, int]] = []
+    for p in found:
+        if out and p < out[-1][1]:
+            continue  # in the run already taken
+        lo = p
+        floor = out[-1][1] if out else 0
+        while lo > floor and SPECIAL.match(text, lo - 1, lo):  # back to the start of the run
+            lo -= 1
+        run = SPECIAL.match(text, p)
+        out.append((lo, run.end() if run else p + 1))
+    return out
 
 
 # Entities written as text (a page that shows `t&#x2E;me`, its source holding `t&amp;#x2E;me`).
@@ -237,7 +286,7 @@ class Normalised:
         if "&" in t and _ENTITY_TEXT.search(t):
             t = self._apply(t, _ENTITY_TEXT, _entity)
         if _needs_stage1(t):
-            t = self._apply(t, SPECIAL, _stage1)
+            t = self._apply(t, SPECIAL, _stage1, stage1_windows(t))
         if "%" in t:
             t = self._apply(t, _PERCENT, _percent)
         windows = spelled_windows(t)

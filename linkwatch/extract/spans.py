@@ -33,6 +33,7 @@ from .scan import ANCHOR, Hit, scan
 
 _SEPARATORS = frozenset("./+:／＋")
 CONTEXT_SPAN = 3072  # page bytes read on each side for a link's context (context_at uses < 3,000 chars)
+_AHEAD = 2  # a context's span reaches this many times further after the link than before it
 
 
 def occurrences(raw: bytes, base_url: str | None, found: list[int] | None) -> list[Occurrence] | None:
@@ -59,6 +60,7 @@ class _Page:
         self.base_url = base_url
         self.out: list[Occurrence] = []
         self._visible: dict[tuple[int, int], Visible] = {}
+        self._wide: list[Visible] = []  # spans read for contexts
 
     def visible(self, lo: int, hi: int) -> Visible:
         """`Markup.visible`, each span read once (widening a block and reading a context ask again)."""
@@ -144,21 +146,30 @@ class _Page:
 
     def _context(self, page: int, vis: Visible | None = None) -> str:
         """The visible text around page offset `page`, as the tree walk gives it: read from a span wide
-        enough that `context_at` stays inside it (`vis` when it does, else ever wider spans)."""
+        enough that `context_at` stays inside it (`vis`, or a span read for an earlier link, when it
+        does; else ever wider spans). Where it stays inside, every span gives the same context."""
         mk = self.mk
-        for span in (0, CONTEXT_SPAN // 6, CONTEXT_SPAN):
-            if span:
-                lo = mk.block_before(max(0, page - span))
-                hi = mk.block_after(min(len(mk.raw), page + span))
-                vis = self.visible(lo, hi)
-            if vis is None:
-                continue
+        earlier = [v for v in reversed(self._wide) if v.start <= page < v.end]
+        for known in ([vis] if vis is not None else []) + earlier:
+            pos = known.text_offset(page)
+            if self._holds(known, pos):
+                return context_at(known.text, pos)
+        for span in (CONTEXT_SPAN // 6, CONTEXT_SPAN):
+            # reaching further ahead than behind: the page's next links (read in order) use it too
+            lo = mk.block_before(max(0, page - span))
+            hi = mk.block_after(min(len(mk.raw), page + _AHEAD * span))
+            vis = self.visible(lo, hi)
+            self._wide.append(vis)
             pos = vis.text_offset(page)
-            a, b = context_bounds(vis.text, min(max(pos, 0), len(vis.text)))
-            if (a > 0 or vis.start == 0) and (b < len(vis.text) or vis.end == len(mk.raw)):
+            if self._holds(vis, pos):
                 break
         assert vis is not None
         return context_at(vis.text, pos)
+
+    def _holds(self, vis: Visible, pos: int) -> bool:
+        """Does `vis` hold all the text `context_at` reads around text offset `pos`?"""
+        a, b = context_bounds(vis.text, min(max(pos, 0), len(vis.text)))
+        return (a > 0 or vis.start == 0) and (b < len(vis.text) or vis.end == len(self.mk.raw))
 
     def _tag(self, tag: Tag, vis: Visible | None) -> list[tuple[str, int]]:
         """Direct links (URL attributes, meta refresh) of one start tag; the values to scan as text."""

@@ -1,0 +1,44 @@
+"""Stage 1 rewrites only the runs that hold a character it may change, and that changes nothing."""
+
+from __future__ import annotations
+
+import random
+
+from linkwatch.extract.chars import SPECIAL, char_change
+from linkwatch.extract.lookalike import MARKS, lookalikes
+from linkwatch.extract.normalize import _LAST_CHANGED, _rewrite, _stage1, stage1_windows
+
+# What Korean posts hold around links: Hangul, ASCII, punctuation stage 1 leaves alone (`·`, `…`, arrows,
+# emoji, CJK), and what it changes (fullwidth and circled forms, invisible characters, marks, Cyrillic
+# look-alikes, mathematical letters).
+_POOL = [
+    "가입", "문의", " ", "t", "me", ".", "/", "+", "Synth", "9", "·", "…", "→", "👍", "❤️", "漢字", "★",
+    "（", "）", "ｔ", "．", "ｍ", "①", "\u200b", "\u0336", "т", "е", "с", "𝐭", "Ⓜ", "é", "ß", "\u00a0",
+]  # fmt: skip
+
+
+def _text(rng: random.Random) -> str:
+    return "".join(rng.choice(_POOL) for _ in range(rng.randint(1, 60)))
+
+
+def test_windowed_stage1_equals_stage1_over_every_run() -> None:
+    rng = random.Random(17)
+    changed = 0
+    for _ in range(3000):
+        text = _text(rng)
+        whole = _rewrite(text, SPECIAL, _stage1)
+        windowed = _rewrite(text, SPECIAL, _stage1, stage1_windows(text))
+        assert windowed[0] == whole[0], text
+        assert windowed[1].segs == whole[1].segs, text
+        changed += whole[0] != text
+    assert changed > 1000  # the texts do exercise stage 1
+
+
+def test_every_character_stage1_may_change_opens_a_window() -> None:
+    # NFKC changes are looked for below _LAST_CHANGED only: none lies beyond; marks and look-alikes are
+    # taken from their own tables, wherever they lie (variation selectors are in plane 14)
+    beyond = (chr(cp) for cp in range(_LAST_CHANGED, 0x110000))
+    assert [c for c in beyond if SPECIAL.fullmatch(c) and char_change(c) != c] == []
+    for c in sorted(MARKS | set(lookalikes())):
+        if SPECIAL.fullmatch(c):
+            assert stage1_windows(f"a{c}b") == [(1, 2)], hex(ord(c))
