@@ -158,7 +158,7 @@ def extract(
     if seen == NO:
         return []  # the prefilter proves most pages link-free, at its early-exit cost
     if html and not on_platform:
-        spans = occurrences(raw, base_url, found)  # the candidates' spans only
+        spans = occurrences(raw, base_url, found, windows)  # the candidates' spans only
         if spans is not None:
             return _merge(spans)
     if html:

@@ -11,8 +11,8 @@ import html
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import cached_property
-from itertools import accumulate, chain
+from itertools import accumulate, chain, repeat
+from operator import add, methodcaller
 
 from .page import BLOCK  # the walk's block elements: both readers break lines alike
 
@@ -31,8 +31,6 @@ _SECTION = re.compile(
     rb"|(?i:(template|textarea|xmp|plaintext|noembed|noframes|\?|!\[cdata\[)))"
 )
 _END = {b"script": re.compile(rb"</(?i:script)"), b"style": re.compile(rb"</(?i:style)")}
-_BASE = re.compile(rb"<(?i:base)[\s/>]")
-_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 _XML_DECL = re.compile(rb"\s*<\?(?i:xml)[^>]{0,200}>")
 
 
@@ -101,12 +99,6 @@ class Markup:
             pos = end
         self.sections = sections
         self._starts = [s.start for s in sections]
-
-    @cached_property
-    def has_base(self) -> bool:
-        """Does the page hold a `<base>` element (which changes what relative links point to)?"""
-        # lower-casing by translate and a literal find cost less than the case-insensitive search
-        return b"<base" in self.raw.translate(_LOWER) and _BASE.search(self.raw) is not None
 
     def section_at(self, p: int) -> Section | None:
         """The section holding offset `p`, if any."""
@@ -196,17 +188,25 @@ class Markup:
         return Visible(parts, sizes, start, end)
 
 
+_DECODE = methodcaller("decode", "utf-8", "replace")
+
+
 def _parts(raw: bytes, parts: list[str], sizes: list[int]) -> None:
-    # re.split runs in C: [text, slash, name, attributes, text, …]; a `<` starting no tag stays text
+    # re.split runs in C: [text, slash, name, attributes, text, …]; a `<` starting no tag stays text.
+    # The rest maps C functions over the pieces: a span holds hundreds of tags.
     bits = TAG.split(raw)
     texts = bits[0::4]
-    decoded = [_decode(b) if b else "" for b in texts]
-    breaks = [_BREAK.get(n.lower(), "") for n in bits[2::4]]
-    tags = [len(a) + len(b) + len(c) + 2 for a, b, c in zip(bits[1::4], bits[2::4], bits[3::4], strict=True)]
+    decoded = list(map(_DECODE, texts))
+    if b"&" in raw:
+        decoded = [html.unescape(t) if "&" in t else t for t in decoded]
+    breaks = map(_BREAK.get, map(bytes.lower, bits[2::4]), repeat(""))
+    lens = list(map(len, bits))
+    # a tag's bytes: `<`, its slash, name and attributes, `>`
+    tags = map(add, map(add, lens[1::4], lens[2::4]), map(add, lens[3::4], repeat(2)))
     parts.extend(chain.from_iterable(zip(decoded, breaks, strict=False)))  # one text more than breaks
     parts.append(decoded[-1])
-    sizes.extend(chain.from_iterable(zip(map(len, texts), tags, strict=False)))
-    sizes.append(len(texts[-1]))
+    sizes.extend(chain.from_iterable(zip(lens[0::4], tags, strict=False)))
+    sizes.append(lens[-1])
 
 
 _BREAK = {n: "\n\n" if n in _VOID_BLOCK else "\n" for n in _BLOCK_BYTES}

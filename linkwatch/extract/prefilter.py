@@ -514,6 +514,7 @@ def _gate() -> re2._Regexp:
         rb"[A-Za-z0-9]" + _trie(looks),
         _trie(looks) + rb"[A-Za-z0-9]",
         *(re.escape(w) for words in _HANGUL_WORDS for w in words),
+        rb"<(?i:base)[\s/>]",  # not a candidate: the page reader must know of a `<base>` (`has_base`)
     ]
     befores = [rx.pattern for _seed, rx in _VERIFIED]
     seeds = [
@@ -534,6 +535,15 @@ Windows = tuple[tuple[int, int], ...]
 # bytes), and a candidate that an earlier, overlapping gate match hid (at most 25 bytes after its end).
 _PAD = 64
 MAX_GATE = 256  # more gate matches than this: the exact tests read the whole page
+
+
+_BASE = re.compile(rb"<(?i:base)[\s/>]")
+
+
+def has_base(raw: bytes, windows: Windows) -> bool:
+    """Does the page hold a `<base>` element (which changes what relative links point to)? `windows`:
+    `gate_windows(raw)`, which holds every one."""
+    return any(_BASE.search(raw, lo, hi) is not None for lo, hi in windows)
 
 
 def gate_windows(raw: bytes) -> Windows:

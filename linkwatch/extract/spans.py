@@ -28,6 +28,7 @@ from .page import (
     context_at,
     context_bounds,
 )
+from .prefilter import Windows, has_base
 from .resolve import resolve
 from .scan import ANCHOR, Hit, scan
 
@@ -36,20 +37,21 @@ CONTEXT_SPAN = 3072  # page bytes read on each side for a link's context (contex
 _AHEAD = 2  # a context's span reaches this many times further after the link than before it
 
 
-def occurrences(raw: bytes, base_url: str | None, found: list[int] | None) -> list[Occurrence] | None:
+def occurrences(
+    raw: bytes, base_url: str | None, found: list[int] | None, windows: Windows
+) -> list[Occurrence] | None:
     """Occurrences in the HTML page `raw` (UTF-8) read around the candidate offsets `found`
-    (`prefilter.survey`), or None when the page needs the tree walk."""
+    (`prefilter.survey`), or None when the page needs the tree walk. `windows`: `gate_windows(raw)`."""
     if base_on_platform(base_url):
         return None  # relative links there are invites: every href counts
     if found is None:
         return None
     if not found:
         return []
+    if has_base(raw, windows):
+        return None
     try:
-        page = _Page(Markup(raw), base_url)
-        if page.mk.has_base:
-            return None
-        return page.read(found)
+        return _Page(Markup(raw), base_url).read(found)
     except UnusualMarkupError:
         return None
 

@@ -19,6 +19,7 @@ from linkwatch.extract.prefilter import (
     SPECIAL,
     candidates,
     gate_windows,
+    has_base,
     maybe_links,
     special_chars,
     survey,
@@ -241,3 +242,18 @@ def test_the_exact_tests_find_in_the_gate_windows_what_they_find_in_the_whole_pa
             assert set(found) == set(narrowed) or seen == SPECIAL
     assert hits > 300
     assert not any(gate_windows(t.encode()) for t in free)  # link-free pages: the gate alone clears them
+
+
+_BASES = ['<base href="https://t.me/">', '<BaSe href="/">', "<base/>", "<BASE\nhref=/>"]
+
+
+@pytest.mark.parametrize("tag", _BASES)
+def test_the_gate_windows_hold_every_base_element(tag: str) -> None:
+    # the page reader declines a page with a <base> (the tree walk resolves against it); it looks for one
+    # only in the gate's windows, so the gate must match every <base>, wherever and however it is written
+    filler = "<p>게시판 자유 댓글 t.me/share/url?url=x</p>" * 50
+    for html_page in (f"<html><head>{tag}</head><body>{filler}</body></html>", f"{filler}{tag}{filler}"):
+        raw = html_page.encode()
+        assert has_base(raw, gate_windows(raw)), html_page[:80]
+    assert not has_base(filler.encode(), gate_windows(filler.encode()))
+    assert not has_base(b"<basement>", gate_windows(b"<basement>"))
