@@ -22,7 +22,7 @@ from functools import partial
 
 from .charset import decode, utf8_body
 from .page import Occurrence, Walked, base_on_platform, context_at, unescape, walk
-from .prefilter import NO, SPECIAL, gate_windows, survey, verdict
+from .prefilter import NO, SPECIAL, gate, survey, verdict
 from .resolve import parse_url
 from .scan import Hit, scan
 from .shorteners import shortener_urls
@@ -147,12 +147,12 @@ def extract(
         text = content
         raw = text.encode("utf-8", "surrogatepass")
     html = is_html(raw, content_type)
-    windows = None if on_platform else gate_windows(raw)
+    windows, marks = (None, None) if on_platform else gate(raw)
     found: list[int] | None = None
     if windows is None:
         seen = SPECIAL
     elif html:
-        seen, found = survey(raw, windows)  # the verdict and where to read, in one
+        seen, found = survey(raw, windows, marks)  # the verdict and where to read, in one
     else:
         seen = verdict(raw, windows)
     if seen == NO:

@@ -438,19 +438,28 @@ def candidates(raw: bytes, special: bool = True, windows: Windows | None = None)
     return sorted(out)
 
 
-def survey(raw: bytes, windows: Windows) -> tuple[int, list[int] | None]:
-    """`verdict` and `candidates` of an HTML page at once, for the price of `candidates`: the verdict
-    may say MAYBE where `verdict` says NO (a tag before a second label that no tag-split pattern
-    confirms); the candidates then read find nothing there. `windows`: `gate_windows(raw)`."""
-    if not windows:
-        entities = _entity_offsets(raw) if b"&" in raw else []
-        return (MAYBE, sorted(entities) if entities is not None else None) if entities != [] else (NO, [])
-    special = _special_offsets(raw, windows=windows)
-    found = candidates(raw, False, windows)
-    if special:
-        found = None if found is None or len(special) > MAX_CANDIDATES else sorted({*special, *found})
-        return SPECIAL, found if found is None or len(found) <= MAX_CANDIDATES else None
-    return (MAYBE, found) if found != [] else (NO, [])
+def survey(raw: bytes, windows: Windows, marks: list[int] | None) -> tuple[int, list[int] | None]:
+    """`verdict` and `candidates` of an HTML page at once, from what `gate` gave for it.
+
+    The candidates are the gate's marks (a byte of each match, in the same text, tag or script as the
+    seed the exact tests find there: their tests are the gate's, but for context checks) and the
+    entities. The verdict is MAYBE where the page may hold a link, without telling SPECIAL apart (the
+    page reader does not need it); where `verdict` says NO, the candidates read then find nothing."""
+    if marks is None:  # very many gate matches: the exact tests, over the whole page
+        special = _special_offsets(raw, windows=windows)
+        found = candidates(raw, False, windows)
+        if special and found is not None:
+            found = sorted({*special, *found})
+        if found == []:
+            return NO, []
+        return MAYBE, found if found is None or len(found) <= MAX_CANDIDATES else None
+    entities = _entity_offsets(raw) if b"&" in raw else []
+    if entities is None:
+        return MAYBE, None
+    found = sorted({*marks, *entities})
+    if not found:
+        return NO, []
+    return MAYBE, found if len(found) <= MAX_CANDIDATES else None
 
 
 def _seed_offsets(
@@ -549,13 +558,21 @@ def has_base(raw: bytes, windows: Windows) -> bool:
 def gate_windows(raw: bytes) -> Windows:
     """The spans of `raw` (sorted, disjoint) outside which `verdict`'s exact tests (but the entities)
     find nothing: each gate match and handle instruction, padded; () when there is none."""
+    return gate(raw)[0]
+
+
+def gate(raw: bytes) -> tuple[Windows, list[int] | None]:
+    """`gate_windows(raw)`, and a mark in each gate match (its last byte) and each handle instruction
+    (its start), sorted; the marks are None when the gate matched very often."""
     found = [(m.start(), m.end()) for m in itertools.islice(_gate().finditer(raw), MAX_GATE + 1)]
     if len(found) > MAX_GATE:
-        return ((0, len(raw)),)
+        return ((0, len(raw)),), None
+    marks = [end - 1 for _start, end in found]
     i = raw.find(_TELE_KO)
     while i >= 0:  # a handle instruction may run over many tags: an automaton would be huge
         if raw.find(b"@", i, i + 600) >= 0 and (m := _HANDLE_SEED.match(raw, i)) is not None:
             found.append((i, m.end()))
+            marks.append(i)
         i = raw.find(_TELE_KO, i + 1)
     out: list[tuple[int, int]] = []
     for start, end in sorted(found):
@@ -564,4 +581,4 @@ def gate_windows(raw: bytes) -> Windows:
             out[-1] = (out[-1][0], max(hi, out[-1][1]))
         else:
             out.append((lo, hi))
-    return tuple(out)
+    return tuple(out), sorted(marks)

@@ -18,6 +18,7 @@ from linkwatch.extract.platforms import KNOWN_HOSTS
 from linkwatch.extract.prefilter import (
     SPECIAL,
     candidates,
+    gate,
     gate_windows,
     has_base,
     maybe_links,
@@ -91,7 +92,7 @@ def test_prefilter_never_changes_the_result(monkeypatch: pytest.MonkeyPatch) -> 
     with_prefilter = [extract(t) for t in texts]
     # no prefilter and no candidate spans: every page is walked as a tree and every piece of text scanned
     monkeypatch.setattr(extract_pkg, "verdict", lambda _raw, _windows: SPECIAL)
-    monkeypatch.setattr(extract_pkg, "survey", lambda _raw, _windows: (SPECIAL, None))
+    monkeypatch.setattr(extract_pkg, "survey", lambda _raw, _windows, _marks: (SPECIAL, None))
     monkeypatch.setattr(extract_pkg, "occurrences", lambda *_args: None)
     # the module, not the `scan` function the package re-exports under the same name
     scan_module = importlib.import_module("linkwatch.extract.scan")
@@ -217,8 +218,9 @@ def test_prefilter_is_a_superset_on_the_new_disguises() -> None:
 
 
 def test_the_exact_tests_find_in_the_gate_windows_what_they_find_in_the_whole_page() -> None:
-    # the RE2 gate only narrows where the exact tests read: their verdict is the whole page's, they
-    # find every candidate the whole page gives, and `survey` agrees with `verdict` and `candidates`
+    # the RE2 gate only narrows where the exact tests read: their verdict is the whole page's and they
+    # find every candidate the whole page gives; `survey` reads the page wherever `verdict` does not
+    # say NO, at a gate mark beside each of the exact tests' candidates
     rng = random.Random(41)
     mixed, free = corpus(30, seed=9)
     texts = [f"<p>{_fragment(rng)}</p>" for _ in range(1500)] + mixed + free
@@ -227,19 +229,20 @@ def test_the_exact_tests_find_in_the_gate_windows_what_they_find_in_the_whole_pa
     hits = 0
     for raw in pages:
         whole = ((0, len(raw)),)
-        windows = gate_windows(raw)
+        windows, marks = gate(raw)
+        assert windows == gate_windows(raw)
         assert verdict(raw, windows) == verdict(raw, whole), raw[:200]
         exact, narrowed = candidates(raw, True, whole), candidates(raw, True, windows)
         if exact is not None and narrowed is not None:
             assert set(exact) <= set(narrowed), raw[:200]
-        seen, found = survey(raw, windows)
-        assert (seen == SPECIAL) == (verdict(raw) == SPECIAL)
+        seen, found = survey(raw, windows, marks)
         if verdict(raw):
             hits += 1
             assert seen
             assert found != []
-        if found is not None and narrowed is not None:
-            assert set(found) == set(narrowed) or seen == SPECIAL
+        if exact is not None and found is not None:
+            for q in exact:  # the mark sits at the end of the seed's match, the exact offset inside it
+                assert any(q - 32 <= f <= q + 32 for f in found), (q, raw[:200])
     assert hits > 300
     assert not any(gate_windows(t.encode()) for t in free)  # link-free pages: the gate alone clears them
 
