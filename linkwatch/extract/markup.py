@@ -11,6 +11,7 @@ import html
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import accumulate, chain, repeat
 from operator import add, methodcaller
 
@@ -198,8 +199,8 @@ def _parts(raw: bytes, parts: list[str], sizes: list[int]) -> None:
     texts = bits[0::4]
     decoded = list(map(_DECODE, texts))
     if b"&" in raw:
-        decoded = [html.unescape(t) if "&" in t else t for t in decoded]
-    breaks = map(_BREAK.get, map(bytes.lower, bits[2::4]), repeat(""))
+        decoded = [_unescape(t) if "&" in t else t for t in decoded]
+    breaks = map(_BREAK.get, bits[2::4], repeat(""))
     lens = list(map(len, bits))
     # a tag's bytes: `<`, its slash, name and attributes, `>`
     tags = map(add, map(add, lens[1::4], lens[2::4]), map(add, lens[3::4], repeat(2)))
@@ -209,7 +210,18 @@ def _parts(raw: bytes, parts: list[str], sizes: list[int]) -> None:
     sizes.append(lens[-1])
 
 
-_BREAK = {n: "\n\n" if n in _VOID_BLOCK else "\n" for n in _BLOCK_BYTES}
+def _cases(name: bytes) -> list[bytes]:
+    """Every upper/lower-case spelling of a tag name (`div`, `Div`, … `DIV`)."""
+    out = [b""]
+    for c in name:
+        out = [o + bytes([v]) for o in out for v in {c, ord(chr(c).upper())}]
+    return out
+
+
+# The line break a tag makes, by its name as written (every case spelled out: no lower() per tag).
+_BREAK = {v: "\n\n" if n in _VOID_BLOCK else "\n" for n in _BLOCK_BYTES for v in _cases(n)}
+# Boilerplate text pieces (`&nbsp;·&nbsp;`, `Q&amp;A`) repeat on every page of a site.
+_unescape = lru_cache(maxsize=4096)(html.unescape)
 
 
 class Visible:
