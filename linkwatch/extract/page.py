@@ -59,7 +59,7 @@ def context_bounds(buf: str, pos: int) -> tuple[int, int]:
     hi = buf.find("\n", pos, pos + 1000)
     hi = hi if hi >= 0 else min(len(buf), pos + 1000)
     for _ in range(4):  # a line that is only the link: take the post text around it
-        if len(buf[lo:hi].strip()) >= 80:
+        if _long(buf, lo, hi):
             break
         if lo > 0:
             p = buf.rfind("\n", max(0, lo - 400), lo - 1)
@@ -70,12 +70,21 @@ def context_bounds(buf: str, pos: int) -> tuple[int, int]:
     return lo, hi
 
 
+def _long(buf: str, lo: int, hi: int) -> bool:
+    """len(buf[lo:hi].strip()) >= 80, mostly without copying the span."""
+    if hi - lo < 80:
+        return False
+    if not buf[lo].isspace() and not buf[hi - 1].isspace():
+        return True
+    return len(buf[lo:hi].strip()) >= 80
+
+
 def context_at(buf: str, pos: int) -> str:
     """The line (block) of `buf` around `pos`, widened to neighbours when short; collapsed, <= 300 chars."""
     pos = min(max(pos, 0), len(buf))
     lo, hi = context_bounds(buf, pos)
-    left = _collapse(buf[lo:pos]).lstrip()
-    right = _collapse(buf[pos:hi]).rstrip()
+    left = _collapsed_tail(buf, lo, pos)
+    right = _collapsed_head(buf, pos, hi)
     if left.endswith(" ") and right.startswith(" "):
         right = right[1:]
     if len(left) + len(right) <= CONTEXT_MAX:
@@ -83,6 +92,29 @@ def context_at(buf: str, pos: int) -> str:
     keep_left = min(len(left), CONTEXT_MAX // 3)
     keep_left = max(keep_left, CONTEXT_MAX - len(right))
     return (left[len(left) - keep_left :] + right)[:CONTEXT_MAX].strip()
+
+
+# context_at reads at most CONTEXT_MAX characters of each side once collapsed: a side is collapsed in
+# full only when a piece of this many characters does not already give more than that.
+_PIECE = 4 * CONTEXT_MAX
+
+
+def _collapsed_head(buf: str, start: int, end: int) -> str:
+    """_collapse(buf[start:end]).rstrip(), or a longer-than-needed prefix of it (not stripped)."""
+    if end - start > _PIECE:
+        head = _collapse(buf[start : start + _PIECE])
+        if len(head) > CONTEXT_MAX + 1:
+            return head
+    return _collapse(buf[start:end]).rstrip()
+
+
+def _collapsed_tail(buf: str, start: int, end: int) -> str:
+    """_collapse(buf[start:end]).lstrip(), or a longer-than-needed suffix of it (not stripped)."""
+    if end - start > _PIECE:
+        tail = _collapse(buf[end - _PIECE : end])
+        if len(tail) > CONTEXT_MAX + 1:
+            return tail
+    return _collapse(buf[start:end]).lstrip()
 
 
 class _Buffer:
