@@ -7,12 +7,14 @@ How a page is rendered:
   bypassed): any request Chromium makes outside the page routes below (favicons, manifest icons,
   prefetch and prerender, link previews, service workers, its own update and account pings) goes
   there, is closed unanswered and counted. Nothing reaches a forum that way.
-- A context-wide route answers every request a page makes: the page's own document from the
-  body Scrapy fetched (`route.fulfill`); scripts and stylesheets from a per-crawl bounded cache
-  (each fetched once, through Scrapy); a script's GET fetch/XHR through Scrapy (robots.txt
-  checked, media refused at headers and first bytes); everything else (images, media, fonts,
-  frames, other navigations, beacons, websockets, any non-GET) is aborted. A tab waiting in the
-  pool for its next page gets every request aborted.
+- Each tab's route (its own CDP session, `crawler.tabroute`) answers every request its page makes:
+  the page's own document from the body Scrapy fetched; scripts and stylesheets from a per-crawl
+  bounded cache (each fetched once, through Scrapy); a script's GET fetch/XHR through Scrapy
+  (robots.txt checked, media refused at headers and first bytes); everything else (images, media,
+  fonts, frames, other navigations, prefetches, favicons, beacons, websockets, any non-GET) is
+  aborted. A tab waiting in the pool for its next page gets every request aborted. Not a Playwright
+  route, which would turn Chromium's cache off: with it on, a tab takes a script it was given for
+  an earlier page from Blink's memory cache, compiled code and all, without asking anyone.
 - After the load and after each reveal step (click, scroll), the page is left until it is quiet:
   no request in flight, none of its own fetch/XHR pending and no DOM change for `settle_ms`
   (bounded by `step_timeout`). A render that fails is retried once in a fresh tab; a second
