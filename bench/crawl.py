@@ -19,7 +19,9 @@ call (`/api/t/N`, the page's only request that no cache may answer). linkwatch's
 (Chromium renders what Scrapy fetched) runs beside a bare Playwright crawler (8 tabs, Chromium
 fetching everything itself with its own HTTP cache, images off, waiting for the page's own "drawn"
 marker: a best case for speed, with no safety at all), interleaved in the same run. For each: pages/s,
-and from the server's own counts requests per page, KB per page, and icon/media requests.
+CPU-ms per page (the crawl's child process and everything under it, Chromium and Playwright's
+driver included, start-up too, sampled from /proc: on a shared machine a steadier figure than
+pages/s), and from the server's own counts requests per page, KB per page, and icon/media requests.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ import subprocess
 import sys
 import tempfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from bench.proctree import TreeCpu
 
 FILLER = ("<p>" + "Ordinary forum chatter about the weekend, the weather and the match. " * 6 + "</p>\n") * 18
 MEDIA_BYTES = b"LWSYNTHETIC" * 4
@@ -278,13 +282,20 @@ def run_child(args: list[str], env: dict[str, str]) -> dict:
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.crawl", "--child", *args], stdout=subprocess.PIPE, env=env, text=True
     )
+    cpu = TreeCpu(proc.pid)
     out = proc.stdout.read()
+    os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)  # exited, not reaped: still readable
+    by_name = cpu.stop()
     _pid, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"benchmark child {args[0]} failed (exit {proc.returncode})")
     result = json.loads(out.strip().splitlines()[-1])
     result["rss_mb"] = usage.ru_maxrss / 1024
+    # CPU of the whole crawl, the child and everything it started (Chromium, Playwright's driver),
+    # whole run including start-up: a figure that holds on a busy machine, unlike pages/s.
+    result["cpu_s"] = sum(by_name.values())
+    result["cpu_by_name"] = by_name
     return result
 
 
@@ -343,10 +354,15 @@ def browser_bench(args: argparse.Namespace, db: str, env: dict[str, str]) -> Non
                 r["api_per_page"] = forum.count(C_API) / pages
                 r["assets"] = forum.count(C_ASSETS)
                 r["unwanted"] = forum.count(C_MEDIA) + forum.count(C_ICONS)
+                r["cpu_per_page"] = r["cpu_s"] / pages
+                by_name = ", ".join(f"{name} {cpu:.1f}" for name, cpu in sorted(
+                    r["cpu_by_name"].items(), key=lambda kv: -kv[1]) if cpu >= 0.1)
                 results[label].append(r)
                 print(f"browser run {run + 1}, {label}: {r['rate']:.1f} pages/s, "
+                      f"{r['cpu_per_page'] * 1000:.0f} CPU-ms/page, "
                       f"{r['req_per_page']:.2f} req/page, {r['kb_per_page']:.0f} KB/page, "
-                      f"{r['unwanted']} icon/media requests", file=sys.stderr)
+                      f"{r['unwanted']} icon/media requests, load {os.getloadavg()[0]:.1f}; CPU-s: {by_name}",
+                      file=sys.stderr)
             finally:
                 forum.close()
     print(f"browser crawl, {args.browser_pages} pages with {args.js_kb} KB of JavaScript, a stylesheet, "
@@ -355,7 +371,8 @@ def browser_bench(args: argparse.Namespace, db: str, env: dict[str, str]) -> Non
         def m(key: str, rs: list[dict] = rs) -> float:
             return median(rs, key)
 
-        print(f"  {label:24}{m('rate'):6.1f} pages/s   {m('req_per_page'):5.2f} requests/page "
+        print(f"  {label:24}{m('rate'):6.1f} pages/s   {m('cpu_per_page') * 1000:5.0f} CPU-ms/page   "
+              f"{m('req_per_page'):5.2f} requests/page "
               f"({m('api_per_page'):.2f} API)   {m('kb_per_page'):7.0f} KB/page   "
               f"assets fetched {m('assets'):4.0f}   icon/media requests {m('unwanted'):5.0f}   "
               f"RSS {m('rss_mb'):4.0f} MB + Chromium")

@@ -7,12 +7,14 @@ How a page is rendered:
   bypassed): any request Chromium makes outside the page routes below (favicons, manifest icons,
   prefetch and prerender, link previews, service workers, its own update and account pings) goes
   there, is closed unanswered and counted. Nothing reaches a forum that way.
-- A context-wide route answers every request a page makes: the page's own document from the
-  body Scrapy fetched (`route.fulfill`); scripts and stylesheets from a per-crawl bounded cache
-  (each fetched once, through Scrapy); a script's GET fetch/XHR through Scrapy (robots.txt
-  checked, media refused at headers and first bytes); everything else (images, media, fonts,
-  frames, other navigations, beacons, websockets, any non-GET) is aborted. A tab waiting in the
-  pool for its next page gets every request aborted.
+- Each tab's route (its own CDP session, `crawler.tabroute`) answers every request its page makes:
+  the page's own document from the body Scrapy fetched; scripts and stylesheets from a per-crawl
+  bounded cache (each fetched once, through Scrapy); a script's GET fetch/XHR through Scrapy
+  (robots.txt checked, media refused at headers and first bytes); everything else (images, media,
+  fonts, frames, other navigations, prefetches, favicons, beacons, websockets, any non-GET) is
+  aborted. A tab waiting in the pool for its next page gets every request aborted. Not a Playwright
+  route, which would turn Chromium's cache off: with it on, a tab takes a script it was given for
+  an earlier page from Blink's memory cache, compiled code and all, without asking anyone.
 - After the load and after each reveal step (click, scroll), the page is left until it is quiet:
   no request in flight, none of its own fetch/XHR pending and no DOM change for `settle_ms`
   (bounded by `step_timeout`). A render that fails is retried once in a fresh tab; a second
@@ -28,6 +30,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from crawler.tabroute import Paused, TabRoute
 from linkwatch.assets import OnceCache
 
 logger = logging.getLogger(__name__)
@@ -319,7 +322,7 @@ class Renderer:
                 options["user_agent"] = self.user_agent
             self._context = await self._browser.new_context(**options)
             await self._context.add_init_script(INSTRUMENT_JS)
-            await self._context.route("**/*", self._route)
+            # No context route: each tab gets its own (see _take_page and crawler/tabroute.py).
             self._context.on("page", self._new_page)
 
     async def close(self) -> None:
@@ -371,6 +374,12 @@ class Renderer:
             page = await self._context.new_page()
             await page.bring_to_front()
         self.stats.inc_value("playwright/page_count")
+        try:  # before the tab loads anything: every request it makes is paused and answered here
+            session = await self._context.new_cdp_session(page)
+            await TabRoute(session, lambda route, paused: self._answer(page, route, paused)).start()
+        except Exception:
+            await self._close_page(page)
+            raise
         page.set_default_timeout(self.page_timeout * 1000)
         return page, 0
 
@@ -467,28 +476,22 @@ class Renderer:
 
     # -- the route ------------------------------------------------------------------------------
 
-    async def _route(self, route: Any, request: Any) -> None:
-        try:
-            await self._answer(route, request)
-        except Exception as exc:  # the page or browser went away meanwhile: the route went with it
-            logger.debug("route for %s: %s", request.url[:200], exc)
-
-    async def _answer(self, route: Any, request: Any) -> None:
-        job = self._job_for(request)
+    async def _answer(self, page: Any, route: TabRoute, request: Paused) -> None:
+        job = self._jobs.get(page)
         if job is None:
             self.stats.inc_value("linkwatch/idle_tab_aborted")
-            await route.abort("aborted")
+            await route.abort(request, "Aborted")
             return
         rtype = request.resource_type
         if rtype == "document":
-            if not job.document_served and _main_frame(request) and _same_document(request.url, job.url):
+            if not job.document_served and request.main_frame and _same_document(request.url, job.url):
                 job.document_served = True
-                await route.fulfill(status=job.status, headers=job.headers, body=job.body)
+                await route.fulfill(request, job.status, job.headers, job.body)
                 return
             self.stats.inc_value("linkwatch/browser/aborted/navigation")
             # ERR_ABORTED, as a cancelled navigation: the page stays (any other error code would
             # replace it with Chromium's error page, and the render would read that).
-            await route.abort("aborted")
+            await route.abort(request, "Aborted")
             return
         verdict = route_verdict(rtype, request.method) if job.document_served else "abort"
         if verdict != "abort" and job.requests >= MAX_REQUESTS_PER_PAGE:
@@ -496,23 +499,16 @@ class Renderer:
             self.stats.inc_value("linkwatch/browser/requests_capped")
         if verdict == "abort":
             self.stats.inc_value(f"linkwatch/browser/aborted/{rtype}")
-            await route.abort()
+            await route.abort(request)
             return
         job.requests += 1
         fetched = await self._subresource(job, request, verdict)
         if fetched is None:
-            await route.abort()
+            await route.abort(request)
             return
-        await route.fulfill(status=fetched.status, headers=fulfil_headers(fetched.headers), body=fetched.body)
+        await route.fulfill(request, fetched.status, fulfil_headers(fetched.headers), fetched.body)
 
-    def _job_for(self, request: Any) -> _Job | None:
-        try:
-            page = request.frame.page
-        except Exception:  # no frame to ask (a service worker's request): nobody's page
-            return None
-        return self._jobs.get(page)
-
-    async def _subresource(self, job: _Job, request: Any, verdict: str) -> Fetched | None:
+    async def _subresource(self, job: _Job, request: Paused, verdict: str) -> Fetched | None:
         url = request.url.split("#", 1)[0]
         if not url.startswith(("http://", "https://")):
             return None
@@ -543,13 +539,6 @@ async def _evaluate(page: Any, script: str | None, arg: Any = None) -> Any:
                 raise
             await asyncio.sleep(0.05)
     raise AssertionError("unreachable")
-
-
-def _main_frame(request: Any) -> bool:
-    try:
-        return request.frame.parent_frame is None
-    except Exception:
-        return False
 
 
 def _same_document(a: str, b: str) -> bool:
