@@ -12,8 +12,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, chain, repeat
-from operator import add, methodcaller
+from itertools import accumulate
 
 from .page import BLOCK  # the walk's block elements: both readers break lines alike
 
@@ -189,25 +188,21 @@ class Markup:
         return Visible(parts, sizes, start, end)
 
 
-_DECODE = methodcaller("decode", "utf-8", "replace")
-
-
 def _parts(raw: bytes, parts: list[str], sizes: list[int]) -> None:
     # re.split runs in C: [text, slash, name, attributes, text, …]; a `<` starting no tag stays text.
-    # The rest maps C functions over the pieces: a span holds hundreds of tags.
+    # One plain loop over it: a span holds a dozen tags, too few for C maps to pay their set-up.
     bits = TAG.split(raw)
-    texts = bits[0::4]
-    decoded = list(map(_DECODE, texts))
-    if b"&" in raw:
-        decoded = [_unescape(t) if "&" in t else t for t in decoded]
-    breaks = map(_BREAK.get, bits[2::4], repeat(""))
-    lens = list(map(len, bits))
-    # a tag's bytes: `<`, its slash, name and attributes, `>`
-    tags = map(add, map(add, lens[1::4], lens[2::4]), map(add, lens[3::4], repeat(2)))
-    parts.extend(chain.from_iterable(zip(decoded, breaks, strict=False)))  # one text more than breaks
-    parts.append(decoded[-1])
-    sizes.extend(chain.from_iterable(zip(lens[0::4], tags, strict=False)))
-    sizes.append(lens[-1])
+    amp = b"&" in raw
+    brk = _BREAK.get
+    for i in range(0, len(bits) - 1, 4):
+        text = bits[i].decode("utf-8", "replace")
+        parts.append(_unescape(text) if amp and "&" in text else text)
+        parts.append(brk(bits[i + 2], ""))
+        sizes.append(len(bits[i]))
+        sizes.append(len(bits[i + 1]) + len(bits[i + 2]) + len(bits[i + 3]) + 2)  # `<` slash name attrs `>`
+    text = bits[-1].decode("utf-8", "replace")
+    parts.append(_unescape(text) if amp and "&" in text else text)
+    sizes.append(len(bits[-1]))
 
 
 def _cases(name: bytes) -> list[bytes]:
