@@ -115,6 +115,25 @@ _PERCENT = re.compile(
 )
 
 
+# A match `_percent` changes holds one of these (a percent-encoded dot, slash or plus), and is at most
+# about 45 characters long (the longest host, its dots encoded, then `%2Fjoinchat%2F%2B`).
+_PCT_CUE = re.compile(r"%2[eEfFbB]")
+_PCT_REACH = 64
+
+
+def _percent_windows(text: str) -> list[tuple[int, int]]:
+    """The spans of `text` where `_PERCENT` may change something: around each percent-encoded `.`, `/`
+    or `+` (share links and redirects are full of `%3A%2F%2F`: the rest of the text is not read)."""
+    out: list[tuple[int, int]] = []
+    for m in _PCT_CUE.finditer(text):
+        lo, hi = max(0, m.start() - _PCT_REACH), m.end() + _PCT_REACH
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return out
+
+
 def _percent(m: re.Match[str]) -> str:
     if "%" not in m.group():
         return m.group()
@@ -287,8 +306,8 @@ class Normalised:
             t = self._apply(t, _ENTITY_TEXT, _entity)
         if _needs_stage1(t):
             t = self._apply(t, SPECIAL, _stage1, stage1_windows(t))
-        if "%" in t:
-            t = self._apply(t, _PERCENT, _percent)
+        if "%" in t and (windows := _percent_windows(t)):
+            t = self._apply(t, _PERCENT, _percent, windows)
         windows = spelled_windows(t)
         if windows:  # before refanging: it reads `t . me / + x` whole
             t = self._apply(t, SPELLED, spelled, windows)

@@ -6,7 +6,16 @@ import random
 
 from linkwatch.extract.chars import SPECIAL, char_change
 from linkwatch.extract.lookalike import MARKS, lookalikes
-from linkwatch.extract.normalize import _LAST_CHANGED, _rewrite, _stage1, stage1_windows
+from linkwatch.extract.normalize import (
+    _LAST_CHANGED,
+    _PERCENT,
+    _percent,
+    _percent_windows,
+    _rewrite,
+    _stage1,
+    stage1_windows,
+)
+from linkwatch.extract.platforms import KNOWN_HOSTS
 
 # What Korean posts hold around links: Hangul, ASCII, punctuation stage 1 leaves alone (`·`, `…`, arrows,
 # emoji, CJK), and what it changes (fullwidth and circled forms, invisible characters, marks, Cyrillic
@@ -42,3 +51,31 @@ def test_every_character_stage1_may_change_opens_a_window() -> None:
     for c in sorted(MARKS | set(lookalikes())):
         if SPECIAL.fullmatch(c):
             assert stage1_windows(f"a{c}b") == [(1, 2)], hex(ord(c))
+
+
+_NOISE = ["가입 ", " ", "url=https%3A%2F%2F", "=", "%", "@", "x", "%2e", "/", "\n", "SynthPct7"]
+
+
+def _percent_text(rng: random.Random) -> str:
+    """Hosts with percent-encoded dots and paths (`t%2Eme%2F%2Bx`), among noise."""
+    out = []
+    for _ in range(rng.randint(1, 6)):
+        host = rng.choice(sorted(KNOWN_HOSTS))
+        host = "".join(rng.choice(["%2e", "%2E", "."]) if c == "." else c for c in host)
+        path = rng.choice(["%2f", "%2F", "/"]) + rng.choice(["", "joinchat%2F", "o/"])
+        path += rng.choice(["", "%2b", "+"])
+        out.append(rng.choice(_NOISE) + host + path + "SynthPct7" + rng.choice(_NOISE))
+    return "".join(out)
+
+
+def test_percent_decoding_read_around_its_cues_equals_reading_all() -> None:
+    rng = random.Random(29)
+    changed = 0
+    for _ in range(3000):
+        text = _percent_text(rng)
+        whole = _rewrite(text, _PERCENT, _percent)
+        windowed = _rewrite(text, _PERCENT, _percent, _percent_windows(text))
+        assert windowed[0] == whole[0], text
+        assert windowed[1].segs == whole[1].segs, text
+        changed += whole[0] != text
+    assert changed > 1000
