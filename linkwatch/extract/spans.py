@@ -35,6 +35,7 @@ from .scan import ANCHOR, Hit, scan
 _SEPARATORS = frozenset("./+:／＋")
 CONTEXT_SPAN = 3072  # page bytes read on each side for a link's context (context_at uses < 3,000 chars)
 _AHEAD = 2  # a context's span reaches this many times further after the link than before it
+_CLUSTER = 2048  # contexts wanted this close together are read from one span
 
 
 def occurrences(
@@ -63,6 +64,8 @@ class _Page:
         self.out: list[Occurrence] = []
         self._visible: dict[tuple[int, int], Visible] = {}
         self._wide: list[Visible] = []  # spans read for contexts
+        self._wanted: list[int] = []  # page offsets whose context may be asked for
+        self._clusters: list[tuple[int, int]] | None = None
 
     def visible(self, lo: int, hi: int) -> Visible:
         """`Markup.visible`, each span read once (widening a block and reading a context ask again)."""
@@ -117,16 +120,16 @@ class _Page:
                 vis = origin  # type: ignore[assignment]
                 key: float = vis.page_offset(start)
                 where = "redirect" if hit.redirect else "text"
-                context = partial(self._context, int(key), vis)
+                context = self._context_at(int(key), vis)
             elif kind == "attr":
                 tag, vis = origin  # type: ignore[misc]
                 key = at + start / (len(texts[k]) + 1)
                 where = "redirect" if hit.redirect else "attr"
-                context = partial(self._context, tag.end, vis)
+                context = self._context_at(tag.end, vis)
             else:
                 key = at + len(texts[k][:start].encode())
                 where = "redirect" if hit.redirect else "text"
-                context = partial(self._context, origin.start)  # type: ignore[union-attr]
+                context = self._context_at(origin.start)  # type: ignore[union-attr]
             self.out.append(Occurrence(key, hit.found, where, hit.raw, hit.obfuscated, context))
         return self.out
 
@@ -146,6 +149,27 @@ class _Page:
             lo, hi = wider
         return lo, hi
 
+    def _context_at(self, page: int, vis: Visible | None = None) -> partial[str]:
+        """The context of page offset `page`, computed when asked for (only a link's best occurrence's is)."""
+        self._wanted.append(page)
+        return partial(self._context, page, vis)
+
+    def _cluster_spans(self) -> list[tuple[int, int]]:
+        """One span around each run of wanted contexts lying close together: read once for all of them
+        (a post with ten links would otherwise read its text ten times over)."""
+        out: list[tuple[int, int]] = []
+        first = last = -1
+        for page in [*sorted(self._wanted), -1]:
+            if page >= 0 and first >= 0 and page - last <= _CLUSTER:
+                last = page
+                continue
+            if first >= 0 and last > first:  # a run of one is read as before
+                mk, span = self.mk, CONTEXT_SPAN // 6
+                lo, hi = max(0, first - span), min(len(mk.raw), last + _AHEAD * span)
+                out.append((mk.block_before(lo), mk.block_after(hi)))
+            first = last = page
+        return out
+
     def _context(self, page: int, vis: Visible | None = None) -> str:
         """The visible text around page offset `page`, as the tree walk gives it: read from a span wide
         enough that `context_at` stays inside it (`vis`, or a span read for an earlier link, when it
@@ -156,6 +180,15 @@ class _Page:
             pos = known.text_offset(page)
             if self._holds(known, pos):
                 return context_at(known.text, pos)
+        if self._clusters is None:
+            self._clusters = self._cluster_spans()
+        for lo, hi in self._clusters:
+            if lo <= page < hi:
+                known = self.visible(lo, hi)
+                self._wide.append(known)
+                pos = known.text_offset(page)
+                if self._holds(known, pos):
+                    return context_at(known.text, pos)
         for span in (CONTEXT_SPAN // 6, CONTEXT_SPAN):
             # reaching further ahead than behind: the page's next links (read in order) use it too
             lo = mk.block_before(max(0, page - span))
@@ -175,7 +208,7 @@ class _Page:
 
     def _tag(self, tag: Tag, vis: Visible | None) -> list[tuple[str, int]]:
         """Direct links (URL attributes, meta refresh) of one start tag; the values to scan as text."""
-        context = partial(self._context, tag.end, vis)
+        context = self._context_at(tag.end, vis)
         attrs = {name: value for name, value, _ in reversed(tag.attrs)}  # the first of a repeated name wins
         seen: set[str] = set()
         scan_these = []
