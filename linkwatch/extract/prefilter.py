@@ -94,12 +94,14 @@ _TAG_SPLITS = (
     re.compile(rb"\.<(?:(?<=[a-z]\.<)|(?<=\.\.<))[^<>]{0,64}+>(?:<[^<>]{0,64}+>)*+\.{0,4}+" + _SECOND),
     re.compile(rb">\.\.{0,3}+(?:<[^<>]{0,64}+>)*+" + _SECOND),
 )
+# An entity that may decode to URL text (`&#46;`, `&period;`; not `&amp;`, `&lt;`, `&nbsp;`…), or one
+# written as text, its source escaping the `&` once more (`t&amp;#x2E;me` shows `t&#x2E;me`): group
+# `twice`. One pattern, so the page is read once; the two kinds never overlap.
 _ENTITY = re.compile(
-    rb"&(?!(?:amp|lt|gt|quot|nbsp|apos|#0*3[489]|#0*6[02]|#0*160|#x0*2[267]|#x0*3[ce]|#x0*a0);)"
-    rb"[#A-Za-z0-9]{1,32};?"
+    rb"&(?:amp;(?P<twice>#[0-9]{1,7};?|#[xX][0-9A-Fa-f]{1,6};?|[A-Za-z]{2,10};)"
+    rb"|(?!(?:amp|lt|gt|quot|nbsp|apos|#0*3[489]|#0*6[02]|#0*160|#x0*2[267]|#x0*3[ce]|#x0*a0);)"
+    rb"[#A-Za-z0-9]{1,32};?)"
 )
-# An entity written as text: its source escapes the `&` once more (`t&amp;#x2E;me` shows `t&#x2E;me`).
-_ENTITY_TWICE = re.compile(rb"&amp;(?:#[0-9]{1,7};?|#[xX][0-9A-Fa-f]{1,6};?|[A-Za-z]{2,10};)")
 MAX_HITS = 2000  # a page with more seed hits than this is simply parsed
 
 
@@ -170,14 +172,13 @@ def _urlish_entity(entity: bytes) -> bool:
 def _entity_offsets(raw: bytes, first: bool = False) -> list[int] | None:
     """Offsets of entities (also written as text) that decode to URL text (None: very many)."""
     out = []
-    for rx, skip in ((_ENTITY, 1), (_ENTITY_TWICE, 5)):
-        for n, m in enumerate(rx.finditer(raw)):
-            if n >= MAX_HITS:
-                return [m.start()] if first else None
-            if _urlish_entity(m.group()[skip:]):
-                out.append(m.start())
-                if first:
-                    return out
+    for n, m in enumerate(_ENTITY.finditer(raw)):
+        if n >= MAX_HITS:
+            return [m.start()] if first else None
+        if _urlish_entity(m.group("twice") or m.group()[1:]):
+            out.append(m.start())
+            if first:
+                return out
     return out
 
 
