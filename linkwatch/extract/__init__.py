@@ -147,18 +147,18 @@ def extract(
         text = content
         raw = text.encode("utf-8", "surrogatepass")
     html = is_html(raw, content_type)
-    windows, marks = (None, None) if on_platform else gate(raw)
+    gated = None if on_platform else gate(raw)
     found: list[int] | None = None
-    if windows is None:
+    if gated is None:
         seen = SPECIAL
     elif html:
-        seen, found = survey(raw, windows, marks)  # the verdict and where to read, in one
+        seen, found = survey(raw, gated.windows, gated.marks)  # the verdict and where to read, in one
     else:
-        seen = verdict(raw, windows)
+        seen = verdict(raw, gated.windows)
     if seen == NO:
         return []  # the prefilter proves most pages link-free, at its early-exit cost
     if html and not on_platform:
-        spans = occurrences(raw, base_url, found, windows)  # the candidates' spans only
+        spans = occurrences(raw, base_url, found, gated)  # type: ignore[arg-type]  # the candidates' spans
         if spans is not None:
             return _merge(spans)
     if html:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
@@ -67,13 +68,21 @@ def _decode(raw: bytes) -> str:
 class Markup:
     """One page's bytes, with its hidden sections found once (scripts, styles and comments are few)."""
 
-    def __init__(self, raw: bytes) -> None:
+    def __init__(self, raw: bytes, starts: list[int] | None = None) -> None:
+        """`starts`: offsets where a section may start, every one (the prefilter's gate finds them in its
+        pass over the page); None: look for them here."""
         self.raw = raw
         m = _XML_DECL.match(raw)
         begin = m.end() if m else 0
         sections: list[Section] = []
         pos = 0
-        for m in _SECTION.finditer(raw, begin):
+        if starts is None:
+            found: Iterable[re.Match[bytes] | None] = _SECTION.finditer(raw, begin)
+        else:
+            found = (_SECTION.match(raw, s) for s in starts if s >= begin)
+        for m in found:
+            if m is None:
+                continue  # not a section after all (`<span`, `<table`…)
             if m.start() < pos:
                 continue  # inside the previous section (a `<!--` in a script…)
             if m.group(3) is not None:

@@ -22,8 +22,8 @@ tag deep inside a label is not (`dis<b></b>cord.gg`: `.gg/` still is). The prefi
 from __future__ import annotations
 
 import html
-import itertools
 import re
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from unicodedata import is_normalized
 
@@ -525,6 +525,8 @@ def _gate() -> re2._Regexp:
         _trie(looks) + rb"[A-Za-z0-9]",
         *(re.escape(w) for words in _HANGUL_WORDS for w in words),
         rb"<(?i:base)[\s/>]",  # not a candidate: the page reader must know of a `<base>` (`has_base`)
+        # nor these: where the page reader's sections (scripts, styles, comments…) may start
+        rb"<(?:(?i:script|style)[\s/>]|!--|(?i:template|textarea|xmp|plaintext|noembed|noframes)|\?|!\[(?i:cdata)\[)",
     ]
     befores = [rx.pattern for _seed, rx in _VERIFIED]
     seeds = [
@@ -559,15 +561,38 @@ def has_base(raw: bytes, windows: Windows) -> bool:
 def gate_windows(raw: bytes) -> Windows:
     """The spans of `raw` (sorted, disjoint) outside which `verdict`'s exact tests (but the entities)
     find nothing: each gate match and handle instruction, padded; () when there is none."""
-    return gate(raw)[0]
+    return gate(raw).windows
 
 
-def gate(raw: bytes) -> tuple[Windows, list[int] | None]:
-    """`gate_windows(raw)`, and a mark in each gate match (its last byte) and each handle instruction
-    (its start), sorted; the marks are None when the gate matched very often."""
-    found = [(m.start(), m.end()) for m in itertools.islice(_gate().finditer(raw), MAX_GATE + 1)]
-    if len(found) > MAX_GATE:
-        return ((0, len(raw)),), None
+@dataclass(frozen=True, slots=True)
+class Gated:
+    """What the gate found in a page."""
+
+    windows: Windows  # see gate_windows
+    marks: list[int] | None  # a byte of each match, and each handle instruction's start; None: very many
+    sections: list[int] | None  # where a script, style, comment… may start (`markup.Markup`); None: very many
+
+
+MAX_SECTIONS = 2048  # more section starts than this: the page reader looks for them itself
+_SECTION_NEXT = frozenset(b"sStTxXpPnN!?")  # the byte after the `<` of a section start (never of a seed)
+
+
+def gate(raw: bytes) -> Gated:
+    """`gate_windows(raw)`, a mark in each gate match (its last byte) and each handle instruction (its
+    start), and where sections may start; all sorted. One pass of the gate's automaton over the page."""
+    found: list[tuple[int, int]] = []
+    sections: list[int] | None = []
+    for m in _gate().finditer(raw):
+        start = m.start()
+        if raw[start] == 0x3C and raw[start + 1] in _SECTION_NEXT:  # `<`: a section may start here
+            if sections is not None:
+                sections.append(start)
+                if len(sections) > MAX_SECTIONS:
+                    sections = None
+            continue
+        found.append((start, m.end()))
+        if len(found) > MAX_GATE:
+            return Gated(((0, len(raw)),), None, None)
     marks = [end - 1 for _start, end in found]
     i = raw.find(_TELE_KO)
     while i >= 0:  # a handle instruction may run over many tags: an automaton would be huge
@@ -582,4 +607,4 @@ def gate(raw: bytes) -> tuple[Windows, list[int] | None]:
             out[-1] = (out[-1][0], max(hi, out[-1][1]))
         else:
             out.append((lo, hi))
-    return tuple(out), sorted(marks)
+    return Gated(tuple(out), sorted(marks), sections)

@@ -28,7 +28,7 @@ from .page import (
     context_at,
     context_bounds,
 )
-from .prefilter import Windows, has_base
+from .prefilter import Gated, has_base
 from .resolve import resolve
 from .scan import ANCHOR, Hit, scan
 
@@ -39,20 +39,20 @@ _CLUSTER = 2048  # contexts wanted this close together are read from one span
 
 
 def occurrences(
-    raw: bytes, base_url: str | None, found: list[int] | None, windows: Windows
+    raw: bytes, base_url: str | None, found: list[int] | None, gated: Gated
 ) -> list[Occurrence] | None:
     """Occurrences in the HTML page `raw` (UTF-8) read around the candidate offsets `found`
-    (`prefilter.survey`), or None when the page needs the tree walk. `windows`: `gate_windows(raw)`."""
+    (`prefilter.survey`), or None when the page needs the tree walk. `gated`: `prefilter.gate(raw)`."""
     if base_on_platform(base_url):
         return None  # relative links there are invites: every href counts
     if found is None:
         return None
     if not found:
         return []
-    if has_base(raw, windows):
+    if has_base(raw, gated.windows):
         return None
     try:
-        return _Page(Markup(raw), base_url).read(found)
+        return _Page(Markup(raw, gated.sections), base_url).read(found)
     except UnusualMarkupError:
         return None
 

@@ -14,6 +14,7 @@ import linkwatch.extract as extract_pkg
 from bench import nearmiss  # the same pages the benchmark times (bench/ is on the tests' path)
 from bench.extract import corpus, page
 from linkwatch.extract import extract
+from linkwatch.extract.markup import Markup, UnusualMarkupError
 from linkwatch.extract.platforms import KNOWN_HOSTS
 from linkwatch.extract.prefilter import (
     SPECIAL,
@@ -229,8 +230,14 @@ def test_the_exact_tests_find_in_the_gate_windows_what_they_find_in_the_whole_pa
     hits = 0
     for raw in pages:
         whole = ((0, len(raw)),)
-        windows, marks = gate(raw)
+        gated = gate(raw)
+        windows, marks = gated.windows, gated.marks
         assert windows == gate_windows(raw)
+        try:  # the gate finds every place a section of the page reader may start
+            assert Markup(raw, gated.sections).sections == Markup(raw).sections
+        except UnusualMarkupError:
+            with pytest.raises(UnusualMarkupError):
+                Markup(raw, gated.sections)
         assert verdict(raw, windows) == verdict(raw, whole), raw[:200]
         exact, narrowed = candidates(raw, True, whole), candidates(raw, True, windows)
         if exact is not None and narrowed is not None:
@@ -260,3 +267,24 @@ def test_the_gate_windows_hold_every_base_element(tag: str) -> None:
         assert has_base(raw, gate_windows(raw)), html_page[:80]
     assert not has_base(filler.encode(), gate_windows(filler.encode()))
     assert not has_base(b"<basement>", gate_windows(b"<basement>"))
+
+
+_SECTIONS = [
+    "<script>var a = '<!-- t.me/+SynthSec1 -->';</script>", "<!-- <script> -->", "<STYLE>p{}</STYLE>",
+    "<Script src=x></script>", "<!---->", "<script/>", "<scripts>", "<styles>", "<textarea>x</textarea>",
+    "<?php x ?>", "<![CDATA[x]]>", "<template>x</template>", "<p>t.me/+SynthSec2</p>", "<span>s</span>",
+]  # fmt: skip
+
+
+def test_the_gate_finds_every_section_start() -> None:
+    rng = random.Random(43)
+    for _ in range(400):
+        raw = "".join(rng.choice(_SECTIONS) for _ in range(rng.randint(1, 12))).encode()
+        gated = gate(raw)
+        try:
+            expected = Markup(raw).sections
+        except UnusualMarkupError:
+            with pytest.raises(UnusualMarkupError):
+                Markup(raw, gated.sections)
+            continue
+        assert Markup(raw, gated.sections).sections == expected, raw
