@@ -525,6 +525,7 @@ def _gate() -> re2._Regexp:
         _trie(looks) + rb"[A-Za-z0-9]",
         *(re.escape(w) for words in _HANGUL_WORDS for w in words),
         rb"<(?i:base)[\s/>]",  # not a candidate: the page reader must know of a `<base>` (`has_base`)
+        _TELE_KO,  # nor this: where a handle instruction may start (`gate` checks; bytes.find is slow here)
         # nor these: where the page reader's sections (scripts, styles, comments…) may start
         rb"<(?:(?i:script|style)[\s/>]|!--|(?i:template|textarea|xmp|plaintext|noembed|noframes)|\?|!\[(?i:cdata)\[)",
     ]
@@ -581,6 +582,7 @@ def gate(raw: bytes) -> Gated:
     """`gate_windows(raw)`, a mark in each gate match (its last byte) and each handle instruction (its
     start), and where sections may start; all sorted. One pass of the gate's automaton over the page."""
     found: list[tuple[int, int]] = []
+    tele: list[int] = []
     sections: list[int] | None = []
     for m in _gate().finditer(raw):
         start = m.start()
@@ -590,16 +592,23 @@ def gate(raw: bytes) -> Gated:
                 if len(sections) > MAX_SECTIONS:
                     sections = None
             continue
-        found.append((start, m.end()))
+        end = m.end()
+        if raw.startswith(_TELE_KO, start) and end - start == len(_TELE_KO):
+            tele.append(start)
+            continue
+        found.append((start, end))
         if len(found) > MAX_GATE:
             return Gated(((0, len(raw)),), None, None)
+        if end - start > len(_TELE_KO):  # a match over Hangul (`t 텔레 me`) hides a `텔레` from the automaton
+            i = raw.find(_TELE_KO, start, end)
+            while i >= 0:
+                tele.append(i)
+                i = raw.find(_TELE_KO, i + 1, end)
     marks = [end - 1 for _start, end in found]
-    i = raw.find(_TELE_KO)
-    while i >= 0:  # a handle instruction may run over many tags: an automaton would be huge
-        if raw.find(b"@", i, i + 600) >= 0 and (m := _HANDLE_SEED.match(raw, i)) is not None:
-            found.append((i, m.end()))
+    for i in tele:  # a handle instruction may run over many tags: an automaton would be huge
+        if raw.find(b"@", i, i + 600) >= 0 and (h := _HANDLE_SEED.match(raw, i)) is not None:
+            found.append((i, h.end()))
             marks.append(i)
-        i = raw.find(_TELE_KO, i + 1)
     out: list[tuple[int, int]] = []
     for start, end in sorted(found):
         lo, hi = max(0, start - _PAD), min(len(raw), end + _PAD)

@@ -226,6 +226,9 @@ def test_the_exact_tests_find_in_the_gate_windows_what_they_find_in_the_whole_pa
     mixed, free = corpus(30, seed=9)
     texts = [f"<p>{_fragment(rng)}</p>" for _ in range(1500)] + mixed + free
     texts += [v["input"] for v in json.loads(CORPUS.read_text(encoding="utf-8"))]
+    # a handle instruction whose `텔레` sits inside a longer gate match (a first label, Hangul, a label)
+    texts += ["가입 t텔레me @SynthHandle9 문의", "<p>t 텔레 me: @SynthHandle8</p>"]
+    texts += ["line텔레그램.me @SynthHandle7"]
     pages = [t.encode() for t in texts] + [p for p in nearmiss.corpus(30, seed=5) if b"euc-kr" not in p[:300]]
     hits = 0
     for raw in pages:
