@@ -11,9 +11,9 @@ import html
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
+from typing import NamedTuple
 
 from .page import BLOCK  # the walk's block elements: both readers break lines alike
 
@@ -39,8 +39,7 @@ class UnusualMarkupError(Exception):
     """Markup that only the tree walk reads faithfully (templates, textarea, unparsable tags …)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Section:
+class Section(NamedTuple):
     """Script, style or comment: `start`/`end` bound the whole section, `lo`/`hi` its text."""
 
     start: int
@@ -49,8 +48,7 @@ class Section:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
-class Tag:
+class Tag(NamedTuple):
     """A start or end tag: its span, lower-cased name, and attributes with where each value starts."""
 
     start: int

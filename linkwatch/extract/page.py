@@ -8,6 +8,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -18,8 +19,7 @@ from .scan import ANCHOR, Hit, scan
 from .urls import split_url
 
 
-@dataclass(frozen=True, slots=True)
-class Occurrence:
+class Occurrence(NamedTuple):
     """A link seen once somewhere in a page; `key` orders occurrences by appearance."""
 
     key: float

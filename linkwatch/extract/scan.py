@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .normalize import Normalised
 from .platforms import KNOWN_HOSTS, Found, valid_username
@@ -11,8 +11,7 @@ from .prefilter import maybe_links
 from .resolve import MAX_URL, resolve
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """One link occurrence in a text: where it starts/ends in the text as written, and how it was written."""
 
     start: int
