@@ -344,7 +344,9 @@ class Renderer:
         self.stats.set_value("linkwatch/browser/asset_fetches", self.assets.fetches)
 
     async def _new_page(self, page: Any) -> None:
-        """A page opened by a page (window.open, target=_blank): closed at once, it renders nothing."""
+        """A page opened by a page (window.open, target=_blank): closed at once. Its own navigation has
+        no route (the black hole); a blank popup its opener writes into asks through the opener's
+        route, under the opener's rules, until it is closed (crawler/tabroute.py)."""
         try:
             if await page.opener() is not None:
                 self.stats.inc_value("linkwatch/browser/popups_closed")

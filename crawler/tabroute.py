@@ -8,8 +8,13 @@ stylesheet a tab was given for one page is reused for the next from the renderer
 is fetched, by anyone) together with its compiled code. Every request that does leave a renderer
 is still paused here before the network service (its HTTP cache included) sees it.
 
-What this session does not see (a window the page opens; a worker started from a blob: URL) has no
-route and ends in the black hole, as anything else Chromium asks by itself.
+What this session sees (Chromium 156, tests/integration/crawler/test_crawl_browser_isolation.py):
+the page's requests, its dedicated workers' (their scripts, fetch and XHR; a worker started from a
+blob: URL included), all with the tab's main frame id; and what an opener writes into a blank popup
+(`window.open('')`): that document takes its opener's loaders, so its scripts, stylesheets and
+fetches come here as the opener's own, and are answered or refused by the same rules until the
+popup is closed. What it does not see (a popup's own navigation) has no route and ends in the
+black hole, as anything else Chromium asks by itself.
 """
 
 from __future__ import annotations

@@ -131,6 +131,9 @@ class LoggedRequest:
     user_agent: str
     body_sent: bool | None = None  # media responses only: did the (whole) body leave the server?
     cookie: str | None = None
+    # Sec-Fetch-Mode: Chromium sends it with every request to 127.0.0.1 (a trustworthy origin),
+    # linkwatch's own fetches never (it forwards no Sec-* header): set only when Chromium asked itself
+    sec_fetch_mode: str | None = None
 
 
 @dataclass
@@ -575,7 +578,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _log(self) -> LoggedRequest:
         entry = LoggedRequest(self.command, self.path, self.headers.get("User-Agent", ""),
-                              cookie=self.headers.get("Cookie"))
+                              cookie=self.headers.get("Cookie"),
+                              sec_fetch_mode=self.headers.get("Sec-Fetch-Mode"))
         state: ForumState = self.server.state
         with state.lock:
             state.log.append(entry)
@@ -872,6 +876,11 @@ class TestForum:
     def account_requests(self) -> list[LoggedRequest]:
         """Requests for login, register, reply, report, PM… pages (never fetched by default)."""
         return [r for r in self.requests() if r.path.startswith(ACCOUNT_PREFIXES)]
+
+    def from_chromium(self) -> list[LoggedRequest]:
+        """Requests Chromium made itself rather than linkwatch (they carry Sec-Fetch-Mode). Never allowed
+        in browser mode: Chromium is handed what linkwatch fetched."""
+        return [r for r in self.requests() if r.sec_fetch_mode is not None]
 
     def with_cookies(self) -> list[LoggedRequest]:
         return [r for r in self.requests() if r.cookie]

@@ -193,6 +193,8 @@ def test_chromium_asks_for_icons_on_its_own(forum, chromium_path) -> None:
     asyncio.run(visit())
     asked = {r.path for r in forum.requests()} & forum_site.BROWSER_ONLY_PATHS
     assert asked & {"/icon", "/prefetched"}, sorted(asked)
+    # and the forum can tell: what Chromium asks itself carries Sec-Fetch-Mode (forum.from_chromium)
+    assert forum.from_chromium() == forum.requests()
 
 
 HOSTILE = (
