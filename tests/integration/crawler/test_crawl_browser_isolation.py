@@ -4,8 +4,10 @@ session sees and what it does not. Judged from the forum's own request log.
 - A dedicated worker's script is fetched by linkwatch, once per crawl like any script; the worker's
   own requests are linkwatch's (robots.txt obeyed, media refused) or end in the black hole, and media
   it asks for never reaches the forum.
-- A worker started from a blob: URL and a popup have no route at all: whatever they ask for ends in
-  the black hole, never at the forum.
+- A worker started from a blob: URL reaches the tab's route as its page does (Chromium 156), so its
+  requests are linkwatch's, under the same rules. A popup is closed at once: its own navigation has no
+  route and ends in the black hole; what its opener writes into a blank popup goes through the
+  opener's route. Nothing reaches the forum any other way.
 - Chromium's memory cache is on: pages of a tab share their scripts and stylesheet, each asked of
   the forum once per crawl, and every page still renders its own links.
 
