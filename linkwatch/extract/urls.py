@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import unquote
 
 # Schemes we recognise; anything else before a ':' is read as a scheme-less host (so `t.me:443/x` works).
 WEB_SCHEMES = frozenset({"http", "https", "sgnl"})
 OPAQUE_SCHEMES = frozenset({"tg", "line", "matrix"})
+_SCHEMES = WEB_SCHEMES | OPAQUE_SCHEMES
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{0,15}):")
 _HOST_OK = re.compile(r"[a-z0-9._-]+|\[[0-9a-f:.]+\]")
 
 
-@dataclass(frozen=True, slots=True)
-class Parts:
+class Parts(NamedTuple):
     """A parsed URL. `scheme` is "" when absent; `host` is percent-decoded once and lower-cased."""
 
     scheme: str
@@ -31,7 +31,7 @@ def split_url(url: str) -> Parts | None:
     url = url.strip()
     scheme = ""
     m = _SCHEME.match(url)
-    if m and m.group(1).lower() in WEB_SCHEMES | OPAQUE_SCHEMES:
+    if m and m.group(1).lower() in _SCHEMES:
         scheme = m.group(1).lower()
         url = url[m.end() :]
         if scheme in OPAQUE_SCHEMES:
