@@ -79,10 +79,11 @@ def _long(buf: str, lo: int, hi: int) -> bool:
     return len(buf[lo:hi].strip()) >= 80
 
 
-def context_at(buf: str, pos: int) -> str:
-    """The line (block) of `buf` around `pos`, widened to neighbours when short; collapsed, <= 300 chars."""
+def context_at(buf: str, pos: int, bounds: tuple[int, int] | None = None) -> str:
+    """The line (block) of `buf` around `pos`, widened to neighbours when short; collapsed, <= 300 chars.
+    `bounds`: `context_bounds(buf, pos)`, when the caller has it already."""
     pos = min(max(pos, 0), len(buf))
-    lo, hi = context_bounds(buf, pos)
+    lo, hi = context_bounds(buf, pos) if bounds is None else bounds
     left = _collapsed_tail(buf, lo, pos)
     right = _collapsed_head(buf, pos, hi)
     if left.endswith(" ") and right.startswith(" "):

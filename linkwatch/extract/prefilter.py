@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from unicodedata import is_normalized
@@ -543,6 +544,25 @@ def _gate() -> re2._Regexp:
     return re2.compile(b"|".join([*special, folded]), options)
 
 
+def _spans(rx: re2._Regexp, raw: bytes) -> Iterator[tuple[int, int]]:
+    """(start, end) of each match of `rx` in `raw`, as `finditer` finds them. A near-miss page has a
+    dozen matches and the wrapper's match objects cost as much as the automaton's pass: RE2's own
+    match call is used when this google-re2 has it (pinned; the wrapper's otherwise)."""
+    match = getattr(getattr(rx, "_regexp", None), "Match", None)
+    if match is None or _UNANCHORED is None:
+        yield from (m.span() for m in rx.finditer(raw))
+        return
+    pos, size = 0, len(raw)
+    while True:
+        start, end = match(_UNANCHORED, raw, pos, size)[0]
+        if start < 0:
+            return
+        yield start, end
+        pos = end if end > pos else pos + 1
+
+
+_UNANCHORED = getattr(getattr(getattr(re2, "_re2", None), "RE2", None), "Anchor", None)
+_UNANCHORED = getattr(_UNANCHORED, "UNANCHORED", None)
 Windows = tuple[tuple[int, int], ...]
 # Around each gate match, what the exact tests read: their lookbehinds and lookaheads (at most about 24
 # bytes), and a candidate that an earlier, overlapping gate match hid (at most 25 bytes after its end).
@@ -584,15 +604,13 @@ def gate(raw: bytes) -> Gated:
     found: list[tuple[int, int]] = []
     tele: list[int] = []
     sections: list[int] | None = []
-    for m in _gate().finditer(raw):
-        start = m.start()
+    for start, end in _spans(_gate(), raw):
         if raw[start] == 0x3C and raw[start + 1] in _SECTION_NEXT:  # `<`: a section may start here
             if sections is not None:
                 sections.append(start)
                 if len(sections) > MAX_SECTIONS:
                     sections = None
             continue
-        end = m.end()
         if raw.startswith(_TELE_KO, start) and end - start == len(_TELE_KO):
             tele.append(start)
             continue

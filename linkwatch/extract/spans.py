@@ -178,8 +178,8 @@ class _Page:
         earlier = [v for v in reversed(self._wide) if v.start <= page < v.end]
         for known in ([vis] if vis is not None else []) + earlier:
             pos = known.text_offset(page)
-            if self._holds(known, pos):
-                return context_at(known.text, pos)
+            if bounds := self._holds(known, pos):
+                return context_at(known.text, pos, bounds)
         if self._clusters is None:
             self._clusters = self._cluster_spans()
         for lo, hi in self._clusters:
@@ -187,8 +187,8 @@ class _Page:
                 known = self.visible(lo, hi)
                 self._wide.append(known)
                 pos = known.text_offset(page)
-                if self._holds(known, pos):
-                    return context_at(known.text, pos)
+                if bounds := self._holds(known, pos):
+                    return context_at(known.text, pos, bounds)
         for span in (CONTEXT_SPAN // 6, CONTEXT_SPAN):
             # reaching further ahead than behind: the page's next links (read in order) use it too
             lo = mk.block_before(max(0, page - span))
@@ -196,15 +196,16 @@ class _Page:
             vis = self.visible(lo, hi)
             self._wide.append(vis)
             pos = vis.text_offset(page)
-            if self._holds(vis, pos):
-                break
+            if bounds := self._holds(vis, pos):
+                return context_at(vis.text, pos, bounds)
         assert vis is not None
         return context_at(vis.text, pos)
 
-    def _holds(self, vis: Visible, pos: int) -> bool:
-        """Does `vis` hold all the text `context_at` reads around text offset `pos`?"""
-        a, b = context_bounds(vis.text, min(max(pos, 0), len(vis.text)))
-        return (a > 0 or vis.start == 0) and (b < len(vis.text) or vis.end == len(self.mk.raw))
+    def _holds(self, vis: Visible, pos: int) -> tuple[int, int] | None:
+        """What `context_at` reads around text offset `pos` (its bounds), when `vis` holds all of it."""
+        a, b = bounds = context_bounds(vis.text, min(max(pos, 0), len(vis.text)))
+        held = (a > 0 or vis.start == 0) and (b < len(vis.text) or vis.end == len(self.mk.raw))
+        return bounds if held else None
 
     def _tag(self, tag: Tag, vis: Visible | None) -> list[tuple[str, int]]:
         """Direct links (URL attributes, meta refresh) of one start tag; the values to scan as text."""

@@ -18,6 +18,8 @@ from linkwatch.extract.markup import Markup, UnusualMarkupError
 from linkwatch.extract.platforms import KNOWN_HOSTS
 from linkwatch.extract.prefilter import (
     SPECIAL,
+    _gate,
+    _spans,
     candidates,
     gate,
     gate_windows,
@@ -235,6 +237,7 @@ def test_the_exact_tests_find_in_the_gate_windows_what_they_find_in_the_whole_pa
         whole = ((0, len(raw)),)
         gated = gate(raw)
         windows, marks = gated.windows, gated.marks
+        assert list(_spans(_gate(), raw)) == [m.span() for m in _gate().finditer(raw)]  # RE2's own call
         assert windows == gate_windows(raw)
         try:  # the gate finds every place a section of the page reader may start
             assert Markup(raw, gated.sections).sections == Markup(raw).sections
