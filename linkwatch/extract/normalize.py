@@ -115,9 +115,12 @@ _PERCENT = re.compile(
 )
 
 
-# A match `_percent` changes holds one of these (a percent-encoded dot, slash or plus), and is at most
-# about 45 characters long (the longest host, its dots encoded, then `%2Fjoinchat%2F%2B`).
-_PCT_CUE = re.compile(r"%2[eEfFbB]")
+# A match `_percent` changes holds one of these: a percent-encoded dot, a percent-encoded slash right
+# after a host's last label or a path word, or a percent-encoded plus after a slash (share links'
+# `https%3A%2F%2Fboard.example.kr%2F…` hold none). It is at most about 45 characters long (the longest
+# host, its dots encoded, then `%2Fjoinchat%2F%2B`).
+_PCT_LABELS = sorted({h.rsplit(".", 1)[-1] for h in KNOWN_HOSTS} | {"joinchat", "o", "invite"}, key=len)[::-1]
+_PCT_CUE = re.compile(r"(?i)%2e|(?:/|%2f)%2b|(?:" + "|".join(_PCT_LABELS) + r")%2f")
 _PCT_REACH = 64
 
 
