@@ -119,16 +119,29 @@ _PERCENT = re.compile(
 # after a host's last label or a path word, or a percent-encoded plus after a slash (share links'
 # `https%3A%2F%2Fboard.example.kr%2F…` hold none). It is at most about 45 characters long (the longest
 # host, its dots encoded, then `%2Fjoinchat%2F%2B`).
-_PCT_LABELS = sorted({h.rsplit(".", 1)[-1] for h in KNOWN_HOSTS} | {"joinchat", "o", "invite"}, key=len)[::-1]
-_PCT_CUE = re.compile(r"(?i)%2e|(?:/|%2f)%2b|(?:" + "|".join(_PCT_LABELS) + r")%2f")
+_PCT_LABELS = tuple(sorted({h.rsplit(".", 1)[-1] for h in KNOWN_HOSTS} | {"joinchat", "o", "invite"}))
+_PCT_ANY = re.compile(r"%2[eEfFbB]")  # a literal first character: re finds these at memchr speed
 _PCT_REACH = 64
 
 
+def _percent_cue(text: str, at: int) -> bool:
+    """Is the `%2?` at `at` one a match of _PERCENT may hold (see above)?"""
+    kind = text[at + 2].lower()
+    if kind == "e":
+        return True
+    before = text[max(0, at - 8) : at].lower()
+    if kind == "b":
+        return before.endswith(("/", "%2f"))
+    return before.endswith(_PCT_LABELS)
+
+
 def _percent_windows(text: str) -> list[tuple[int, int]]:
-    """The spans of `text` where `_PERCENT` may change something: around each percent-encoded `.`, `/`
-    or `+` (share links and redirects are full of `%3A%2F%2F`: the rest of the text is not read)."""
+    """The spans of `text` where `_PERCENT` may change something: around each cue (share links and
+    redirects are full of `%3A%2F%2F`: the rest of the text is not read)."""
     out: list[tuple[int, int]] = []
-    for m in _PCT_CUE.finditer(text):
+    for m in _PCT_ANY.finditer(text):
+        if not _percent_cue(text, m.start()):
+            continue
         lo, hi = max(0, m.start() - _PCT_REACH), m.end() + _PCT_REACH
         if out and lo <= out[-1][1]:
             out[-1] = (out[-1][0], hi)
