@@ -12,7 +12,7 @@ import html as htmllib
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
-from functools import cache
+from functools import cache, lru_cache
 from unicodedata import is_normalized
 
 from .chars import ALWAYS_CHANGED, KEPT, SPECIAL, char_change
@@ -98,8 +98,12 @@ def stage1_windows(text: str) -> list[tuple[int, int]]:
 _ENTITY_TEXT = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{2,10});?")
 
 
+# Pages repeat their entities and their `&text=` query parts (which decode to themselves).
+_unescape = lru_cache(maxsize=4096)(htmllib.unescape)
+
+
 def _entity(m: re.Match[str]) -> str:
-    return htmllib.unescape(m.group())
+    return _unescape(m.group())
 
 
 # A host written with `%2E` for its dots, or a path with `%2F`/`%2B`: decoded where the token starts
@@ -188,12 +192,17 @@ _SEP_RE = re.compile(
 )
 
 
+_PLAIN_HOST = re.compile(r"[A-Za-z0-9.-]+")
+
+
 def _stage2(m: re.Match[str]) -> str:
     kind = m.lastgroup
     text = m.group()
     if kind == "scheme":
         return re.sub(r"(?i)hxxp", "http", re.sub(r"[ \t]|\[|\]", "", text))
     if kind == "host":
+        if _PLAIN_HOST.fullmatch(text):
+            return text  # written plainly (`t.me`): nothing to undo, and pages hold many
         slash = re.search(r"(?i)[ \t]+slash[ \t]+$", text)
         body = text[: slash.start()] if slash else text
         return _SEP_RE.sub(".", body) + ("/" if slash else "")
