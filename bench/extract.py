@@ -44,6 +44,9 @@ from urllib.parse import quote
 from bs4 import BeautifulSoup
 
 from linkwatch.extract import decode, extract
+from linkwatch.extract.markup import _unescape as markup_unescape
+from linkwatch.extract.normalize import _unescape as text_unescape
+from linkwatch.extract.prefilter import _urlish_entity
 from linkwatch.extract.resolve import _resolve_cached
 from linkwatch.extract.spans import forget
 
@@ -149,10 +152,14 @@ def naive(html: str) -> list[str]:
 
 
 def _time(fn: Callable[[object], object], pages: list) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of this process) for one pass; linkwatch's caches of recent texts and
-    URLs are emptied first, so a pass only reuses what its own pages repeat (a site's boilerplate)."""
+    """(wall seconds, CPU seconds of this process) for one pass; linkwatch's caches of recent texts,
+    URLs and entities are emptied first, so a pass only reuses what its own pages repeat (a site's
+    boilerplate)."""
     forget()
     _resolve_cached.cache_clear()
+    markup_unescape.cache_clear()
+    text_unescape.cache_clear()
+    _urlish_entity.cache_clear()
     start, cpu = time.perf_counter(), time.process_time()
     for p in pages:
         fn(p)
