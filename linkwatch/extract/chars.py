@@ -35,3 +35,25 @@ def visible_change(c: str) -> str | None:
         return None
     new = char_change(c)
     return None if new == c else new
+
+
+ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def char_classes(cps: list[int]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Classes matching the sorted code points `cps`: the BMP's and the others' apart, so that the BMP
+    class compiles to a bitmap (one test per character; a class with astral ranges is a list walk)."""
+    return _class([cp for cp in cps if cp < 0x10000]), _class([cp for cp in cps if cp >= 0x10000])
+
+
+def _class(cps: list[int]) -> re.Pattern[str]:
+    if not cps:
+        return re.compile("(?!)")
+    ranges = []
+    start = prev = cps[0]
+    for cp in [*cps[1:], -1]:
+        if cp != prev + 1:
+            ranges.append(f"\\U{start:08x}" + ("" if start == prev else f"-\\U{prev:08x}"))
+            start = cp
+        prev = cp
+    return re.compile("[" + "".join(ranges) + "]")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from functools import cache, lru_cache
 from unicodedata import is_normalized
 
-from .chars import ALWAYS_CHANGED, KEPT, SPECIAL, char_change
+from .chars import ALWAYS_CHANGED, ASTRAL, KEPT, SPECIAL, char_change, char_classes
 from .lookalike import MARKS, lookalikes
 from .platforms import KNOWN_HOSTS
 from .prefilter import has_relevant_special
@@ -52,26 +52,10 @@ _LAST_CHANGED = 0x30000  # no character above planes 0-2 changes in stage 1 (a t
 
 @cache
 def _changeable() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """Characters `_stage1` may change, in some context (NFKC-changed, invisible, marks, look-alikes):
-    the BMP's and the others' apart, so that the BMP class compiles to a bitmap (one test per char)."""
+    """Characters `_stage1` may change, in some context (NFKC-changed, invisible, marks, look-alikes)."""
     nfkc = (chr(cp) for cp in range(0x80, _LAST_CHANGED) if not 0xD800 <= cp <= 0xDFFF)
     changed = {c for c in nfkc if not is_normalized("NFKC", c)} | ALWAYS_CHANGED | MARKS | set(lookalikes())
-    cps = sorted(ord(c) for c in changed if SPECIAL.fullmatch(c) and c not in KEPT)
-    return _class([cp for cp in cps if cp < 0x10000]), _class([cp for cp in cps if cp >= 0x10000])
-
-
-def _class(cps: list[int]) -> re.Pattern[str]:
-    ranges = []
-    start = prev = cps[0]
-    for cp in [*cps[1:], -1]:
-        if cp != prev + 1:
-            ranges.append(f"\\U{start:08x}" + ("" if start == prev else f"-\\U{prev:08x}"))
-            start = cp
-        prev = cp
-    return re.compile("[" + "".join(ranges) + "]")
-
-
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+    return char_classes(sorted(ord(c) for c in changed if SPECIAL.fullmatch(c) and c not in KEPT))
 
 
 def stage1_windows(text: str) -> list[tuple[int, int]]:
@@ -79,7 +63,7 @@ def stage1_windows(text: str) -> list[tuple[int, int]]:
     only ones it rewrites (pages are full of `·`, `…`, arrows and emoji, which it leaves alone)."""
     bmp, astral = _changeable()
     found = [m.start() for m in bmp.finditer(text)]
-    if _ASTRAL.search(text) is not None:
+    if ASTRAL.search(text) is not None:
         found = sorted(found + [m.start() for m in astral.finditer(text)])
     out: list[tuple[int, int]] = []
     for p in found:

@@ -30,7 +30,7 @@ from unicodedata import is_normalized
 
 import re2
 
-from .chars import ALWAYS_CHANGED, visible_change
+from .chars import ALWAYS_CHANGED, ASTRAL, char_classes, visible_change
 from .lookalike import MARKS, lookalikes
 
 _URLISH = re.compile(r"[A-Za-z0-9./:@+#%-]")
@@ -127,35 +127,16 @@ def _relevant_compat(text: str) -> bool:
     return not is_normalized("NFKC", text) and _has_special(text)
 
 
-def _ranges(cps: list[int]) -> str:
-    out = []
-    start = prev = cps[0]
-    for cp in [*cps[1:], -1]:
-        if cp == prev + 1:
-            prev = cp
-            continue
-        out.append(f"\\U{start:08x}" + ("" if start == prev else f"-\\U{prev:08x}"))
-        start = prev = cp
-    return "[" + "".join(out) + "]"
-
-
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-
-
 @cache
 def _special_res() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    # BMP and astral classes apart: a BMP-only class compiles to a bitmap, checked in O(1) per char
-    cps = sorted(ord(c) for c in _special_set() - ALWAYS_CHANGED)
-    bmp = _ranges([c for c in cps if c < 0x10000])
-    astral = _ranges([c for c in cps if c >= 0x10000])
-    return re.compile(bmp), re.compile(astral)
+    return char_classes(sorted(ord(c) for c in _special_set() - ALWAYS_CHANGED))
 
 
 def _has_special(text: str) -> bool:
     bmp, astral = _special_res()
     if bmp.search(text) is not None:
         return True
-    return _ASTRAL.search(text) is not None and astral.search(text) is not None
+    return ASTRAL.search(text) is not None and astral.search(text) is not None
 
 
 def _entity_hit(data: bytes) -> bool:
