@@ -20,6 +20,7 @@ from .lookalike import MARKS, lookalikes
 from .platforms import KNOWN_HOSTS
 from .prefilter import has_relevant_special
 from .spelled import SPELLED, spelled, spelled_windows
+from .windows import padded
 
 _URL_ASCII = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./:+%@_-#?=&~")
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
@@ -126,16 +127,8 @@ def _percent_cue(text: str, at: int) -> bool:
 def _percent_windows(text: str) -> list[tuple[int, int]]:
     """The spans of `text` where `_PERCENT` may change something: around each cue (share links and
     redirects are full of `%3A%2F%2F`: the rest of the text is not read)."""
-    out: list[tuple[int, int]] = []
-    for m in _PCT_ANY.finditer(text):
-        if not _percent_cue(text, m.start()):
-            continue
-        lo, hi = max(0, m.start() - _PCT_REACH), m.end() + _PCT_REACH
-        if out and lo <= out[-1][1]:
-            out[-1] = (out[-1][0], hi)
-        else:
-            out.append((lo, hi))
-    return out
+    cues = (m.span() for m in _PCT_ANY.finditer(text) if _percent_cue(text, m.start()))
+    return padded(cues, _PCT_REACH, len(text))
 
 
 def _percent(m: re.Match[str]) -> str:

@@ -32,6 +32,7 @@ import re2
 
 from .chars import ALWAYS_CHANGED, ASTRAL, char_classes, visible_change
 from .lookalike import MARKS, lookalikes
+from .windows import padded
 
 _URLISH = re.compile(r"[A-Za-z0-9./:@+#%-]")
 # Planes 0 and 1 hold every character that normalisation maps to URL text (tests check the bound).
@@ -608,11 +609,4 @@ def gate(raw: bytes) -> Gated:
         if raw.find(b"@", i, i + 600) >= 0 and (h := _HANDLE_SEED.match(raw, i)) is not None:
             found.append((i, h.end()))
             marks.append(i)
-    out: list[tuple[int, int]] = []
-    for start, end in sorted(found):
-        lo, hi = max(0, start - _PAD), min(len(raw), end + _PAD)
-        if out and lo <= out[-1][1]:
-            out[-1] = (out[-1][0], max(hi, out[-1][1]))
-        else:
-            out.append((lo, hi))
-    return Gated(tuple(out), sorted(marks), sections)
+    return Gated(tuple(padded(found, _PAD, len(raw))), sorted(marks), sections)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from .platforms import KNOWN_HOSTS
+from .windows import padded
 
 # Spaces, or line breaks (a `<br>` gives two) with spaces around them: still one post.
 _WS = r"[ \t]{0,3}(?:\r?\n[ \t]{0,3}){0,2}"
@@ -98,11 +99,4 @@ def spelled_windows(text: str) -> list[tuple[int, int]]:
         for m in _SYMBOL_CHAR.finditer(text):
             if text[max(0, m.start() - 3) : m.start()].rstrip(" \t")[-1:] in _ALNUM:
                 cues.append(m.start())
-    spans: list[tuple[int, int]] = []
-    for c in sorted(cues):
-        lo, hi = max(0, c - _WINDOW), min(len(text), c + _WINDOW)
-        if spans and lo <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], hi)
-        else:
-            spans.append((lo, hi))
-    return spans
+    return padded(((c, c) for c in cues), _WINDOW, len(text))
