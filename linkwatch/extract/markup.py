@@ -106,6 +106,7 @@ class Markup:
             pos = end
         self.sections = sections
         self._starts = [s.start for s in sections]
+        self._tag_at: dict[int, Tag | None] = {}
 
     def section_at(self, p: int) -> Section | None:
         """The section holding offset `p`, if any."""
@@ -116,6 +117,12 @@ class Markup:
 
     def tag_at(self, p: int) -> Tag | None:
         """The tag whose markup holds offset `p` (inside `<…>`), or None when `p` is in text."""
+        if p in self._tag_at:  # the page reader asks again for candidates inside a window of text
+            return self._tag_at[p]
+        tag = self._tag_at[p] = self._find_tag(p)
+        return tag
+
+    def _find_tag(self, p: int) -> Tag | None:
         lt = self.raw.rfind(b"<", 0, p + 1)
         while lt >= 0 and (sec := self.section_at(lt)) is not None and lt != sec.start:
             lt = self.raw.rfind(b"<", 0, sec.start)  # a `<` inside a script is not a tag start
@@ -133,11 +140,10 @@ class Markup:
         attrs = []
         base = m.start(3)
         for a in _ATTR.finditer(m.group(3)):
-            for g in (2, 3, 4):
-                if a.group(g) is not None:
-                    name = a.group(1).decode("utf-8", "replace").lower()
-                    attrs.append((name, _decode(a.group(g)), base + a.start(g)))
-                    break
+            g = a.lastindex  # 2, 3 or 4: the value's group (quoted twice, once, not); 1: no value
+            if g != 1:
+                name = a.group(1).decode("utf-8", "replace").lower()
+                attrs.append((name, _decode(a.group(g)), base + a.start(g)))
         return Tag(m.start(), m.end(), m.group(2).lower(), bool(m.group(1)), tuple(attrs))
 
     def block_before(self, p: int, lo: int = 0) -> int:

@@ -210,7 +210,6 @@ class _Page:
     def _tag(self, tag: Tag, vis: Visible | None) -> list[tuple[str, int]]:
         """Direct links (URL attributes, meta refresh) of one start tag; the values to scan as text."""
         context = self._context_at(tag.end, vis)
-        attrs = {name: value for name, value, _ in reversed(tag.attrs)}  # the first of a repeated name wins
         seen: set[str] = set()
         scan_these = []
         for name, value, at in tag.attrs:
@@ -218,22 +217,28 @@ class _Page:
                 continue
             seen.add(name)
             if name in URL_ATTRS and ANCHOR.search(value):
-                resolved = resolve(_join(self.base_url or _NO_BASE, value.strip()))
+                written = value.strip()
+                resolved = resolve(_join(self.base_url or _NO_BASE, written))
                 if resolved:
                     where = "href" if name == "href" else "attr"
                     for found, redirect in resolved:
                         w = "redirect" if redirect and where == "href" else where
-                        self.out.append(Occurrence(at, found, w, value.strip(), False, context))
+                        self.out.append(Occurrence(at, found, w, written, False, context))
                     continue
             if _MAYBE_ATTR.search(value) or not value.isascii():
                 scan_these.append((value, at))
-            if name == "content" and (attrs.get("http-equiv") or "").lower() == "refresh":
+            if name == "content" and _http_equiv(tag) == "refresh":
                 m = _REFRESH_URL.search(value)
                 if m and m.group(1).strip():
                     url = m.group(1).strip()
                     for found, _redirect in resolve(urljoin(self.base_url, url) if self.base_url else url):
                         self.out.append(Occurrence(at, found, "meta", url, False, context))
         return scan_these
+
+
+def _http_equiv(tag: Tag) -> str:
+    """The tag's http-equiv, lower-cased ("" if none); the first of a repeated name wins."""
+    return next((value.lower() for name, value, _ in tag.attrs if name == "http-equiv"), "")
 
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")

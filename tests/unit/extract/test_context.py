@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import re
 
-from linkwatch.extract.page import CONTEXT_MAX, context_at, context_bounds
+from linkwatch.extract.page import CONTEXT_MAX, _collapse, context_at, context_bounds
 
 _WS = re.compile(r"\s+")
 
@@ -36,3 +36,14 @@ def test_context_equals_collapsing_the_whole_line() -> None:
         assert got == _reference(buf, pos), (buf, pos)
         long_ones += len(got) == CONTEXT_MAX
     assert long_ones > 500
+
+
+def test_collapse_is_the_whitespace_regex() -> None:
+    # split-and-join must collapse exactly what `\s+` does: every whitespace character re knows, at
+    # either end, alone, or between Hangul, zero-width and no-break characters
+    spaces = [c for c in map(chr, range(0x110000)) if _WS.fullmatch(c)]
+    pool = [*spaces, "a", "가", "t.me", "\u200b", "\xa0", "\x1c"]
+    rng = random.Random(5)
+    for _ in range(20000):
+        s = "".join(rng.choice(pool) for _ in range(rng.randint(0, 12)))
+        assert _collapse(s) == _WS.sub(" ", s), repr(s)
