@@ -9,7 +9,7 @@ from functools import lru_cache
 from urllib.parse import unquote
 
 from .platforms import KNOWN_HOSTS, Found, judge
-from .urls import query_pairs, split_url
+from .urls import query_values, split_url
 
 MAX_DEPTH = 4  # go.php?u=<redirect?to=<t.me…>> nests rarely beyond two levels
 MAX_URL = 65536  # longer "URLs" are junk or attacks; never parsed
@@ -20,6 +20,13 @@ _LOOKS_URL = re.compile(
 )
 _ENCODED_URL = re.compile(r"(?i)(?:https?|tg)%3A")
 _B64 = re.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")
+# Whatever a URL hides is in it as written, unless percent-encoded or in base64: one without a `%`, an
+# `aHR0c` and any of these (lower-cased) is no link, nor holds one (a share link's page URL, mostly).
+_MARKS = re.compile("|".join(map(re.escape, sorted({*KNOWN_HOSTS, "tg:", "line:", "matrix:", "public_key"}))))
+
+
+def _may_hold_link(url: str) -> bool:
+    return "%" in url or "aHR0c" in url or _MARKS.search(url.lower()) is not None
 
 
 def _b64_url(value: str) -> str | None:
@@ -61,11 +68,11 @@ def _resolve(url: str, depth: int) -> list[tuple[Found, bool]]:
         return []
     out: list[tuple[Found, bool]] = []
     for query in (parts.query, parts.fragment.partition("?")[2] if "=" in parts.fragment else ""):
-        for _key, value in query_pairs(query):
+        for value in query_values(query):
             if _ENCODED_URL.match(value):  # encoded twice at one level: one more decode is the next level
                 value = unquote(value)
             inner = value if _LOOKS_URL.match(value) else _b64_url(value)
-            if inner:
+            if inner and _may_hold_link(inner):
                 out.extend((f, True) for f, _ in resolve(inner, depth + 1))
     return out
 

@@ -63,15 +63,9 @@ def split_url(url: str) -> Parts | None:
     return Parts(scheme, host, port, path, query, frag, "")
 
 
-def query_pairs(query: str) -> list[tuple[str, str]]:
-    """`a=1&b=2` -> [(a, 1), (b, 2)], keys and values percent-decoded once; `+` stays `+`."""
-    pairs = []
-    for item in query.split("&"):
-        if not item:
-            continue
-        key, _, value = item.partition("=")
-        pairs.append((unquote(key), unquote(value)))
-    return pairs
+def query_values(query: str) -> list[str]:
+    """`a=1&b=2` -> [1, 2]: the values, percent-decoded once (`+` stays `+`); keys are not read."""
+    return [unquote(item.partition("=")[2]) for item in query.split("&") if item]
 
 
 def query_plus_pairs(query: str) -> dict[str, str]:

@@ -233,3 +233,37 @@ def test_redirectors_unwrap_to_a_bounded_depth() -> None:
             assert found[3] == inner
         else:
             assert found is None  # deeper than MAX_DEPTH is not followed
+
+
+def test_a_value_without_any_mark_is_not_unwrapped_and_that_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # every link above, and every host written alone, wrapped as a redirect's value in the ways forums do
+    # (plain, percent-encoded, twice, base64, upper case, in a fragment) beside noise values; the resolver
+    # skips a value with no host, scheme, `%` or base64 in it: the same links come out as when it reads all
+    import base64
+    import random
+    from urllib.parse import quote
+
+    from linkwatch.extract import resolve as resolve_module
+
+    rng = random.Random(7)
+    inner = [url for url, _ in POSITIVE] + [f"https://{h}/SynthName" for h in KNOWN_HOSTS] + NEGATIVE
+    forms = [
+        lambda u: u,
+        lambda u: quote(u, safe=""),
+        lambda u: quote(quote(u, safe=""), safe=""),
+        lambda u: base64.b64encode(u.encode()).decode() if u.startswith("http") else u,
+        lambda u: u.upper(),
+        lambda u: f"https://board.example.kr/view?id=1&u={quote(u, safe='')}",
+    ]
+    urls = []
+    for url in inner:
+        for form in forms:
+            noise = rng.choice(["id=7", "page=2&sort=new", "ref=https://board.example.kr/x?y=1", ""])
+            urls.append(f"https://go.example.kr/out.php?{noise}&url={form(url)}")
+            urls.append(f"https://go.example.kr/#!/out?to={form(url)}")
+    with_skip = [resolve_module._resolve(u, 0) for u in urls]
+    monkeypatch.setattr(resolve_module, "_may_hold_link", lambda _url: True)
+    assert with_skip == [resolve_module._resolve(u, 0) for u in urls]
+    assert sum(map(bool, with_skip)) > len(urls) // 4
