@@ -28,13 +28,15 @@ def _dotted(host: str) -> str:
 
 _HOSTS = sorted(KNOWN_HOSTS, key=len, reverse=True)
 # Anything that can be part of a link we judge; the scanner only looks at tokens holding one of these.
+# The lookahead (every alternative's first letter) is one class test per position, where `re` would try
+# each case-insensitive alternative in turn: twice as fast on a long value that holds none.
 ANCHOR = re.compile(
-    r"(?i)t(?:\.|%2e)me\b|telegram(?:\.|%2e)(?:me|dog)|discord|kakao(?:\.|%2e)com|line(?:\.|%2e)me"
-    r"|\bline:|whatsapp(?:\.|%2e)com|signal(?:\.|%2e)group|\bsgnl:|matrix(?:\.|%2e)to|\bmatrix:"
-    r"|element(?:\.|%2e)io|band(?:\.|%2e)us|\btg:|public_key=|(?-i:aHR0cHM6Ly|aHR0cDovL)"
+    r"(?i)(?=[abdeklmpstw])(?:t(?:\.|%2e)me\b|telegram(?:\.|%2e)(?:me|dog)|discord|kakao(?:\.|%2e)com"
+    r"|line(?:\.|%2e)me|\bline:|whatsapp(?:\.|%2e)com|signal(?:\.|%2e)group|\bsgnl:|matrix(?:\.|%2e)to"
+    r"|\bmatrix:|element(?:\.|%2e)io|band(?:\.|%2e)us|\btg:|public_key=|(?-i:aHR0cHM6Ly|aHR0cDovL))"
 )
 _HOST_IN_TOKEN = re.compile("(?i)" + "|".join(_dotted(h) for h in _HOSTS))
-_SCHEME_IN_TOKEN = re.compile(r"(?i)(?<![A-Za-z0-9+.-])(?:https?|sgnl|tg|line|matrix):")
+_SCHEME_IN_TOKEN = re.compile(r"(?i)(?=[hlmst])(?<![A-Za-z0-9+.-])(?:https?|sgnl|tg|line|matrix):")
 # Rules "Cutting codes out of running text": a token is a run of ASCII URL characters; whitespace,
 # non-ASCII, quotes, angle, square and curly brackets end it.
 _TOKEN_CHARS = r"!#-;=?-Z\\^-z|~"  # noqa: S105 - a character class, not a secret
@@ -104,7 +106,7 @@ def _start_ok(token: str, h: int, i: int) -> int | None:
 
 # The same two searches on the lower-cased token, as plain literal alternations: far cheaper than a
 # case-insensitive one (re tries those at every position).
-_SCHEME_IN_LOW = re.compile(r"(?<![a-z0-9+.-])(?:https?|sgnl|tg|line|matrix):")
+_SCHEME_IN_LOW = re.compile(r"(?=[hlmst])(?<![a-z0-9+.-])(?:https?|sgnl|tg|line|matrix):")
 _HOST_IN_LOW = re.compile("|".join(re.escape(h) for h in _HOSTS))
 
 

@@ -39,8 +39,12 @@ _PLUS = rf"(?:\+(?:{_GAP})?|플러스[ \t]{{0,3}}|plus[ \t]{{1,3}})"
 _PATH_WORDS = ("joinchat", "addlist", "o", "me", "invite", "ti/g", "ti/g2", "channel", "n", "r/ti/g")
 
 
+def _label_forms(label: str) -> tuple[str, ...]:
+    return (label, *_SPELLINGS.get(label, ()))
+
+
 def _label(label: str) -> str:
-    return "(?:" + "|".join(re.escape(x) for x in (label, *_SPELLINGS.get(label, ()))) + ")"
+    return "(?:" + "|".join(re.escape(x) for x in _label_forms(label)) + ")"
 
 
 _HOSTS = sorted(KNOWN_HOSTS, key=len, reverse=True)
@@ -48,15 +52,19 @@ _HOST_FORMS = "|".join(
     f"(?P<h{i}>" + _DOT.join(_label(x) for x in h.split(".")) + ")" for i, h in enumerate(_HOSTS)
 )
 _WORDS = "|".join(re.escape(w) for w in _PATH_WORDS)
+# Every way a host may start (a first label's first letter, or its spelling's): tested first, one class
+# test per position, where re would try the whole alternation of hosts at each.
+_FIRST = "".join(sorted({w[0] for h in _HOSTS for w in _label_forms(h.split(".")[0])}))
 SPELLED = re.compile(
-    rf"(?i)(?<![{_WORD}.])(?P<host>{_HOST_FORMS})"
+    rf"(?i)(?=[{re.escape(_FIRST)}])(?<![{_WORD}.])(?P<host>{_HOST_FORMS})"
     rf"(?!{_DOT}[{_WORD}])(?!(?!{_SLASH_WORD})[{_WORD}])"  # the whole host: no label follows
     rf"(?P<slash>{_SLASH})(?:(?P<word>{_WORDS})(?P<slash2>{_SLASH}))?(?P<plus>{_PLUS})?(?=[A-Za-z0-9_])"
 )
 _SLASH_SPELLED = re.compile(r"(?i)슬래시|슬러시|slash|플러스|plus")
 _SYMBOL_CHAR = re.compile(SYMBOL)
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-_BROKEN = re.compile(r"\n[ \t]{0,3}[./+:]|[./+:][ \t]{0,3}\n")  # a separator beside a line break
+# a separator beside a line break
+_BROKEN = re.compile(r"(?=[\n./+:])(?:\n[ \t]{0,3}[./+:]|[./+:][ \t]{0,3}\n)")
 
 
 def spelled(m: re.Match[str]) -> str:
