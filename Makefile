@@ -4,7 +4,7 @@ VENV   ?= .venv
 PIP     = $(VENV)/bin/pip
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test lint bench chromium
+.PHONY: demo test lint bench chromium tables
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -33,3 +33,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	@test -n "$(NAME)" || { echo "usage: make bench NAME=extract|ingest|crawl|query|check" >&2; exit 2; }
 	$(VENV)/bin/python -m bench.$(NAME) $(ARGS)
+
+# Re-derive the extractor's stored Unicode tables (after a change to what they hold; a test says when)
+tables: $(STAMP)
+	$(VENV)/bin/python -c "from linkwatch.extract.tablegen import write; print(write())"

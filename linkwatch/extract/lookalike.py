@@ -9,6 +9,8 @@ import unicodedata
 from functools import cache
 from importlib.resources import files
 
+from .tables import stored
+
 _ALNUM = frozenset(string.ascii_letters + string.digits)
 
 # Combining marks (strikethrough U+0335/6/8, underline U+0332, overlays…), variation selectors and
@@ -25,6 +27,12 @@ MARKS = frozenset(chr(cp) for lo, hi in MARK_RANGES for cp in range(lo, hi + 1))
 def lookalikes() -> dict[str, str]:
     """Each non-ASCII character that NFKC leaves alone and that UTS #39 lists as confusable with an ASCII
     letter or digit -> that letter (same case when the data offers one)."""
+    table = stored("lookalikes")
+    return dict(table) if isinstance(table, dict) else derive_lookalikes()  # type: ignore[arg-type]
+
+
+def derive_lookalikes() -> dict[str, str]:
+    """`lookalikes()`, read from the confusables data (`tables` stores it)."""
     data = json.loads(files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8"))
     out = {}
     for c, entries in data.items():

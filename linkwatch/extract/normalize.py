@@ -11,7 +11,7 @@ from __future__ import annotations
 import html as htmllib
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache, lru_cache
 from unicodedata import is_normalized
 
@@ -20,6 +20,7 @@ from .lookalike import MARKS, lookalikes
 from .platforms import KNOWN_HOSTS
 from .prefilter import has_relevant_special
 from .spelled import SPELLED, spelled, spelled_windows
+from .tables import stored
 from .windows import padded
 
 _URL_ASCII = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./:+%@_-#?=&~")
@@ -54,9 +55,17 @@ _LAST_CHANGED = 0x30000  # no character above planes 0-2 changes in stage 1 (a t
 @cache
 def _changeable() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """Characters `_stage1` may change, in some context (NFKC-changed, invisible, marks, look-alikes)."""
+    table = stored("changeable")
+    return char_classes(table if isinstance(table, list) else derive_changeable())
+
+
+def derive_changeable(looks: Iterable[str] | None = None) -> list[int]:
+    """The code points `_changeable` matches, from this Python's Unicode data (`tables` stores them).
+    `looks`: the look-alike characters (default: `lookalikes()`)."""
     nfkc = (chr(cp) for cp in range(0x80, _LAST_CHANGED) if not 0xD800 <= cp <= 0xDFFF)
-    changed = {c for c in nfkc if not is_normalized("NFKC", c)} | ALWAYS_CHANGED | MARKS | set(lookalikes())
-    return char_classes(sorted(ord(c) for c in changed if SPECIAL.fullmatch(c) and c not in KEPT))
+    changed = {c for c in nfkc if not is_normalized("NFKC", c)} | ALWAYS_CHANGED | MARKS
+    changed |= set(lookalikes() if looks is None else looks)
+    return sorted(ord(c) for c in changed if SPECIAL.fullmatch(c) and c not in KEPT)
 
 
 def stage1_windows(text: str) -> list[tuple[int, int]]:

@@ -32,6 +32,7 @@ import re2
 
 from .chars import ALWAYS_CHANGED, ASTRAL, char_classes, visible_change
 from .lookalike import MARKS, lookalikes
+from .tables import stored
 from .windows import padded
 
 _URLISH = re.compile(r"[A-Za-z0-9./:@+#%-]")
@@ -109,7 +110,8 @@ MAX_HITS = 2000  # a page with more seed hits than this is simply parsed
 
 @cache
 def _special_set() -> frozenset[str]:
-    return frozenset(special_chars())
+    table = stored("special")
+    return frozenset(map(chr, table)) if isinstance(table, list) else frozenset(special_chars())
 
 
 # Compatibility characters common in Korean posts whose NFKC form cannot build a host or separator.

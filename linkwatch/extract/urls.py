@@ -57,7 +57,7 @@ def split_url(url: str) -> Parts | None:
         if not port_s.isdigit() or len(port_s) > 5:
             return None
         port = int(port_s)
-    host = unquote(authority).lower().rstrip(".")
+    host = (unquote(authority) if "%" in authority else authority).lower().rstrip(".")
     if not host or not _HOST_OK.fullmatch(host):
         return None
     return Parts(scheme, host, port, path, query, frag, "")
