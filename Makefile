@@ -29,7 +29,7 @@ test: $(STAMP) chromium
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-# make bench NAME=extract|ingest|crawl|query|check|serve|volatile|freshness|alerts [ARGS="--runs 7"]
+# make bench NAME=extract|ingest|crawl|query|check|serve|volatile|freshness|alerts|instructions [ARGS="--runs 7"]
 bench: $(STAMP)
 	@test -n "$(NAME)" || { echo "usage: make bench NAME=extract|ingest|crawl|query|check" >&2; exit 2; }
 	$(VENV)/bin/python -m bench.$(NAME) $(ARGS)

@@ -151,15 +151,20 @@ def naive(html: str) -> list[str]:
     return _TME.findall(BeautifulSoup(html, "html.parser").get_text())
 
 
-def _time(fn: Callable[[object], object], pages: list) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of this process) for one pass; linkwatch's caches of recent texts,
-    URLs and entities are emptied first, so a pass only reuses what its own pages repeat (a site's
-    boilerplate)."""
+def empty_caches() -> None:
+    """Empty linkwatch's caches of recent texts, URLs and entities (before each timed pass)."""
     forget()
     _resolve_cached.cache_clear()
     markup_unescape.cache_clear()
     text_unescape.cache_clear()
     _urlish_entity.cache_clear()
+
+
+def _time(fn: Callable[[object], object], pages: list) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) for one pass; linkwatch's caches of recent texts,
+    URLs and entities are emptied first, so a pass only reuses what its own pages repeat (a site's
+    boilerplate)."""
+    empty_caches()
     start, cpu = time.perf_counter(), time.process_time()
     for p in pages:
         fn(p)
