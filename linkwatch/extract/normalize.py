@@ -257,7 +257,8 @@ def _rewrite(
 _STAGE2_MARKERS = (
     "[.]", "(.)", "{.}", "[dot]", "(dot)", "{dot}", "[:]", "(:)", "hxxp", ".gg/", " dot", "dot ",
 )  # fmt: skip
-_LABELS = r"(?:me|dog|gg|com|kakao|whatsapp|group|to|io|us)(?![a-z0-9-])"
+# every label that follows a dot in a known host (`element` of `app.element.io` too)
+_LABELS = "(?:" + "|".join(sorted({x for h in _HOSTS_SORTED for x in h.split(".")[1:]})) + ")(?![a-z0-9-])"
 _SPACED_AFTER = re.compile(r"\.[ \t]{1,3}" + _LABELS)
 _SPACED_BEFORE = re.compile(r"[ \t]{1,3}\." + _LABELS)
 _SPACED_SCHEME = re.compile(r"(?:https?|hxxps?)(?:[ \t]{1,3}:|:[ \t]{1,3}/|:/[ \t]{1,3}/|://[ \t])")

@@ -41,6 +41,8 @@ DISGUISES = [
     ("서버 .gg/SynthDc1 입장", "https://discord.gg/SynthDc1"),
     ("discord[.]com/invite/SynthDc1", "https://discord.gg/SynthDc1"),
     ("open. kakao. com/o/gSynth12", "https://open.kakao.com/o/gSynth12"),
+    ("app. element.io/#/room/#synth:example.org", "https://matrix.to/#/%23synth%3Aexample.org"),
+    ("staging .element.io/#/room/#synth:example.org", "https://matrix.to/#/%23synth%3Aexample.org"),
     ("open[.]kakao[.]com/o/gSynth12", "https://open.kakao.com/o/gSynth12"),
     ("open dot kakao dot com/o/gSynth12", "https://open.kakao.com/o/gSynth12"),
     ("pf。kakao。com/_SynthCh", "https://pf.kakao.com/_SynthCh"),
