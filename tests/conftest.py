@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +19,12 @@ from linkwatch.db.migrate import migrate
 from tests.utils import forum as forum_site
 from tests.utils.pgserver import ThrowawayServer
 from tests.utils.seeding import Seed
+
+# A test run started in the background by a script (`make test &`) inherits SIGINT ignored, and so would
+# every command the tests start: Python then installs no Ctrl-C handler in them, and the tests that stop
+# one with Ctrl-C would wait for nothing. Caught, not ignored, SIGINT is back to the default in a child.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _admin_url_with_db(url: str, dbname: str) -> str:

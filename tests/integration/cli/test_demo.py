@@ -135,7 +135,12 @@ def test_demo_forum_serves_the_forum_to_practise_on(lw_env, tmp_path) -> None:
         assert stored_codes(lw_env["LINKWATCH_DATABASE_URL"]) == STATIC_CODES
     finally:
         forum.send_signal(signal.SIGINT)
-        _out, err = forum.communicate(timeout=30)
+        try:
+            _out, err = forum.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            forum.kill()  # not left running into the next tests
+            forum.communicate()
+            raise
     assert forum.returncode == 0, err
     assert "demo forum stopped" in err
     assert "Traceback" not in err
