@@ -88,8 +88,10 @@ def run_demo(config: Config, database_url: str, out: Path, *, port: int = 0,
             say("Chromium not found (apt-get install chromium, or set LINKWATCH_CHROMIUM): crawling the "
                 "static board only; the JavaScript board needs a browser.")
         migrate(database_url)
+        # full: the forum is on a new port each run, so the pages an earlier run recorded are at another
+        # address, which an incremental crawl would ask for again
         results = run_crawls(demo_sources(server.url, browser=browser), database_url=database_url,
-                             config=config, trigger="demo")
+                             config=config, trigger="demo", full=True)
         media = server.media_requests
     run_ids = [r.run_id for r in results]
     with connect(database_url) as conn:

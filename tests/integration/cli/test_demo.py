@@ -60,6 +60,22 @@ def test_demo_without_chromium_says_so_and_crawls_the_static_board(lw_env, tmp_p
     assert "Traceback" not in result.stderr
 
 
+def test_demo_run_again_reads_the_forum_it_serves_now(lw_env, tmp_path) -> None:
+    # each run serves the forum on a new port: the pages an earlier run recorded are at another address,
+    # and an incremental crawl would ask for them there (connection refused, counted as errors)
+    db = lw_env["LINKWATCH_DATABASE_URL"]
+    no_chromium = {**lw_env, "LINKWATCH_CHROMIUM": str(tmp_path / "no-chromium")}
+    first = run_demo(no_chromium, tmp_path, "--database-url", db)
+    assert first.returncode == 0, first.stderr
+    again = run_demo(no_chromium, tmp_path, "--database-url", db)
+    assert again.returncode == 0, again.stderr
+    (finished,) = [line for line in again.stdout.splitlines() if line.startswith("demo-static: finished")]
+    assert " 0 errors " in finished, finished
+    assert " 8 pages " in finished, finished
+    assert "Connection refused" not in again.stderr
+    assert stored_codes(db) == STATIC_CODES
+
+
 def referral_codes(out: Path) -> set[str]:
     [jsonl] = out.glob("linkwatch-referral-*.jsonl")
     return {json.loads(line)["code"] for line in jsonl.read_text(encoding="utf-8").splitlines()}
