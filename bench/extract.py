@@ -44,8 +44,7 @@ from urllib.parse import quote
 from bs4 import BeautifulSoup
 
 from linkwatch.extract import decode, extract
-from linkwatch.extract.markup import _unescape as markup_unescape
-from linkwatch.extract.normalize import _unescape as text_unescape
+from linkwatch.extract.chars import unescape as entity_unescape
 from linkwatch.extract.prefilter import _urlish_entity
 from linkwatch.extract.resolve import _resolve_cached
 from linkwatch.extract.spans import forget
@@ -155,8 +154,7 @@ def empty_caches() -> None:
     """Empty linkwatch's caches of recent texts, URLs and entities (before each timed pass)."""
     forget()
     _resolve_cached.cache_clear()
-    markup_unescape.cache_clear()
-    text_unescape.cache_clear()
+    entity_unescape.cache_clear()
     _urlish_entity.cache_clear()
 
 

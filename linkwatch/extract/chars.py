@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from functools import lru_cache
@@ -57,3 +58,8 @@ def _class(cps: list[int]) -> re.Pattern[str]:
             start = cp
         prev = cp
     return re.compile("[" + "".join(ranges) + "]")
+
+
+# Entities, cached: pages repeat theirs (`&nbsp;·&nbsp;`, `Q&amp;A`, `&text=` query parts that decode to
+# themselves) in the markup's text pieces and in the entities written as text.
+unescape = lru_cache(maxsize=4096)(html.unescape)

@@ -11,10 +11,10 @@ import html
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
-from functools import lru_cache
 from itertools import accumulate
 from typing import NamedTuple
 
+from .chars import unescape
 from .page import BLOCK  # the walk's block elements: both readers break lines alike
 
 _BLOCK_BYTES = frozenset(n.encode() for n in BLOCK)
@@ -209,12 +209,12 @@ def _parts(raw: bytes, parts: list[str], sizes: list[int]) -> None:
     brk = _BREAK.get
     for i in range(0, len(bits) - 1, 4):
         text = bits[i].decode("utf-8", "replace")
-        parts.append(_unescape(text) if amp and "&" in text else text)
+        parts.append(unescape(text) if amp and "&" in text else text)
         parts.append(brk(bits[i + 2], ""))
         sizes.append(len(bits[i]))
         sizes.append(len(bits[i + 1]) + len(bits[i + 2]) + len(bits[i + 3]) + 2)  # `<` slash name attrs `>`
     text = bits[-1].decode("utf-8", "replace")
-    parts.append(_unescape(text) if amp and "&" in text else text)
+    parts.append(unescape(text) if amp and "&" in text else text)
     sizes.append(len(bits[-1]))
 
 
@@ -228,8 +228,6 @@ def _cases(name: bytes) -> list[bytes]:
 
 # The line break a tag makes, by its name as written (every case spelled out: no lower() per tag).
 _BREAK = {v: "\n\n" if n in _VOID_BLOCK else "\n" for n in _BLOCK_BYTES for v in _cases(n)}
-# Boilerplate text pieces (`&nbsp;·&nbsp;`, `Q&amp;A`) repeat on every page of a site.
-_unescape = lru_cache(maxsize=4096)(html.unescape)
 
 
 class Visible:

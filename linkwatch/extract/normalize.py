@@ -8,14 +8,13 @@ ASCII refanging (`[.]`, `hxxp`, spaced hosts); hosts and paths written out (`spe
 
 from __future__ import annotations
 
-import html as htmllib
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
-from functools import cache, lru_cache
+from functools import cache
 from unicodedata import is_normalized
 
-from .chars import ALWAYS_CHANGED, ASTRAL, KEPT, SPECIAL, char_change, char_classes
+from .chars import ALWAYS_CHANGED, ASTRAL, KEPT, SPECIAL, char_change, char_classes, unescape
 from .lookalike import MARKS, lookalikes
 from .platforms import KNOWN_HOSTS
 from .prefilter import has_relevant_special
@@ -92,12 +91,8 @@ def stage1_windows(text: str) -> list[tuple[int, int]]:
 _ENTITY_TEXT = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{2,10});?")
 
 
-# Pages repeat their entities and their `&text=` query parts (which decode to themselves).
-_unescape = lru_cache(maxsize=4096)(htmllib.unescape)
-
-
 def _entity(m: re.Match[str]) -> str:
-    return _unescape(m.group())
+    return unescape(m.group())
 
 
 # A host written with `%2E` for its dots, or a path with `%2F`/`%2B`: decoded where the token starts
