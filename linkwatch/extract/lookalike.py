@@ -7,7 +7,6 @@ import json
 import string
 import unicodedata
 from functools import cache
-from importlib.resources import files
 
 from .tables import stored
 
@@ -33,6 +32,8 @@ def lookalikes() -> dict[str, str]:
 
 def derive_lookalikes() -> dict[str, str]:
     """`lookalikes()`, read from the confusables data (`tables` stores it)."""
+    from importlib.resources import files  # only here: importing it costs every process about 6 ms
+
     data = json.loads(files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8"))
     out = {}
     for c, entries in data.items():

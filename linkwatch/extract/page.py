@@ -8,10 +8,11 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urljoin
 
-from lxml import etree
+if TYPE_CHECKING:
+    from lxml import etree
 
 from .platforms import Found, platform_for
 from .resolve import resolve
@@ -157,6 +158,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
 def _parse(text: str) -> tuple[etree._Element | None, bool]:
     """The tree, and whether libxml2 read the whole page (no fatal error such as excessive depth)."""
+    from lxml import etree  # here: most pages are read around their candidates, never parsed (10 ms)
+
     text = _XML_DECL.sub("", text, count=1).replace("\x00", "\ufffd")
     parser = etree.HTMLParser(recover=True, no_network=True, huge_tree=True, remove_comments=False)
     try:
@@ -191,6 +194,8 @@ def base_on_platform(base_url: str | None) -> bool:
 
 def walk(text: str, base_url: str | None) -> Walked | None:
     """Occurrences in an HTML page, or None when it does not parse (the caller scans it as text)."""
+    from lxml import etree
+
     root, complete = _parse(text)
     if root is None:
         return None

@@ -11,24 +11,23 @@ from __future__ import annotations
 import json
 import unicodedata
 from functools import cache
-from importlib.metadata import PackageNotFoundError, version
-from importlib.resources import files
-from importlib.resources.abc import Traversable
+from pathlib import Path
 
 FILE = "unicode-tables.json"
 
 
 def versions() -> dict[str, str]:
     """The versions of the data the tables are derived from, as this process has them."""
+    # the package's own __version__: importlib.metadata would cost each process about 25 ms of imports
     try:
-        confusables = version("confusable-homoglyphs")
-    except PackageNotFoundError:
+        from confusable_homoglyphs import __version__ as confusables
+    except ImportError:
         confusables = "unknown"
-    return {"unicodedata": unicodedata.unidata_version, "confusable-homoglyphs": confusables}
+    return {"unicodedata": unicodedata.unidata_version, "confusable-homoglyphs": str(confusables)}
 
 
-def _source() -> Traversable:
-    return files("linkwatch").joinpath("data", FILE)
+def _source() -> Path:
+    return Path(__file__).resolve().parent.parent / "data" / FILE
 
 
 @cache
