@@ -1,6 +1,7 @@
 """The `linkwatch` command: a click group that builds the configuration once and maps errors to one sentence.
 
-Subcommands are imported only when used, so `linkwatch extract` never pays for Scrapy or Twisted.
+Subcommands are imported only when used, and the configuration is read when a command first asks for
+it, so `linkwatch extract` (which needs neither) never pays for Scrapy, Twisted or pydantic.
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from linkwatch import __version__
-from linkwatch.config import Config, load_config
 from linkwatch.errors import EXIT_INTERRUPTED, LinkwatchError
 from linkwatch.text import redact
+
+if TYPE_CHECKING:
+    from linkwatch.config import Config
 
 # name -> "module:attribute"
 COMMANDS: dict[str, str] = {
@@ -40,10 +43,22 @@ COMMANDS: dict[str, str] = {
 
 @dataclass
 class App:
-    """What every command receives: the configuration, and the database it resolves to (on first use)."""
+    """What every command receives: the configuration and the database it resolves to, each built on
+    first use from the options given at the entry point."""
 
-    config: Config
+    database_url_option: str | None = None
+    _config: Config | None = field(default=None, repr=False)
     _url: str | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        """The configuration (LINKWATCH_* and the options), read once; an unusable setting is a ConfigError,
+        one sentence, when the command first needs it."""
+        if self._config is None:
+            from linkwatch.config import load_config  # pydantic: about 0.13 s that `extract` never needs
+
+            self._config = load_config(database_url=self.database_url_option)
+        return self._config
 
     def database_url(self) -> str:
         """The configured PostgreSQL URL, else the embedded server's (started on first use)."""
@@ -137,7 +152,4 @@ def main(ctx: click.Context, database_url: str | None) -> None:
     """
     # Everything linkwatch writes (captures, journals, job state, exports, logs) is for its owner only.
     os.umask(0o077)
-    try:
-        ctx.obj = App(load_config(database_url=database_url))
-    except LinkwatchError as exc:
-        fail(exc)
+    ctx.obj = App(database_url)

@@ -69,12 +69,12 @@ def extract(base_url: str | None, fmt: str, files: tuple[str, ...]) -> None:
             failed = True
             continue
         links = extract_links(body, base_url)  # bytes: decoded only when the prefilter finds a candidate
-        for link in links:
-            record = _record(link, name if several else None)
-            if fmt == JSONL:
-                click.echo(json_for_terminal(record))
-            else:
-                rows.append(record)
+        records = [_record(link, name if several else None) for link in links]
+        if fmt == JSONL and records:
+            # a file's lines in one write: click.echo flushes on every call
+            click.echo("\n".join(map(json_for_terminal, records)))
+        elif fmt != JSONL:
+            rows.extend(records)
     if fmt == TEXT:
         _table(rows, several)
     elif fmt == JSON:

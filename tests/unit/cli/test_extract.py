@@ -112,3 +112,30 @@ def test_installed_console_script(tmp_path: Path) -> None:
     row = json.loads(done.stdout.decode("utf-8"))
     assert (row["platform"], row["code"], row["obfuscated"]) == ("kakao", "gSynth12", True)
     assert "오픈채팅" in row["context"]
+
+
+# What `linkwatch extract` loads, through the console script's own start-up: the extractor reads most
+# pages around their candidates, so neither settings (pydantic) nor the HTML tree (lxml) is needed.
+LOADED = """
+import runpy, sys
+sys.argv = ["linkwatch", "extract", *sys.argv[1:]]
+try:
+    runpy.run_path({exe!r}, run_name="__main__")
+except SystemExit as exc:
+    assert not exc.code, exc.code
+unneeded = {{"pydantic", "pydantic_settings", "lxml", "scrapy", "psycopg", "importlib.metadata"}}
+print(sorted(m for m in sys.modules if m in unneeded or m.split(".")[0] in unneeded), file=sys.stderr)
+"""
+
+
+def test_extract_starts_without_settings_or_tree_libraries(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("linkwatch")
+    f = tmp_path / "page.html"
+    f.write_text("<p>입장 https://t.me/+SynthLean1 감사</p>", encoding="utf-8")
+    # an unusable setting is no reason to refuse: extract reads none (the commands that do still refuse)
+    env = {"LINKWATCH_TIMEZONE": "Mars/Base", "LINKWATCH_REVIEWERS_REQUIRED": "two", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", LOADED.format(exe=str(exe)), str(f)], capture_output=True,
+                          timeout=60, check=False, env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.decode("utf-8"))["code"] == "SynthLean1"
+    assert done.stderr.decode().strip() == "[]"
