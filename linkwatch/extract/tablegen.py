@@ -8,7 +8,7 @@ from pathlib import Path
 from .lookalike import derive_lookalikes
 from .normalize import derive_changeable
 from .prefilter import special_chars
-from .tables import FILE, versions
+from .tables import source, versions
 
 
 def derive() -> dict[str, object]:
@@ -24,6 +24,6 @@ def derive() -> dict[str, object]:
 
 def write(path: Path | None = None) -> Path:
     """Write the derived tables into the package's data (or `path`); returns where."""
-    path = path or Path(__file__).resolve().parent.parent / "data" / FILE
+    path = path or source()
     path.write_text(json.dumps(derive(), ensure_ascii=True, separators=(",", ":")) + "\n", "utf-8")
     return path

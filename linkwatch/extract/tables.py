@@ -26,14 +26,15 @@ def versions() -> dict[str, str]:
     return {"unicodedata": unicodedata.unidata_version, "confusable-homoglyphs": str(confusables)}
 
 
-def _source() -> Path:
+def source() -> Path:
+    """Where the stored tables are: in the package's data (`tablegen.write` writes there)."""
     return Path(__file__).resolve().parent.parent / "data" / FILE
 
 
 @cache
 def _stored() -> dict[str, object]:
     try:
-        data = json.loads(_source().read_text("utf-8"))
+        data = json.loads(source().read_text("utf-8"))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) and data.get("versions") == versions() else {}

@@ -56,7 +56,7 @@ def test_stored_tables_are_read_instead_of_derived(
     fresh_tables: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tablegen.write(tmp_path / "unicode-tables.json")
-    monkeypatch.setattr(tables_module, "_source", lambda: path)
+    monkeypatch.setattr(tables_module, "source", lambda: path)
     _no_deriving(monkeypatch)
     links = extract("<p>ｔ．ｍｅ/+SynthTable1 and t\u0336.\u0336me/+SynthTable2 and t.mе/+SynthTable3</p>")
     assert [link.code for link in links] == ["SynthTable1", "SynthTable2", "SynthTable3"]
@@ -77,6 +77,6 @@ def test_tables_for_other_data_versions_are_derived_again(
         path.write_text("{not json", "utf-8")
     else:
         path = tmp_path / "absent.json"
-    monkeypatch.setattr(tables_module, "_source", lambda: path)
+    monkeypatch.setattr(tables_module, "source", lambda: path)
     assert tables_module.stored("lookalikes") is None
     assert "е" in lookalike.lookalikes()  # Cyrillic ie, derived again
