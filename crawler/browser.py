@@ -17,8 +17,10 @@ How a page is rendered:
   an earlier page from Blink's memory cache, compiled code and all, without asking anyone.
 - After the load and after each reveal step (click, scroll), the page is left until it is quiet:
   no request in flight, none of its own fetch/XHR pending and no DOM change for `settle_ms`
-  (bounded by `step_timeout`). A render that fails is retried once in a fresh tab; a second
-  failure is one log line naming the URL, and the spider reads the page as fetched instead.
+  (bounded by `step_timeout`). A scroll that brought nothing is given until `SCROLL_GRACE` after it
+  before the board counts as ended (debounced handlers, tabs drawing frames late). A render that
+  fails is retried once in a fresh tab; a second failure is one log line naming the URL, and the
+  spider reads the page as fetched instead.
 """
 
 from __future__ import annotations
@@ -67,6 +69,9 @@ DROP_RESPONSE_HEADERS = frozenset(
 # A page that tries to navigate away (a script setting location, a meta refresh) has that navigation
 # aborted by the route and stays; while the attempt is under way, Playwright refuses to evaluate.
 NAVIGATING = ("Execution context was destroyed", "page is navigating", "Cannot find context")
+# After a scroll that brought nothing within the settle time, how long (from the scroll) the board is
+# still given to answer: debounced scroll handlers wait 100-500 ms, a tab short of frames about 1 s.
+SCROLL_GRACE = 1.5
 MAX_CLICK_ROUNDS = 5  # a selector is clicked again only while new matching elements appear
 MAX_REQUESTS_PER_PAGE = 200  # a page's scripts, stylesheets and script requests fetched for one render
 BLOCKED_KEPT = 20  # request lines of the black hole kept in the stats
@@ -446,6 +451,12 @@ class Renderer:
             await self._awake(page)
             height = await _evaluate(page, SCROLL_JS)
             await self._settle(page, job)
+            if await _evaluate(page, GREW_JS, height):
+                continue
+            # Nothing yet. A board may answer a scroll late (a debounced handler, a tab drawing its next
+            # frame late): it is given until SCROLL_GRACE after the scroll, quiet all along, to start.
+            await self._awake(page)
+            await self._settle(page, job, quiet=max(self.settle, SCROLL_GRACE))
             if not await _evaluate(page, GREW_JS, height):
                 break  # nothing more arrived: the board has ended (or never scrolls)
         return await _evaluate(page, None)
@@ -458,23 +469,24 @@ class Renderer:
             self.stats.inc_value("linkwatch/browser/tabs_woken")
             await page.bring_to_front()
 
-    async def _settle(self, page: Any, job: _Job) -> bool:
+    async def _settle(self, page: Any, job: _Job, quiet: float | None = None) -> bool:
         """Waits until nothing is in flight (the page's own fetch/XHR, linkwatch's fetches for it) and
-        neither the DOM nor the network changed for the settle time; False (counted) when the step
-        timeout came first."""
+        neither the DOM nor the network changed for the settle time (or `quiet` seconds); False
+        (counted) when the step timeout came first."""
+        settle = self.settle if quiet is None else quiet
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.step_timeout
         while True:
             left = deadline - loop.time()
-            quiet, _idle = await _evaluate(page, QUIET_JS, {"quiet": self.settle, "timeout": max(left, 0)})
+            calm, _idle = await _evaluate(page, QUIET_JS, {"quiet": settle, "timeout": max(left, 0)})
             since_net = loop.time() - job.last_net
-            if quiet and job.inflight == 0 and since_net >= self.settle:
+            if calm and job.inflight == 0 and since_net >= settle:
                 return True
             if loop.time() >= deadline:
                 self.stats.inc_value("linkwatch/browser/settle_timeouts")
                 return False
             # linkwatch is still fetching something for the page (a script it inserted, say)
-            await asyncio.sleep(0.05 if job.inflight else max(0.01, self.settle - since_net))
+            await asyncio.sleep(0.05 if job.inflight else max(0.01, settle - since_net))
 
     # -- the route ------------------------------------------------------------------------------
 

@@ -262,7 +262,11 @@ document.querySelector('.spoiler-btn').addEventListener('click', () => {
     )
 
 
-def _scroll_board() -> str:
+def _scroll_board(debounce_ms: int = 0) -> str:
+    # debounce_ms: the board answers a scroll only once scrolling has stopped that long, as many
+    # engines' infinite lists do (a debounced scroll handler)
+    on_scroll = (f"clearTimeout(window.__lwt); window.__lwt = setTimeout(more, {debounce_ms});"
+                 if debounce_ms > 0 else "more();")
     return _page(
         "Infinite board",
         f"""
@@ -281,7 +285,7 @@ async function more() {{
 }}
 more();
 window.addEventListener('scroll', () => {{
-  if (window.innerHeight + window.scrollY >= document.body.scrollHeight - 50) more();
+  if (window.innerHeight + window.scrollY >= document.body.scrollHeight - 50) {{ {on_scroll} }}
 }});
 </script>""",
     )
@@ -739,7 +743,8 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/jsboard":
             return self._send(200, _jsboard(), head=head)
         if path == "/scroll":
-            return self._send(200, _scroll_board(), head=head)
+            debounce = min(int(query.get("debounce", "0") or 0), 5000)
+            return self._send(200, _scroll_board(debounce), head=head)
         if path == "/calendar":
             return self._send(200, _calendar(query.get("month", "2026-01")), head=head)
         if path.startswith("/sess/page"):

@@ -165,6 +165,34 @@ max_depth = 0
     assert forum_site.app_tracked_code(3) in _codes(lw_env["LINKWATCH_DATABASE_URL"])
 
 
+def test_an_infinite_board_that_answers_a_scroll_late_is_read_to_its_end(
+    forum, lw_env, tmp_path, chromium_path
+) -> None:
+    # The board loads more once scrolling has stopped for 400 ms (a debounced handler), longer than the
+    # settle time (250 ms); a tab drawing its frames late answers a scroll late the same way. Judging
+    # the board ended at the first quiet moment missed every batch after the first.
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        f"""
+[[source]]
+name = "feed"
+start_urls = ["{forum.url}/scroll?debounce=400"]
+render = "browser"
+delay = 0.0
+max_depth = 0
+scroll = {forum_site.SCROLL_BATCHES + 1}
+""",
+        encoding="utf-8",
+    )
+    result = run_linkwatch(["crawl", "feed", "--sources", str(sources)],
+                           {**lw_env, "LINKWATCH_CHROMIUM": chromium_path})
+    assert result.returncode == 0, result.stderr
+    batches = range(forum_site.SCROLL_BATCHES + 1)
+    assert forum.paths("/api/scroll") == [f"/api/scroll?batch={b}" for b in batches]
+    want = {f"LwScroll{b}n{i}Abc" for b in batches for i in range(2)}
+    assert want <= _codes(lw_env["LINKWATCH_DATABASE_URL"])
+
+
 def test_chromium_asks_for_icons_on_its_own(forum, chromium_path) -> None:
     """Why the wall is needed (and why the tests above can fail): given a route that lets requests
     through, Chromium fetches a page's icon and prefetch hints itself, images disabled or not."""
